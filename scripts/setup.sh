@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# npm run setup: everything a fresh Debian 12 machine needs to build, run and
+# test Fieldcast. Idempotent, and quiet when everything is already there.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# Build: compilers and the system media libraries the addon links against.
+# Run and test: the real peers (srt-live-transmit, ffmpeg/ffprobe, tstools),
+# the VM rig for kernel V4L2 tests, Chromium for the status page tests.
+PACKAGES=(
+  build-essential pkg-config python3
+  libavcodec-dev libavutil-dev libswscale-dev libasound2-dev libsrt-openssl-dev libv4l-dev
+  ffmpeg srt-tools tstools v4l-utils iproute2
+  qemu-system-x86 busybox-static cpio xz-utils kmod
+  chromium
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing Debian packages: ${missing[*]}"
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+if [ -f package-lock.json ]; then
+  npm ci --no-audit --no-fund --loglevel=error
+else
+  npm install --no-audit --no-fund --loglevel=error
+fi
+
+npm run --silent build:native -- --loglevel=error >/dev/null
+npm run --silent build:ts
+echo "setup: done (addon: native/build/Release/fieldcast.node, CLI: bin/fieldcast.js)"

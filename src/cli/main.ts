@@ -1,0 +1,74 @@
+/**
+ * `fieldcast`: one CLI for every program of the appliance. Each command lives
+ * in its own file and is loaded only when asked for, so `fieldcast receive`
+ * on a cloud VM never loads the media addon.
+ */
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { describeError, FieldcastError } from '../lib/errors.js';
+import { type Command, err, out, UsageError } from './command.js';
+
+type Loader = () => Promise<{ command: Command }>;
+
+/** Commands in the order `--help` lists them. */
+const COMMANDS: Record<string, { summary: string; load: Loader }> = {
+  config: { summary: 'check a config file, or print every key with its default', load: () => import('./config.js') },
+};
+
+export function registeredCommands(): string[] {
+  return Object.keys(COMMANDS);
+}
+
+export function version(): string {
+  const pkgPath = fileURLToPath(new URL('../../package.json', import.meta.url));
+  return (JSON.parse(readFileSync(pkgPath, 'utf8')) as { version: string }).version;
+}
+
+export function helpText(): string {
+  const width = Math.max(...Object.keys(COMMANDS).map((n) => n.length));
+  const lines = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`);
+  return [
+    `fieldcast ${version()} — live-video contribution encoder`,
+    '',
+    'Usage: fieldcast COMMAND [options]',
+    '',
+    'Commands:',
+    ...lines,
+    '',
+    'Run "fieldcast COMMAND --help" for the options of one command.',
+    'Log level: FIELDCAST_LOG=debug|info|warn|error (per module: FIELDCAST_LOG=info,bond=debug)',
+  ].join('\n');
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    out(helpText());
+    return 0;
+  }
+  if (name === '--version' || name === '-V') {
+    out(version());
+    return 0;
+  }
+  const entry = COMMANDS[name];
+  if (!entry) {
+    err(`fieldcast: unknown command "${name}"\n\n${helpText()}`);
+    return 2;
+  }
+  const { command } = await entry.load();
+  if (rest.includes('--help') || rest.includes('-h')) {
+    out(command.usage);
+    return 0;
+  }
+  try {
+    return await command.run(rest);
+  } catch (e) {
+    if (e instanceof UsageError) {
+      err(`fieldcast ${name}: ${e.message}\n\n${command.usage}`);
+      return 2;
+    }
+    err(`fieldcast ${name}: ${describeError(e)}`);
+    if (!(e instanceof FieldcastError) && e instanceof Error && e.stack) err(e.stack);
+    return 1;
+  }
+}

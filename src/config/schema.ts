@@ -1,0 +1,170 @@
+/**
+ * The appliance's whole configuration as one zod schema. Every key has a
+ * validator, a default and a description; the TypeScript types are derived
+ * from it. `fieldcast config defaults` prints the defaults with descriptions.
+ */
+import { z } from 'zod';
+
+const port = z.number().int().min(1).max(65535);
+const bitrate = z.number().int().min(100_000).max(120_000_000);
+
+export const srtUrl = z
+  .string()
+  .regex(/^srt:\/\/(\[[0-9a-fA-F:.]+\]|[^\s/:?#[\]]+):\d{1,5}([/?].*)?$/, 'an SRT URL such as srt://ingest.example.com:5000?latency=1500');
+
+export const VideoSource = z
+  .string()
+  .regex(/^(testpattern|\/dev\/video\d+(:\d+)?)$/, '"testpattern" or a V4L2 device such as /dev/video0 or /dev/video0:3 (device:input)')
+  .describe('Picture source: the built-in test pattern, or a V4L2 capture device with an optional input number');
+
+export const AudioSource = z
+  .string()
+  .regex(/^(testtone|none|hw:\d+(,\d+)?|plughw:\d+(,\d+)?|default)$/, '"testtone", "none" or an ALSA device such as hw:1,0')
+  .describe('Sound source: the test tone (beep on each flash), none (silence is still sent), or an ALSA capture device');
+
+export const InputConfig = z
+  .object({
+    name: z.string().min(1).max(40).default('Camera 1').describe('Name of the input as shown on the slate and status page'),
+    video: VideoSource.default('testpattern'),
+    audio: AudioSource.default('testtone'),
+  })
+  .describe('What is captured');
+
+export const VideoConfig = z
+  .object({
+    codec: z
+      .string()
+      .regex(
+        /^(auto|libx264|h264_v4l2m2m|h264_vaapi|h264_nvenc|h264_rkmpp)$/,
+        'auto or one of libx264, h264_v4l2m2m, h264_vaapi, h264_nvenc, h264_rkmpp',
+      )
+      .default('auto')
+      .describe('H.264 encoder: auto picks the first hardware encoder that opens, then libx264'),
+    width: z.number().int().min(160).max(3840).multipleOf(2).default(1280).describe('Encoded width in pixels'),
+    height: z.number().int().min(120).max(2160).multipleOf(2).default(720).describe('Encoded height in pixels'),
+    fps: z.enum(['25', '29.97', '30', '50', '59.94', '60']).default('30').describe('Frame rate (29.97 and 59.94 are exact 1001 rates)'),
+    bitrate: bitrate.default(6_000_000).describe('Target video bit rate in bit/s when the adaptive bitrate is off'),
+    minBitrate: bitrate.default(1_000_000).describe('Lowest video bit rate the adaptive controller may choose'),
+    maxBitrate: bitrate.default(8_000_000).describe('Highest video bit rate the adaptive controller may choose'),
+    adaptive: z.boolean().default(true).describe('Adapt the bit rate to what the network carries'),
+    rateControl: z.enum(['cbr', 'vbr']).default('cbr').describe('Encoder rate control'),
+    keyframeSeconds: z.number().min(0.25).max(10).default(2).describe('Seconds between keyframes'),
+    profile: z.enum(['baseline', 'main', 'high']).default('high').describe('H.264 profile'),
+    bframes: z.number().int().min(0).max(3).default(0).describe('B-frames (0 keeps latency lowest)'),
+  })
+  .describe('Video encoding');
+
+export const AudioConfig = z
+  .object({
+    bitrate: z.number().int().min(32_000).max(320_000).default(128_000).describe('AAC-LC bit rate in bit/s'),
+    channels: z.number().int().min(1).max(2).default(2).describe('Audio channels'),
+    sampleRate: z.literal(48_000).default(48_000).describe('Audio sample rate in Hz (48 kHz, broadcast practice)'),
+  })
+  .describe('Audio encoding');
+
+export const MuxConfig = z
+  .object({
+    delayMs: z.number().int().min(0).max(1000).default(100).describe('How far the PCR leads the decode time (ms)'),
+    pcrIntervalMs: z.number().int().min(10).max(40).default(20).describe('Longest gap between PCRs (ms; DVB asks 40 at most)'),
+    psiIntervalMs: z.number().int().min(20).max(100).default(100).describe('Longest gap between PAT/PMT (ms)'),
+    cbrRate: z.number().int().min(0).max(120_000_000).default(0).describe('Constant mux rate in bit/s with null stuffing; 0 for VBR'),
+    serviceName: z.string().min(1).max(64).default('Fieldcast').describe('Service name in the SDT'),
+    providerName: z.string().min(1).max(64).default('Fieldcast').describe('Provider name in the SDT'),
+    klv: z.boolean().default(false).describe('Carry a KLV metadata stream (SMPTE RP 217, drone telemetry)'),
+  })
+  .describe('MPEG-TS multiplexing');
+
+export const DestinationConfig = z
+  .object({
+    name: z.string().min(1).max(40).default('ingest').describe('Name shown on the status page'),
+    url: srtUrl.describe('SRT URL of the ingest listener, e.g. a MediaConnect flow source'),
+    latencyMs: z.number().int().min(20).max(15_000).default(1500).describe('SRT latency in ms (3-4x the worst RTT, more with loss)'),
+    passphrase: z
+      .string()
+      .min(10, 'a passphrase of 10 to 80 characters')
+      .max(80, 'a passphrase of 10 to 80 characters')
+      .optional()
+      .describe('SRT AES passphrase (10-80 characters); never logged'),
+    pbkeylen: z
+      .union([z.literal(16), z.literal(24), z.literal(32)])
+      .default(32)
+      .describe('AES key length in bytes: 16, 24 or 32'),
+    streamId: z.string().max(512).optional().describe('SRT stream id, e.g. #!::r=resource,m=publish'),
+  })
+  .describe('Where the stream goes');
+
+export const BondLinkConfig = z
+  .object({
+    name: z.string().min(1).max(32).describe('Link name, e.g. cell-a or eth0'),
+    bind: z.string().min(1).optional().describe('Local address to send from (its uplink routes it)'),
+    interface: z.string().min(1).max(15).optional().describe('Network interface to bind to (SO_BINDTODEVICE)'),
+    priority: z.number().int().min(0).max(9).default(5).describe('Higher is preferred: ethernet/wifi above metered cellular'),
+    backupOnly: z.boolean().default(false).describe('Idle until the other links cannot carry the stream'),
+  })
+  .describe('One uplink of a bonded stream');
+
+export const BondConfig = z
+  .object({
+    enabled: z.boolean().default(false).describe('Send over several uplinks through a bonding receiver (SRTLA)'),
+    receiver: z
+      .string()
+      .regex(/^(\[[0-9a-fA-F:.]+\]|[^\s:[\]]+):\d{1,5}$/, 'host:port of the bonding receiver')
+      .default('127.0.0.1:5000')
+      .describe('The bonding receiver (fieldcast receive or any SRTLA receiver), host:port'),
+    links: z.array(BondLinkConfig).max(16).default([]).describe('The uplinks to bond'),
+  })
+  .describe('Bonded uplinks');
+
+export const UplinksConfig = z
+  .object({
+    modems: z.boolean().default(true).describe('Look for cellular modems and bring them up'),
+    ignoreInterfaces: z.array(z.string()).default(['lo']).describe('Interfaces never used as uplinks'),
+  })
+  .describe('Uplinks');
+
+export const StatusConfig = z
+  .object({
+    enabled: z.boolean().default(true).describe('Serve the status page'),
+    listen: z.string().min(1).default('127.0.0.1').describe('Address the status page listens on'),
+    port: port.default(8080).describe('Port of the status page'),
+    password: z.string().min(8).max(128).optional().describe('Password for the status page; never logged'),
+  })
+  .describe('The local status page');
+
+export const PanelConfig = z
+  .object({
+    enabled: z.boolean().default(false).describe('Drive the LCD, buttons and LEDs'),
+    board: z.string().min(1).default('generic').describe('Board profile from hardware/'),
+  })
+  .describe('The front panel');
+
+export const ConfigSchema = z
+  .object({
+    deviceName: z.string().min(1).max(40).default('fieldcast').describe('Name of this encoder'),
+    input: InputConfig.prefault({}),
+    video: VideoConfig.prefault({}),
+    audio: AudioConfig.prefault({}),
+    mux: MuxConfig.prefault({}),
+    destinations: z.array(DestinationConfig).max(2).default([]).describe('SRT destinations (at most 2, as a MediaConnect flow takes)'),
+    bond: BondConfig.prefault({}),
+    uplinks: UplinksConfig.prefault({}),
+    status: StatusConfig.prefault({}),
+    panel: PanelConfig.prefault({}),
+  })
+  .strict()
+  .check((ctx) => {
+    const v = ctx.value.video;
+    if (v.minBitrate > v.maxBitrate) {
+      ctx.issues.push({
+        code: 'custom',
+        path: ['video', 'minBitrate'],
+        input: v.minBitrate,
+        message: `must not exceed video.maxBitrate (${v.maxBitrate})`,
+      });
+    }
+  });
+
+export type Config = z.infer<typeof ConfigSchema>;
+export type ConfigInput = z.input<typeof ConfigSchema>;
+export type DestinationConfigT = z.infer<typeof DestinationConfig>;
+export type BondLinkConfigT = z.infer<typeof BondLinkConfig>;

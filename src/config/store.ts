@@ -1,0 +1,91 @@
+/**
+ * Loading, validating and saving the config. Saving is atomic — temp file in
+ * the same folder, fsync, rename, fsync of the folder — because power can be
+ * cut at any moment on a camera rig and a half-written config must never be
+ * what the box boots with.
+ */
+import { randomBytes } from 'node:crypto';
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import type { z } from 'zod';
+import { ConfigInvalidError, ConfigIoError, type ConfigProblem } from './errors.js';
+import { type Config, ConfigSchema } from './schema.js';
+
+const SECRET = /pass(phrase|word)?|secret|token/i;
+
+function valueAt(input: unknown, keyPath: readonly PropertyKey[]): unknown {
+  let v: unknown = input;
+  for (const k of keyPath) {
+    if (v === null || typeof v !== 'object') return undefined;
+    v = (v as Record<PropertyKey, unknown>)[k];
+  }
+  return v;
+}
+
+function problemsOf(error: z.ZodError, input: unknown): ConfigProblem[] {
+  return error.issues.map((issue) => {
+    const key = issue.path.map(String).join('.') || '(top level)';
+    let value = valueAt(input, issue.path);
+    if (issue.code === 'unrecognized_keys') {
+      const keys = issue.keys.map((k) => (issue.path.length ? `${key}.${k}` : k));
+      return { key: keys.join(', '), value: valueAt(input, [...issue.path, issue.keys[0] ?? '']), expected: 'no such key' };
+    }
+    if (issue.path.some((p) => SECRET.test(String(p))) && typeof value === 'string') value = '[redacted]';
+    return { key, value, expected: issue.message };
+  });
+}
+
+/** Validates a parsed config object; throws ConfigInvalidError naming every bad key. */
+export function validateConfig(input: unknown, source?: string): Config {
+  const result = ConfigSchema.safeParse(input);
+  if (!result.success) throw new ConfigInvalidError(problemsOf(result.error, input), source);
+  return result.data;
+}
+
+export function defaultConfig(): Config {
+  return ConfigSchema.parse({});
+}
+
+/** Reads and validates a JSON config file. A missing file is an error here; callers choose defaults. */
+export async function loadConfig(file: string): Promise<Config> {
+  let text: string;
+  try {
+    text = await fs.readFile(file, 'utf8');
+  } catch (err) {
+    throw new ConfigIoError(`cannot read the config file ${file}: ${(err as Error).message}`, { file }, err);
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (err) {
+    throw new ConfigInvalidError([{ key: '(file)', value: file, expected: `valid JSON (${(err as Error).message})` }], file);
+  }
+  return validateConfig(parsed, file);
+}
+
+/** Writes a config atomically: temp file, fsync, rename, fsync the folder. Validates first. */
+export async function saveConfig(file: string, config: unknown): Promise<Config> {
+  const valid = validateConfig(config, file);
+  const dir = path.dirname(path.resolve(file));
+  const tmp = path.join(dir, `.${path.basename(file)}.${randomBytes(4).toString('hex')}.tmp`);
+  try {
+    const handle = await fs.open(tmp, 'w', 0o600);
+    try {
+      await handle.writeFile(`${JSON.stringify(valid, null, 2)}\n`);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await fs.rename(tmp, file);
+    const dirHandle = await fs.open(dir, 'r');
+    try {
+      await dirHandle.sync();
+    } finally {
+      await dirHandle.close();
+    }
+  } catch (err) {
+    await fs.rm(tmp, { force: true });
+    throw new ConfigIoError(`cannot save the config to ${file}: ${(err as Error).message}`, { file }, err);
+  }
+  return valid;
+}

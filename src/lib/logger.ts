@@ -1,0 +1,114 @@
+/**
+ * One logger per module (`createLogger('bond')`), levels set at run time,
+ * structured fields, one line per record to stdout (journald picks it up).
+ *
+ * Format: `LEVEL module: message key=value ...`, or JSON lines when
+ * FIELDCAST_LOG_FORMAT=json. The level comes from FIELDCAST_LOG (`debug`,
+ * `info`, `warn`, `error`, `silent`; per module as `bond=debug,info`) and can
+ * be changed live with `setLogLevel`. Fields whose key looks like a secret are
+ * redacted, so a passphrase never reaches a log.
+ */
+
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
+const ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40, silent: 100 };
+
+export type LogFields = Record<string, unknown>;
+
+export interface LogRecord {
+  time: number;
+  level: Exclude<LogLevel, 'silent'>;
+  module: string;
+  message: string;
+  fields: LogFields;
+}
+
+export type LogSink = (record: LogRecord) => void;
+
+const SECRET_KEY = /pass(phrase|word)?|secret|token|key$/i;
+
+let defaultLevel: LogLevel = 'info';
+const moduleLevels = new Map<string, LogLevel>();
+let sink: LogSink = writeLine;
+
+function isLevel(s: string): s is LogLevel {
+  return s in ORDER;
+}
+
+/** Applies a spec such as `info`, or `warn,bond=debug,srt=debug`. Unknown parts are ignored. */
+export function setLogLevel(spec: string): void {
+  moduleLevels.clear();
+  for (const part of spec.split(',')) {
+    const [a, b] = part.trim().split('=');
+    if (b === undefined) {
+      if (a && isLevel(a)) defaultLevel = a;
+    } else if (a && isLevel(b)) {
+      moduleLevels.set(a, b);
+    }
+  }
+}
+
+/** Replaces where records go (tests, the pipeline child forwarding to its parent). */
+export function setLogSink(next: LogSink | undefined): void {
+  sink = next ?? writeLine;
+}
+
+export function redact(fields: LogFields): LogFields {
+  const out: LogFields = {};
+  for (const [k, v] of Object.entries(fields)) {
+    if (v === undefined) continue;
+    out[k] = SECRET_KEY.test(k) && v !== '' ? '[redacted]' : v;
+  }
+  return out;
+}
+
+function formatValue(v: unknown): string {
+  if (v instanceof Error) return JSON.stringify(v.message);
+  if (typeof v === 'string') return /^[\w.:/@+-]*$/.test(v) && v !== '' ? v : JSON.stringify(v);
+  if (typeof v === 'number' || typeof v === 'boolean' || v === null) return String(v);
+  return JSON.stringify(v);
+}
+
+function writeLine(r: LogRecord): void {
+  if (process.env.FIELDCAST_LOG_FORMAT === 'json') {
+    process.stdout.write(`${JSON.stringify({ t: new Date(r.time).toISOString(), ...r })}\n`);
+    return;
+  }
+  let line = `${r.level.toUpperCase().padEnd(5)} ${r.module}: ${r.message}`;
+  let stack = '';
+  for (const [k, v] of Object.entries(r.fields)) {
+    line += ` ${k}=${formatValue(v)}`;
+    if (v instanceof Error && v.stack && r.level === 'error') stack = `\n${v.stack}`;
+  }
+  process.stdout.write(`${line}${stack}\n`);
+}
+
+export interface Logger {
+  readonly module: string;
+  debug(message: string, fields?: LogFields): void;
+  info(message: string, fields?: LogFields): void;
+  warn(message: string, fields?: LogFields): void;
+  error(message: string, fields?: LogFields): void;
+  enabled(level: LogLevel): boolean;
+  child(sub: string): Logger;
+}
+
+export function createLogger(module: string): Logger {
+  const enabled = (level: LogLevel): boolean => ORDER[level] >= ORDER[moduleLevels.get(module) ?? defaultLevel];
+  const log =
+    (level: Exclude<LogLevel, 'silent'>) =>
+    (message: string, fields: LogFields = {}): void => {
+      if (!enabled(level)) return;
+      sink({ time: Date.now(), level, module, message, fields: redact(fields) });
+    };
+  return {
+    module,
+    debug: log('debug'),
+    info: log('info'),
+    warn: log('warn'),
+    error: log('error'),
+    enabled,
+    child: (sub) => createLogger(`${module}.${sub}`),
+  };
+}
+
+if (process.env.FIELDCAST_LOG) setLogLevel(process.env.FIELDCAST_LOG);

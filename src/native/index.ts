@@ -1,0 +1,1 @@
+export { addonPath, loadNative, type NativeAddon, NativeUnavailableError, nativeAvailable } from './binding.js';

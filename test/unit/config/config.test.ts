@@ -1,0 +1,67 @@
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigInvalidError, defaultConfig, describeConfig, loadConfig, saveConfig, validateConfig } from '../../../src/config/index.js';
+
+function problems(input: unknown) {
+  try {
+    validateConfig(input);
+  } catch (e) {
+    if (e instanceof ConfigInvalidError) return e.problems;
+    throw e;
+  }
+  return [];
+}
+
+describe('config schema', () => {
+  it('fills every key with a default', () => {
+    const c = defaultConfig();
+    expect(c.video.width).toBe(1280);
+    expect(c.mux.pcrIntervalMs).toBeLessThanOrEqual(40);
+    expect(c.mux.psiIntervalMs).toBeLessThanOrEqual(100);
+    expect(describeConfig().every((d) => d.description.length > 0)).toBe(true);
+  });
+
+  it('names the key, the value and what was expected', () => {
+    const p = problems({ video: { fps: '24' }, destinations: [{ url: 'srt://ingest:5000', latencyMs: 5 }] });
+    expect(p.map((x) => x.key).sort()).toEqual(['destinations.0.latencyMs', 'video.fps']);
+    expect(p.find((x) => x.key === 'video.fps')?.value).toBe('24');
+  });
+
+  it('rejects unknown keys and never echoes a passphrase', () => {
+    const p = problems({ destinations: [{ url: 'srt://a:1', passphrase: 'short' }], colour: 'red' });
+    expect(p.find((x) => x.key === 'colour')?.expected).toBe('no such key');
+    const pass = p.find((x) => x.key === 'destinations.0.passphrase');
+    expect(pass?.value).toBe('[redacted]');
+    expect(JSON.stringify(p)).not.toContain('short');
+  });
+
+  it('checks minBitrate against maxBitrate', () => {
+    expect(problems({ video: { minBitrate: 9_000_000, maxBitrate: 8_000_000 } })[0]?.key).toBe('video.minBitrate');
+  });
+
+  it('accepts IPv6 SRT URLs', () => {
+    expect(validateConfig({ destinations: [{ url: 'srt://[2001:db8::1]:5000?latency=1500' }] }).destinations).toHaveLength(1);
+  });
+});
+
+describe('config store', () => {
+  it('saves atomically and loads back; an invalid save changes nothing', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'fc-config-'));
+    const file = path.join(dir, 'fieldcast.json');
+    await saveConfig(file, { deviceName: 'truck-2' });
+    expect((await loadConfig(file)).deviceName).toBe('truck-2');
+    const before = readFileSync(file, 'utf8');
+    await expect(saveConfig(file, { deviceName: '' })).rejects.toBeInstanceOf(ConfigInvalidError);
+    expect(readFileSync(file, 'utf8')).toBe(before);
+    expect(readdirSync(dir)).toEqual(['fieldcast.json']);
+  });
+
+  it('reports a file that is not JSON', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'fc-config-'));
+    const file = path.join(dir, 'bad.json');
+    writeFileSync(file, '{ not json');
+    await expect(loadConfig(file)).rejects.toThrow(/valid JSON/);
+  });
+});
