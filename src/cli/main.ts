@@ -13,6 +13,7 @@ type Loader = () => Promise<{ command: Command }>;
 /** Commands in the order `--help` lists them. */
 const COMMANDS: Record<string, { summary: string; load: Loader }> = {
   config: { summary: 'check a config file, or print every key with its default', load: () => import('./config.js') },
+  bench: { summary: 'run the benchmark scenarios and print their figures', load: () => import('./bench.js') },
 };
 
 export function registeredCommands(): string[] {

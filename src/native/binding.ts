@@ -12,9 +12,12 @@ import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { FieldcastError } from '../lib/errors.js';
 import { createLogger, type Logger } from '../lib/logger.js';
+import type { CaptureExports } from './capture.js';
 import type { CoreExports } from './core.js';
+import type { MediaExports } from './media.js';
+import type { SrtExports } from './srt.js';
 
-export interface NativeAddon extends CoreExports {}
+export interface NativeAddon extends CoreExports, MediaExports, CaptureExports, SrtExports {}
 
 /** The addon could not be loaded: not built, or a system library is missing. */
 export class NativeUnavailableError extends FieldcastError {

@@ -1,0 +1,17 @@
+/**
+ * `fieldcast bench`: the scenarios of BENCHMARKS.md. Each prints its figures
+ * one `name: value unit` per line and a last line `verdict: …`; `--json FILE`
+ * writes them for tracking over time. Benchmarks print numbers; tests check
+ * behaviour — no test asserts on speed.
+ */
+import type { Scenario } from './types.js';
+
+export type { Figure, Scenario, ScenarioOptions, ScenarioResult } from './types.js';
+
+/** Scenarios by name, loaded only when run. Each file exports `scenario`. */
+export const SCENARIOS: Record<string, { description: string; load: () => Promise<{ scenario: Scenario }> }> = {};
+
+export function formatFigure(f: { name: string; value: number | string; unit?: string }): string {
+  const v = typeof f.value === 'number' ? (Number.isInteger(f.value) ? String(f.value) : f.value.toPrecision(4)) : f.value;
+  return `${f.name}: ${v}${f.unit ? ` ${f.unit}` : ''}`;
+}

@@ -1,0 +1,65 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { formatFigure, SCENARIOS } from '../bench/index.js';
+import type { ScenarioResult } from '../bench/types.js';
+import { type Command, out, parseOptions, UsageError } from './command.js';
+
+function usage(): string {
+  const names = Object.entries(SCENARIOS).map(([n, s]) => `  ${n.padEnd(16)} ${s.description}`);
+  return [
+    'Usage: fieldcast bench SCENARIO|all [--quick] [--json FILE] [--keep]',
+    '',
+    'Prints one "name: value unit" per figure and a last "verdict:" line.',
+    '  --quick       shorter runs (figures are noisier)',
+    '  --json FILE   also write the figures as JSON',
+    '  --keep        keep the working folder',
+    '',
+    'Scenarios:',
+    ...names,
+  ].join('\n');
+}
+
+export const command: Command = {
+  name: 'bench',
+  summary: 'run the benchmark scenarios and print their figures',
+  get usage() {
+    return usage();
+  },
+  async run(argv) {
+    const { values, positionals } = parseOptions(
+      argv,
+      { quick: { type: 'boolean' }, json: { type: 'string' }, keep: { type: 'boolean' } },
+      true,
+    );
+    const which = positionals[0];
+    if (!which) throw new UsageError('name a scenario, or "all"');
+    const names = which === 'all' ? Object.keys(SCENARIOS) : [which];
+    for (const n of names) if (!SCENARIOS[n]) throw new UsageError(`unknown scenario "${n}"`);
+    const results: Record<string, ScenarioResult> = {};
+    const ac = new AbortController();
+    const onSig = (): void => ac.abort(new Error('interrupted'));
+    process.once('SIGINT', onSig);
+    try {
+      for (const n of names) {
+        const entry = SCENARIOS[n]!;
+        const workDir = mkdtempSync(path.join(tmpdir(), `fieldcast-bench-${n}-`));
+        try {
+          const { scenario } = await entry.load();
+          out(`# ${n}: ${scenario.description}`);
+          const r = await scenario.run({ quick: Boolean(values.quick), workDir, signal: ac.signal });
+          for (const f of r.figures) out(formatFigure(f));
+          out(`verdict: ${r.verdict}`);
+          results[n] = r;
+        } finally {
+          if (!values.keep) rmSync(workDir, { recursive: true, force: true });
+          else out(`# kept ${workDir}`);
+        }
+      }
+    } finally {
+      process.off('SIGINT', onSig);
+    }
+    if (values.json) writeFileSync(values.json, `${JSON.stringify({ date: new Date().toISOString(), results }, null, 2)}\n`);
+    return 0;
+  },
+};

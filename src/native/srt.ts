@@ -1,0 +1,2 @@
+/** Exports of the libsrt feature (native/src/srt_*.cc). */
+export type SrtExports = {};
