@@ -98,6 +98,11 @@ export const BondLinkConfig = z
     name: z.string().min(1).max(32).describe('Link name, e.g. cell-a or eth0'),
     bind: z.string().min(1).optional().describe('Local address to send from (its uplink routes it)'),
     interface: z.string().min(1).max(15).optional().describe('Network interface to bind to (SO_BINDTODEVICE)'),
+    via: z
+      .string()
+      .regex(/^(\[[0-9a-fA-F:.]+\]|[^\s:[\]]+):\d{1,5}$/, 'host:port')
+      .optional()
+      .describe('Send this link through a relay (a link emulator or proxy) instead of straight to the receiver'),
     priority: z.number().int().min(0).max(9).default(5).describe('Higher is preferred: ethernet/wifi above metered cellular'),
     backupOnly: z.boolean().default(false).describe('Idle until the other links cannot carry the stream'),
   })
