@@ -1,0 +1,132 @@
+import { describe, expect, it } from 'vitest';
+import { AbrController, type AbrDecision, type AbrSample } from '../../../src/media/abr.js';
+
+/**
+ * A bottleneck link fed by an SRT sender, stepped every 100 ms: what the
+ * encoder produces beyond the link's capacity queues in SRT's send buffer
+ * and adds to the RTT; what the link carries is the send rate.
+ */
+class BottleneckSim {
+  queueBits = 0;
+  sent = 0;
+  retrans = 0;
+  constructor(
+    public capacityBps: number,
+    readonly baseRttMs = 60,
+    readonly lossRate = 0,
+  ) {}
+
+  step(nowMs: number, videoBps: number, capacityHint?: number): AbrSample {
+    const dt = 0.1;
+    const offered = (videoBps + 128_000) * 1.07;
+    this.queueBits = Math.max(0, this.queueBits + (offered - this.capacityBps) * dt);
+    const sendRate = this.queueBits > 0 ? this.capacityBps : offered;
+    const packets = (sendRate * dt) / (1316 * 8);
+    this.sent += packets;
+    this.retrans += packets * this.lossRate;
+    const queueMs = (this.queueBits / Math.max(1, this.capacityBps)) * 1000;
+    return {
+      nowMs,
+      rttMs: this.baseRttMs + Math.min(queueMs, 400) * 0.5,
+      sendBufferMs: queueMs,
+      sendRateBps: sendRate,
+      sentPackets: this.sent,
+      retransPackets: this.retrans,
+      ...(capacityHint !== undefined ? { capacityBps: capacityHint } : {}),
+    };
+  }
+}
+
+function run(
+  ctl: AbrController,
+  sim: BottleneckSim,
+  fromMs: number,
+  toMs: number,
+  hint?: () => number | undefined,
+): { decisions: (AbrDecision & { t: number })[]; maxBufferMs: number } {
+  const decisions: (AbrDecision & { t: number })[] = [];
+  let maxBufferMs = 0;
+  for (let t = fromMs; t < toMs; t += 100) {
+    const s = sim.step(t, ctl.bitrate, hint?.());
+    maxBufferMs = Math.max(maxBufferMs, s.sendBufferMs);
+    const d = ctl.update(s);
+    if (d) decisions.push({ ...d, t });
+  }
+  return { decisions, maxBufferMs };
+}
+
+describe('adaptive bitrate controller', () => {
+  it('climbs to the maximum on a clean, wide link', () => {
+    const ctl = new AbrController({ minBps: 1e6, maxBps: 8e6, latencyMs: 1500, startBps: 2e6 });
+    run(ctl, new BottleneckSim(50e6), 0, 90_000);
+    expect(ctl.bitrate).toBe(8e6);
+  });
+
+  it('reacts within 500 ms when the link rate halves, and keeps the send buffer inside the latency', () => {
+    const ctl = new AbrController({ minBps: 1e6, maxBps: 8e6, latencyMs: 1500, startBps: 6e6 });
+    const sim = new BottleneckSim(8e6);
+    run(ctl, sim, 0, 20_000);
+    const before = ctl.bitrate;
+    expect(before).toBeGreaterThan(5e6);
+    sim.capacityBps = 4e6;
+    const { decisions, maxBufferMs } = run(ctl, sim, 20_000, 60_000);
+    const firstCut = decisions.find((d) => d.bitrate < before);
+    expect(firstCut).toBeDefined();
+    expect(firstCut!.t - 20_000).toBeLessThanOrEqual(500);
+    // Below the new capacity (video share of 4 Mbit/s) soon after.
+    const settled = decisions.filter((d) => d.t < 21_000).at(-1)!;
+    expect((settled.bitrate + 128_000) * 1.07).toBeLessThan(4e6);
+    expect(maxBufferMs).toBeLessThan(1500);
+  });
+
+  it('settles near capacity without oscillating', () => {
+    const ctl = new AbrController({ minBps: 1e6, maxBps: 12e6, latencyMs: 1500, startBps: 3e6 });
+    const sim = new BottleneckSim(6e6);
+    run(ctl, sim, 0, 30_000);
+    const { decisions } = run(ctl, sim, 30_000, 120_000);
+    // At most a gentle probe-and-back every few seconds, never a pump between extremes.
+    const changesPerMinute = (decisions.length / 90) * 60;
+    expect(changesPerMinute).toBeLessThan(15);
+    const rates = decisions.map((d) => d.bitrate);
+    const lo = Math.min(...rates, ctl.bitrate);
+    const hi = Math.max(...rates, ctl.bitrate);
+    expect(lo).toBeGreaterThan(3.5e6);
+    expect(hi).toBeLessThan(6e6);
+  });
+
+  it('climbs back when the link recovers', () => {
+    const ctl = new AbrController({ minBps: 1e6, maxBps: 8e6, latencyMs: 1500, startBps: 6e6 });
+    const sim = new BottleneckSim(3e6);
+    run(ctl, sim, 0, 20_000);
+    expect(ctl.bitrate).toBeLessThan(3e6);
+    sim.capacityBps = 20e6;
+    run(ctl, sim, 20_000, 80_000);
+    expect(ctl.bitrate).toBe(8e6);
+  });
+
+  it('follows the bonded capacity estimate before SRT sees congestion', () => {
+    const ctl = new AbrController({ minBps: 1e6, maxBps: 12e6, latencyMs: 1500, startBps: 10e6 });
+    const sim = new BottleneckSim(50e6);
+    let hint = 14e6;
+    run(ctl, sim, 0, 5_000, () => hint);
+    hint = 6e6; // a modem dropped out
+    const { decisions } = run(ctl, sim, 5_000, 6_000, () => hint);
+    expect(decisions[0]?.reason).toBe('capacity');
+    expect(decisions[0]!.t - 5_000).toBeLessThanOrEqual(100);
+    expect((ctl.bitrate + 128_000) * 1.07).toBeLessThanOrEqual(6e6 * 0.86);
+  });
+
+  it('cuts on heavy retransmission even when RTT and buffer look fine', () => {
+    const ctl = new AbrController({ minBps: 1e6, maxBps: 8e6, latencyMs: 1500, startBps: 6e6 });
+    const { decisions } = run(ctl, new BottleneckSim(50e6, 60, 0.15), 0, 2_000);
+    expect(decisions.some((d) => d.reason === 'congestion')).toBe(true);
+  });
+
+  it('never leaves [min, max]', () => {
+    const ctl = new AbrController({ minBps: 2e6, maxBps: 4e6, latencyMs: 500, startBps: 3e6 });
+    const sim = new BottleneckSim(0.5e6);
+    run(ctl, sim, 0, 10_000);
+    expect(ctl.bitrate).toBe(2e6);
+    expect(() => new AbrController({ minBps: 5e6, maxBps: 4e6, latencyMs: 500 })).toThrow(RangeError);
+  });
+});
