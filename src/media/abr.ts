@@ -25,7 +25,7 @@
  *   its 10 s minimum) grows past what jitter explains, or retransmissions
  *   exceed 8% of what was sent in the last second.
  * - It climbs without oscillating: it remembers the rate at which congestion
- *   last began (the ceiling). Below the ceiling it closes a quarter of the gap
+ *   last began (the ceiling). Below the ceiling it closes 40% of the gap
  *   per step (fast recovery to a rate known to work); at and above it, it
  *   probes gently (+3% a step); each probe that meets congestion again at the
  *   ceiling doubles the wait before the next (1 s up to 16 s), so a steady
@@ -94,7 +94,7 @@ const RECOVER_STEP_MS = 500;
 const PROBE_STEP_MS = 1000;
 const PROBE_BACKOFF_MAX_MS = 16_000;
 const PROBE_GAIN = 0.03;
-const RECOVER_GAIN = 0.25;
+const RECOVER_GAIN = 0.4;
 const CEILING_MEMORY_MS = 30_000;
 const RTT_MIN_WINDOW_MS = 10_000;
 const ROUND_BPS = 10_000;
