@@ -14,6 +14,7 @@ type Loader = () => Promise<{ command: Command }>;
 const COMMANDS: Record<string, { summary: string; load: Loader }> = {
   config: { summary: 'check a config file, or print every key with its default', load: () => import('./config.js') },
   bench: { summary: 'run the benchmark scenarios and print their figures', load: () => import('./bench.js') },
+  linksim: { summary: 'emulate lossy, rate-limited cellular links as UDP relays on loopback', load: () => import('./linksim.js') },
 };
 
 export function registeredCommands(): string[] {
