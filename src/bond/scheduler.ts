@@ -1,0 +1,408 @@
+/**
+ * The bonding scheduler: which uplink carries each SRT data packet.
+ *
+ * The common sender (SRTLA.md "Sending") picks the link with the largest
+ * window / (in_flight + 1) and ignores delay, so on links whose RTTs differ
+ * by 100 ms the SRT listener sees packets out of order, reports them lost at
+ * once, and the SRT sender retransmits what was never lost. Here:
+ *
+ * - Expected arrival time: each packet goes to the link on which it would
+ *   reach the receiver first (virtual queue at the link's estimated capacity
+ *   + half its smoothed RTT). Arrivals stay close to sequence order.
+ * - A per-link cap: a link whose virtual queue exceeds FULL_QUEUE_MS, or
+ *   whose in-flight exceeds its bandwidth x (RTT + that queue), is full.
+ * - Priority: higher-priority links are filled first; a lower one only
+ *   takes what they cannot carry; `backupOnly` links idle until every other
+ *   link is full (or gone).
+ * - Loss is attributed to the link that carried the sequence (SRT NAKs);
+ *   delivery per link comes from SRTLA ACKs; SRT ACKs clear everything older.
+ * - A link that goes silent (no keepalive echo, no ACK) for STALL_MS loses
+ *   its traffic; after DEAD_MS it is dead and must register again.
+ *
+ * Like irlserver's `srtla-core` it does no I/O and takes its clock as a
+ * parameter, so tests drive it deterministically (CONVENTIONS.md §10).
+ */
+
+import { LinkState } from './link-state.js';
+import { forEachSeq, type SeqRange, seqLess } from './protocol.js';
+
+export const SCHEDULER_TUNING = {
+  /** A virtual queue deeper than this makes a link full (below linksim's and modems' ~200 ms buffers). */
+  FULL_QUEUE_MS: 150,
+  /** In-flight cap = rate x (RTT + FULL_QUEUE_MS) x this. */
+  INFLIGHT_CAP_FACTOR: 1.5,
+  /** Silence after which a link's traffic moves elsewhere (issue 5: within 300 ms). */
+  STALL_MS: 250,
+  /** Silence after which a link is dead and registers again (SRTLA.md: 4 s). */
+  DEAD_MS: 4000,
+  /** How long send records are kept (an SRTLA ACK over a slow link may come after the SRT ACK over a fast one). */
+  RECORD_TTL_MS: 3000,
+  /** The virtual queue never predicts more than this (when every link is full, it must not run away). */
+  MAX_QUEUE_MS: 300,
+  /** Cap on in-flight records (a stuck SRT ACK must not grow memory). */
+  MAX_RECORDS: 200_000,
+  /** A link unused for this long is reported idle (with why). */
+  IDLE_MS: 1000,
+} as const;
+
+export type LinkStateName = 'registering' | 'live' | 'backup-idle' | 'stalled' | 'dead';
+
+export interface LinkStats {
+  id: string;
+  state: LinkStateName;
+  /** Why the link carries nothing, in words an operator understands; absent when it carries traffic. */
+  why?: string;
+  priority: number;
+  backupOnly: boolean;
+  throughputBps: number;
+  /** Share of the data sent in the last second. */
+  share: number;
+  rttMs?: number;
+  minRttMs?: number;
+  /** Fraction of packets reported lost (recent, exponentially weighted). */
+  loss: number;
+  lostPackets: number;
+  sentPackets: number;
+  ackedPackets: number;
+  inFlight: number;
+  capacityBps: number;
+  deliveredBps: number;
+}
+
+interface Flight {
+  seq: number;
+  link: LinkState;
+  bytes: number;
+  sentAt: number;
+  queueMs: number;
+  /** flight: unconfirmed; acked: SRTLA ACK on its link; srtacked: covered by an SRT ACK first; gone: lost or moved. */
+  state: 'flight' | 'acked' | 'srtacked' | 'gone';
+}
+
+export interface SchedulerLinkOptions {
+  priority?: number;
+  backupOnly?: boolean;
+}
+
+export class Scheduler {
+  private readonly links = new Map<string, LinkState>();
+  private readonly flights = new Map<number, Flight>();
+  /** Send order, for SRT ACK clean-up and expiry. */
+  private order: Flight[] = [];
+  /** order[expireHead..] are kept; order[ackHead..] are not yet covered by an SRT ACK. */
+  private expireHead = 0;
+  private ackHead = 0;
+  private readonly stalled = new Set<string>();
+  private readonly dead = new Set<string>();
+  private totalSent = 0;
+  private unrouted = 0;
+
+  addLink(id: string, opts: SchedulerLinkOptions, now: number): void {
+    if (this.links.has(id)) return;
+    this.links.set(id, new LinkState(id, opts.priority ?? 5, opts.backupOnly ?? false, now));
+  }
+
+  updateLink(id: string, opts: SchedulerLinkOptions): void {
+    const l = this.links.get(id);
+    if (!l) return;
+    if (opts.priority !== undefined) l.priority = opts.priority;
+    if (opts.backupOnly !== undefined) l.backupOnly = opts.backupOnly;
+  }
+
+  removeLink(id: string): void {
+    const l = this.links.get(id);
+    if (!l) return;
+    for (const f of this.flights.values()) if (f.link === l) f.state = 'gone';
+    this.links.delete(id);
+    this.stalled.delete(id);
+    this.dead.delete(id);
+  }
+
+  hasLink(id: string): boolean {
+    return this.links.has(id);
+  }
+
+  link(id: string): LinkState | undefined {
+    return this.links.get(id);
+  }
+
+  /** Registration state from the sender (REG3 received, or lost after REG_NGP / death). */
+  setRegistered(id: string, registered: boolean, now: number): void {
+    const l = this.links.get(id);
+    if (!l || l.registered === registered) return;
+    l.registered = registered;
+    if (registered) {
+      l.recordReceive(now);
+      this.dead.delete(id);
+      this.stalled.delete(id);
+      l.restart(now);
+    }
+  }
+
+  private usable(l: LinkState): boolean {
+    return l.registered && !this.stalled.has(l.id) && !this.dead.has(l.id);
+  }
+
+  private full(l: LinkState, now: number): boolean {
+    if (l.queueDelay(now) > SCHEDULER_TUNING.FULL_QUEUE_MS) return true;
+    const capBytes = ((l.rateBps / 8) * (l.rttOrGuess() + SCHEDULER_TUNING.FULL_QUEUE_MS) * SCHEDULER_TUNING.INFLIGHT_CAP_FACTOR) / 1000;
+    return l.inFlightBytes > Math.max(capBytes, 20 * 1500);
+  }
+
+  /**
+   * Chooses the link for a packet of `bytes`, without recording it. Among
+   * usable links of the highest priority that are not full, the earliest
+   * expected arrival; when all are full, the next priority; backup-only links
+   * last; when everything is full, the earliest arrival of all.
+   */
+  choose(bytes: number, now: number): string | undefined {
+    let best: LinkState | undefined;
+    let bestKey: [number, number, number] | undefined; // [tier (lower first), -priority, arrival]
+    let fallback: LinkState | undefined;
+    let fallbackArrival = Infinity;
+    for (const l of this.links.values()) {
+      if (!this.usable(l)) continue;
+      const arrival = l.expectedArrival(bytes, now);
+      if (arrival < fallbackArrival) {
+        fallbackArrival = arrival;
+        fallback = l;
+      }
+      if (this.full(l, now)) continue;
+      const key: [number, number, number] = [l.backupOnly ? 1 : 0, -l.priority, arrival];
+      if (
+        !bestKey ||
+        key[0] < bestKey[0] ||
+        (key[0] === bestKey[0] && (key[1] < bestKey[1] || (key[1] === bestKey[1] && key[2] < bestKey[2])))
+      ) {
+        bestKey = key;
+        best = l;
+      }
+    }
+    return (best ?? fallback)?.id;
+  }
+
+  /** Chooses a link for data packet `seq` and records it as in flight there. */
+  send(seq: number, bytes: number, now: number): string | undefined {
+    const id = this.choose(bytes, now);
+    if (id === undefined) {
+      this.unrouted++;
+      return undefined;
+    }
+    this.record(id, seq, bytes, now);
+    return id;
+  }
+
+  /** Records that data packet `seq` went out on link `id` (a retransmission replaces the earlier record). */
+  record(id: string, seq: number, bytes: number, now: number): void {
+    const l = this.links.get(id);
+    if (!l) return;
+    const old = this.flights.get(seq);
+    if (old && old.state === 'flight') {
+      old.link.leaveFlight(old.bytes);
+      old.state = 'gone';
+    }
+    const queueMs = l.recordSend(bytes, now, SCHEDULER_TUNING.MAX_QUEUE_MS);
+    const f: Flight = { seq, link: l, bytes, sentAt: now, queueMs, state: 'flight' };
+    this.flights.set(seq, f);
+    this.order.push(f);
+    this.totalSent += bytes;
+    if (this.flights.size > SCHEDULER_TUNING.MAX_RECORDS) this.expire(now, true);
+  }
+
+  /** Something arrived from the receiver on link `id`. */
+  onReceive(id: string, now: number): void {
+    const l = this.links.get(id);
+    if (!l) return;
+    l.recordReceive(now);
+    if (this.stalled.delete(id) || this.dead.delete(id)) l.restart(now);
+  }
+
+  /** A keepalive echo: the RTT of a probe sent `rttMs` ago. */
+  onKeepaliveRtt(id: string, rttMs: number, sentAt: number, now: number): void {
+    const l = this.links.get(id);
+    if (!l) return;
+    // The probe waited behind whatever the virtual queue held when it was sent.
+    l.recordRtt(rttMs, Math.max(0, l.queueFreeAt - sentAt), now);
+  }
+
+  /** SRTLA ACK on link `id`: these packets arrived over it. */
+  onSrtlaAck(id: string, seqs: readonly number[], now: number): void {
+    const l = this.links.get(id);
+    if (!l) return;
+    let last: Flight | undefined;
+    for (const seq of seqs) {
+      const f = this.flights.get(seq);
+      if (!f || f.link !== l) continue;
+      if (f.state === 'flight' || f.state === 'srtacked') {
+        if (f.state === 'flight') l.leaveFlight(f.bytes);
+        f.state = 'acked';
+        l.recordDelivered(f.bytes, now);
+      }
+      if (!last || seqLess(last.seq, seq)) last = f;
+    }
+    // The receiver sends the ACK when the last of the batch arrives: an RTT sample.
+    if (last) l.recordRtt(now - last.sentAt, last.queueMs, now);
+  }
+
+  /** SRT ACK: everything before `ackSeq` arrived. Records stay until their link's SRTLA ACK or expiry. */
+  onSrtAck(ackSeq: number, now: number): void {
+    this.ackHead = Math.max(this.ackHead, this.expireHead);
+    while (this.ackHead < this.order.length) {
+      const f = this.order[this.ackHead]!;
+      if (!seqLess(f.seq, ackSeq)) break;
+      this.ackHead++;
+      if (f.state === 'flight') {
+        f.link.leaveFlight(f.bytes);
+        f.state = 'srtacked';
+      }
+    }
+    this.expire(now, false);
+  }
+
+  /** SRT NAK: these sequences were reported lost; the links that carried them pay. */
+  onNak(ranges: readonly SeqRange[], now: number): void {
+    forEachSeq(
+      ranges,
+      (seq) => {
+        const f = this.flights.get(seq);
+        if (!f) return;
+        if (f.state === 'acked') {
+          f.link.falseLosses++;
+          return;
+        }
+        if (f.state !== 'flight') return;
+        f.state = 'gone';
+        f.link.leaveFlight(f.bytes);
+        f.link.recordLoss(now);
+      },
+      10_000,
+    );
+  }
+
+  /** Housekeeping: stalls and deaths from silence. Returns the links whose state changed. */
+  tick(now: number): string[] {
+    const changed: string[] = [];
+    for (const l of this.links.values()) {
+      if (!l.registered) continue;
+      const silent = now - l.lastRecvAt;
+      if (silent > SCHEDULER_TUNING.DEAD_MS && !this.dead.has(l.id)) {
+        this.dead.add(l.id);
+        this.stalled.delete(l.id);
+        this.dropFlights(l);
+        changed.push(l.id);
+      } else if (silent > SCHEDULER_TUNING.STALL_MS && !this.stalled.has(l.id) && !this.dead.has(l.id)) {
+        this.stalled.add(l.id);
+        this.dropFlights(l);
+        changed.push(l.id);
+      }
+    }
+    this.expire(now, false);
+    return changed;
+  }
+
+  private dropFlights(l: LinkState): void {
+    // What was in flight on a silent link is SRT's to recover; it no longer occupies the link.
+    for (const f of this.flights.values()) if (f.link === l && f.state === 'flight') f.state = 'gone';
+    l.inFlight = 0;
+    l.inFlightBytes = 0;
+  }
+
+  private expire(now: number, force: boolean): void {
+    while (this.expireHead < this.order.length) {
+      const f = this.order[this.expireHead]!;
+      const tooMany = force && this.flights.size > SCHEDULER_TUNING.MAX_RECORDS * 0.9;
+      if (!tooMany && now - f.sentAt < SCHEDULER_TUNING.RECORD_TTL_MS) break;
+      this.expireHead++;
+      if (f.state === 'flight') {
+        f.link.leaveFlight(f.bytes);
+        f.state = 'gone';
+      }
+      if (this.flights.get(f.seq) === f) this.flights.delete(f.seq);
+    }
+    if (this.expireHead > 4096 && this.expireHead * 2 > this.order.length) {
+      this.order = this.order.slice(this.expireHead);
+      this.ackHead = Math.max(0, this.ackHead - this.expireHead);
+      this.expireHead = 0;
+    }
+  }
+
+  stateOf(id: string): LinkStateName | undefined {
+    const l = this.links.get(id);
+    if (!l) return undefined;
+    if (!l.registered) return 'registering';
+    if (this.dead.has(id)) return 'dead';
+    if (this.stalled.has(id)) return 'stalled';
+    return 'live';
+  }
+
+  /** Summed capacity of the links that can carry the stream, bit/s (for the bitrate controller). */
+  capacityBps(now: number): number {
+    let primary = 0;
+    let backup = 0;
+    for (const l of this.links.values()) {
+      if (!this.usable(l)) continue;
+      const c = Math.max(l.rateBps, l.delivered.bps(now));
+      if (l.backupOnly) {
+        // A backup counts once it carries traffic: the stream needs it.
+        if (now - l.lastSentAt < SCHEDULER_TUNING.IDLE_MS) backup += c;
+      } else primary += c;
+    }
+    return primary + backup;
+  }
+
+  stats(now: number): LinkStats[] {
+    let total = 0;
+    for (const l of this.links.values()) total += l.sent.bytes(now);
+    const anyPrimaryUsable = [...this.links.values()].some((l) => !l.backupOnly && this.usable(l));
+    const out: LinkStats[] = [];
+    for (const l of this.links.values()) {
+      const sentBytes = l.sent.bytes(now);
+      let state = this.stateOf(l.id)!;
+      const idle = now - l.lastSentAt > SCHEDULER_TUNING.IDLE_MS;
+      if (state === 'live' && l.backupOnly && idle) state = 'backup-idle';
+      const s: LinkStats = {
+        id: l.id,
+        state,
+        priority: l.priority,
+        backupOnly: l.backupOnly,
+        throughputBps: l.sent.bps(now),
+        share: total > 0 ? sentBytes / total : 0,
+        loss: l.lossRate,
+        lostPackets: l.lostPackets,
+        sentPackets: l.sentPackets,
+        ackedPackets: l.ackedPackets,
+        inFlight: l.inFlight,
+        capacityBps: l.rateBps,
+        deliveredBps: l.delivered.bps(now),
+      };
+      if (l.srtt !== undefined) s.rttMs = Math.round(l.srtt * 10) / 10;
+      if (l.minRtt !== undefined) s.minRttMs = Math.round(l.minRtt * 10) / 10;
+      const why = this.why(l, state, idle, anyPrimaryUsable, now);
+      if (why) s.why = why;
+      out.push(s);
+    }
+    return out;
+  }
+
+  private why(l: LinkState, state: LinkStateName, idle: boolean, anyPrimaryUsable: boolean, now: number): string | undefined {
+    const silentS = ((now - l.lastRecvAt) / 1000).toFixed(1);
+    switch (state) {
+      case 'registering':
+        return 'waiting for the bonding receiver to accept this link';
+      case 'dead':
+        return `no answer from the bonding receiver for ${silentS} s: registering the link again`;
+      case 'stalled':
+        return `no answer from the bonding receiver for ${silentS} s: its traffic moved to the other links`;
+      case 'backup-idle':
+        return anyPrimaryUsable ? 'backup link: idle while the other links carry the stream' : 'backup link: waiting for traffic';
+      default:
+        break;
+    }
+    if (!idle) return undefined;
+    if (this.unrouted === 0 && this.totalSent === 0) return 'no stream to send yet';
+    const higher = [...this.links.values()].some((o) => o !== l && this.usable(o) && o.priority > l.priority && !o.backupOnly);
+    if (higher) return 'not needed: higher-priority links carry the stream';
+    if (this.full(l, now)) return 'full: carrying all it can';
+    return 'not needed: the other links deliver sooner';
+  }
+}
