@@ -15,6 +15,7 @@ const COMMANDS: Record<string, { summary: string; load: Loader }> = {
   config: { summary: 'check a config file, or print every key with its default', load: () => import('./config.js') },
   bench: { summary: 'run the benchmark scenarios and print their figures', load: () => import('./bench.js') },
   linksim: { summary: 'emulate lossy, rate-limited cellular links as UDP relays on loopback', load: () => import('./linksim.js') },
+  receive: { summary: 'bonding receiver (SRTLA): merge uplinks and forward to an SRT listener', load: () => import('./receive.js') },
 };
 
 export function registeredCommands(): string[] {

@@ -1,0 +1,258 @@
+/**
+ * One bonded stream at the receiver: its links (known by source address),
+ * the UDP socket that carries it to the SRT listener, the reorder stage, and
+ * the return path. SRTLA.md "Receiving": SRT ACKs go out on every live link
+ * (each link's sender frees in-flight data by them); NAKs, handshakes and
+ * shutdowns too — the common receiver sends those on the last link only, and
+ * a dead link swallows them. Everything else goes on the most recently
+ * active link.
+ */
+import dgram from 'node:dgram';
+import { performance } from 'node:perf_hooks';
+import { createLogger } from '../lib/logger.js';
+import {
+  decodeSrtNak,
+  encodeSrtlaAck,
+  isMalformed,
+  isRetransmission,
+  SRT_CONTROL,
+  SRTLA_ACK_COMMON_COUNT,
+  seqDiff,
+  srtControlType,
+  srtDataSeq,
+} from './protocol.js';
+import { ReorderBuffer, type ReorderStats } from './reorder.js';
+
+const log = createLogger('receive');
+
+export interface ReceiverLink {
+  /** `ip|port` as the socket reports it. */
+  readonly key: string;
+  readonly address: string;
+  readonly port: number;
+  readonly ip: string;
+  readonly group: ReceiverGroup;
+  readonly registeredAt: number;
+  lastSeen: number;
+  packets: number;
+  bytes: number;
+  keepalives: number;
+  srtlaAcks: number;
+  /** Data sequence numbers since the last SRTLA ACK. */
+  ackLog: number[];
+  rateBps: number;
+  rateBytesMark: number;
+}
+
+export interface GroupDeps {
+  /** Sends on the receiver's listening socket to one link. */
+  sendToLink(msg: Buffer, link: ReceiverLink): void;
+  forwardHost: string;
+  forwardPort: number;
+  reorderMs: number;
+  linkTimeoutMs: number;
+}
+
+export interface GroupCounters {
+  packetsIn: number;
+  bytesIn: number;
+  packetsForwarded: number;
+  bytesForwarded: number;
+  packetsFromListener: number;
+  bytesFromListener: number;
+  srtAcks: number;
+  /** SRT NAK packets the listener sent: retransmission requests that reordering did not prevent. */
+  naks: number;
+  /** Sequence numbers those NAKs asked for. */
+  nakSeqs: number;
+  handshakes: number;
+  /** Packets from the listener sent on every live link (ACK, NAK, handshake, shutdown). */
+  fannedOut: number;
+  malformed: number;
+}
+
+export class ReceiverGroup {
+  readonly links = new Map<string, ReceiverLink>();
+  readonly counters: GroupCounters = {
+    packetsIn: 0,
+    bytesIn: 0,
+    packetsForwarded: 0,
+    bytesForwarded: 0,
+    packetsFromListener: 0,
+    bytesFromListener: 0,
+    srtAcks: 0,
+    naks: 0,
+    nakSeqs: 0,
+    handshakes: 0,
+    fannedOut: 0,
+    malformed: 0,
+  };
+  /** Set on the first SRT packet: until then the group is "pending" and reaped early. */
+  hadData = false;
+  lastSeen: number;
+  rateBps = 0;
+  private rateBytesMark = 0;
+  private lastActive: ReceiverLink | undefined;
+  private sock: dgram.Socket | undefined;
+  private readonly reorder: ReorderBuffer;
+  private reorderTimer: NodeJS.Timeout | undefined;
+  private reorderTimerAt = Number.POSITIVE_INFINITY;
+  private closed = false;
+
+  constructor(
+    /** Short number for logs and stats; the id itself is a credential and never shown. */
+    readonly tag: number,
+    /** Full 256-byte id as hex (the map key). */
+    readonly idHex: string,
+    readonly id: Buffer,
+    /** Who sent REG1 (`ip|port`) and from which IP. */
+    readonly creatorKey: string,
+    readonly creatorIp: string,
+    readonly createdAt: number,
+    private readonly deps: GroupDeps,
+  ) {
+    this.lastSeen = createdAt;
+    this.reorder = new ReorderBuffer(deps.reorderMs, (pkt) => this.forward(pkt));
+  }
+
+  reorderStats(): ReorderStats {
+    return this.reorder.stats();
+  }
+
+  /** A packet from one of this group's links that is not SRTLA: SRT data or control. */
+  fromSender(msg: Buffer, link: ReceiverLink, now: number): void {
+    const c = this.counters;
+    c.packetsIn++;
+    c.bytesIn += msg.length;
+    this.lastActive = link;
+    this.lastSeen = now;
+    const seq = srtDataSeq(msg);
+    if (seq === undefined) {
+      // SRT control (handshake, ACKACK, keepalive, shutdown…): a full 16-byte header or it is junk.
+      if (srtControlType(msg) === undefined) {
+        c.malformed++;
+        return;
+      }
+      this.hadData = true;
+      this.forward(msg);
+      return;
+    }
+    this.hadData = true;
+    // SRTLA.md: an SRTLA ACK per link every 10 data packets received on it.
+    link.ackLog.push(seq);
+    if (link.ackLog.length >= SRTLA_ACK_COMMON_COUNT) {
+      this.deps.sendToLink(encodeSrtlaAck(link.ackLog), link);
+      link.srtlaAcks++;
+      link.ackLog = [];
+    }
+    this.reorder.push(msg, seq, isRetransmission(msg), now);
+    this.armReorderTimer();
+  }
+
+  /** Links heard from within the link timeout. */
+  liveLinks(now: number): ReceiverLink[] {
+    const out: ReceiverLink[] = [];
+    for (const l of this.links.values()) if (now - l.lastSeen <= this.deps.linkTimeoutMs) out.push(l);
+    return out;
+  }
+
+  /** Per-second rates (housekeeping). */
+  updateRates(seconds: number): void {
+    this.rateBps = ((this.counters.bytesIn - this.rateBytesMark) * 8) / seconds;
+    this.rateBytesMark = this.counters.bytesIn;
+    for (const l of this.links.values()) {
+      l.rateBps = ((l.bytes - l.rateBytesMark) * 8) / seconds;
+      l.rateBytesMark = l.bytes;
+    }
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.reorderTimer) clearTimeout(this.reorderTimer);
+    try {
+      this.sock?.close();
+    } catch {
+      // already closed
+    }
+  }
+
+  private forward(pkt: Buffer): void {
+    if (this.closed) return;
+    this.counters.packetsForwarded++;
+    this.counters.bytesForwarded += pkt.length;
+    this.socket().send(pkt, this.deps.forwardPort, this.deps.forwardHost);
+  }
+
+  /** One socket per group: the listener tells SRT sessions apart by source address. */
+  private socket(): dgram.Socket {
+    if (this.sock) return this.sock;
+    const type = this.deps.forwardHost.includes(':') ? 'udp6' : 'udp4';
+    const sock = dgram.createSocket(type);
+    sock.on('error', (err) => log.debug('forward socket error', { group: this.tag, err }));
+    sock.on('message', (msg, rinfo) => {
+      if (rinfo.port !== this.deps.forwardPort) return;
+      try {
+        this.fromListener(msg, performance.now());
+      } catch (err) {
+        this.counters.malformed++;
+        log.debug('listener packet handler failed', { group: this.tag, err });
+      }
+    });
+    this.sock = sock;
+    return sock;
+  }
+
+  private fromListener(msg: Buffer, now: number): void {
+    const c = this.counters;
+    c.packetsFromListener++;
+    c.bytesFromListener += msg.length;
+    const type = srtControlType(msg);
+    let everyLink = false;
+    switch (type) {
+      case SRT_CONTROL.ACK:
+        c.srtAcks++;
+        everyLink = true;
+        break;
+      case SRT_CONTROL.NAK: {
+        c.naks++;
+        const nak = decodeSrtNak(msg);
+        if (!isMalformed(nak)) for (const r of nak.ranges) c.nakSeqs += seqDiff(r.to, r.from) + 1;
+        everyLink = true;
+        break;
+      }
+      case SRT_CONTROL.HANDSHAKE:
+        c.handshakes++;
+        everyLink = true;
+        break;
+      case SRT_CONTROL.SHUTDOWN:
+        everyLink = true;
+        break;
+    }
+    if (everyLink) {
+      const live = this.liveLinks(now);
+      if (live.length > 1) c.fannedOut++;
+      for (const l of live) this.deps.sendToLink(msg, l);
+      return;
+    }
+    const last = this.lastActive;
+    if (last && this.links.get(last.key) === last) this.deps.sendToLink(msg, last);
+  }
+
+  private armReorderTimer(): void {
+    const at = this.reorder.nextDeadline();
+    if (at === undefined || at >= this.reorderTimerAt) return;
+    if (this.reorderTimer) clearTimeout(this.reorderTimer);
+    this.reorderTimerAt = at;
+    this.reorderTimer = setTimeout(
+      () => {
+        this.reorderTimer = undefined;
+        this.reorderTimerAt = Number.POSITIVE_INFINITY;
+        if (this.closed) return;
+        this.reorder.expire(performance.now());
+        this.armReorderTimer();
+      },
+      Math.max(1, at - performance.now()),
+    );
+  }
+}

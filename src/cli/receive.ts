@@ -1,0 +1,114 @@
+/**
+ * `fieldcast receive`: the bonding receiver for a cloud VM beside the ingest.
+ * Loads no native code.
+ */
+import { randomBytes } from 'node:crypto';
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { BondReceiver, RECEIVER_DEFAULTS } from '../bond/receiver.js';
+import { serveReceiverMetrics } from '../bond/receiver-http.js';
+import { createLogger } from '../lib/logger.js';
+import { type Command, numberOption, out, parseOptions, UsageError } from './command.js';
+
+const log = createLogger('receive');
+
+const usage = `Usage: fieldcast receive --forward srt://HOST:PORT [options]
+
+Bonding receiver (SRTLA): merges the uplinks of one or many Fieldcast units
+(or other SRTLA senders) and forwards each stream to an SRT listener, such as
+an AWS Elemental MediaConnect flow's SRT listener source.
+
+  --listen HOST:PORT     where senders connect (default ${RECEIVER_DEFAULTS.listen}: IPv4 and IPv6)
+  --forward srt://H:P    the SRT listener each stream goes to (required)
+  --reorder-ms N         hold out-of-order packets up to N ms to put them back in
+                         sequence (default ${RECEIVER_DEFAULTS.reorderMs}; 0 = off)
+  --max-groups N         streams at most (default ${RECEIVER_DEFAULTS.maxGroups})
+  --max-links N          links per stream at most (default ${RECEIVER_DEFAULTS.maxLinksPerGroup})
+  --stats-json FILE      write statistics as JSON to FILE every second
+  --metrics-port P       serve /metrics (Prometheus) and /stats.json on port P
+  --metrics-host H       address for the metrics port (default 127.0.0.1)
+  --status-interval S    log a one-line summary every S seconds (default 10; 0 = never)`;
+
+async function writeAtomic(file: string, text: string): Promise<void> {
+  const tmp = path.join(path.dirname(path.resolve(file)), `.${path.basename(file)}.${randomBytes(4).toString('hex')}.tmp`);
+  await fs.writeFile(tmp, text);
+  await fs.rename(tmp, file);
+}
+
+export const command: Command = {
+  name: 'receive',
+  summary: 'bonding receiver (SRTLA): merge uplinks and forward to an SRT listener',
+  usage,
+  async run(argv) {
+    const { values } = parseOptions(argv, {
+      listen: { type: 'string' },
+      forward: { type: 'string' },
+      'reorder-ms': { type: 'string' },
+      'max-groups': { type: 'string' },
+      'max-links': { type: 'string' },
+      'stats-json': { type: 'string' },
+      'metrics-port': { type: 'string' },
+      'metrics-host': { type: 'string' },
+      'status-interval': { type: 'string' },
+    });
+    if (!values.forward) throw new UsageError('--forward srt://HOST:PORT is required');
+    const receiver = new BondReceiver({
+      listen: values.listen,
+      forward: values.forward,
+      reorderMs: numberOption(values['reorder-ms'], '--reorder-ms', 0, 2000),
+      maxGroups: numberOption(values['max-groups'], '--max-groups', 1, 100_000),
+      maxLinksPerGroup: numberOption(values['max-links'], '--max-links', 1, 64),
+    });
+    const metricsPort = numberOption(values['metrics-port'], '--metrics-port', 1, 65535);
+    const statusInterval = numberOption(values['status-interval'], '--status-interval', 0, 86_400) ?? 10;
+    await receiver.start();
+    out(`fieldcast receive: listening on ${receiver.address}, forwarding to ${receiver.stats().forward}`);
+    const closers: (() => void)[] = [() => receiver.close()];
+    try {
+      if (metricsPort !== undefined) {
+        const host = values['metrics-host'] ?? '127.0.0.1';
+        const server = await serveReceiverMetrics(receiver, host, metricsPort);
+        closers.push(() => server.close());
+        out(`fieldcast receive: metrics on http://${host.includes(':') ? `[${host}]` : host}:${metricsPort}/metrics`);
+      }
+    } catch (e) {
+      for (const c of closers) c();
+      throw e;
+    }
+    const statsFile = values['stats-json'];
+    if (statsFile) {
+      let writing = false;
+      const t = setInterval(() => {
+        if (writing) return;
+        writing = true;
+        writeAtomic(statsFile, `${JSON.stringify(receiver.stats(), null, 2)}\n`)
+          .catch((err) => log.warn('cannot write the statistics file', { file: statsFile, err }))
+          .finally(() => {
+            writing = false;
+          });
+      }, 1000);
+      closers.push(() => clearInterval(t));
+    }
+    if (statusInterval > 0) {
+      const t = setInterval(() => {
+        const s = receiver.stats();
+        const mbps = s.perGroup.reduce((n, g) => n + g.rateBps, 0) / 1e6;
+        log.info('status', {
+          groups: s.groups,
+          links: s.links,
+          mbps: Number(mbps.toFixed(2)),
+          malformed: s.counters.malformed,
+          throttled: s.counters.throttled,
+        });
+      }, statusInterval * 1000);
+      closers.push(() => clearInterval(t));
+    }
+    await new Promise<void>((resolve) => {
+      process.once('SIGINT', () => resolve());
+      process.once('SIGTERM', () => resolve());
+    });
+    if (statsFile) await writeAtomic(statsFile, `${JSON.stringify(receiver.stats(), null, 2)}\n`).catch(() => undefined);
+    for (const c of closers.reverse()) c();
+    return 0;
+  },
+};

@@ -1,0 +1,106 @@
+import { describe, expect, it } from 'vitest';
+import { SEQ_MAX } from '../../../src/bond/protocol.js';
+import { ReorderBuffer } from '../../../src/bond/reorder.js';
+
+function setup(holdMs = 40) {
+  const out: number[] = [];
+  const buf = new ReorderBuffer(holdMs, (pkt) => out.push(pkt.readUInt32BE(0)));
+  const push = (seq: number, now: number, retrans = false) => {
+    const b = Buffer.alloc(4);
+    b.writeUInt32BE(seq);
+    buf.push(b, seq, retrans, now);
+  };
+  return { out, buf, push };
+}
+
+describe('ReorderBuffer', () => {
+  it('passes in-order packets straight on', () => {
+    const { out, push, buf } = setup();
+    for (let i = 0; i < 100; i++) push(i, i);
+    expect(out).toEqual([...Array(100).keys()]);
+    expect(buf.size).toBe(0);
+    expect(buf.nextDeadline()).toBeUndefined();
+  });
+
+  it('puts out-of-order input back in order when the gap fills', () => {
+    const { out, push, buf } = setup();
+    for (const s of [10, 11, 14, 12, 15, 13, 16]) push(s, 0);
+    expect(out).toEqual([10, 11, 12, 13, 14, 15, 16]);
+    expect(buf.stats()).toMatchObject({ held: 2, reordered: 2, gapTimeouts: 0, skipped: 0 });
+  });
+
+  it('never holds longer than the bound: on timeout it releases past the gap', () => {
+    const { out, push, buf } = setup(40);
+    push(1, 0);
+    push(3, 5);
+    push(4, 10);
+    expect(out).toEqual([1]);
+    expect(buf.nextDeadline()).toBe(45);
+    buf.expire(44);
+    expect(out).toEqual([1]);
+    buf.expire(45);
+    expect(out).toEqual([1, 3, 4]);
+    expect(buf.stats()).toMatchObject({ gapTimeouts: 1, skipped: 1 });
+    // The missing one turns up after all: passed on at once, counted late.
+    push(2, 60);
+    expect(out).toEqual([1, 3, 4, 2]);
+    expect(buf.stats().late).toBe(1);
+    push(5, 61);
+    expect(out).toEqual([1, 3, 4, 2, 5]);
+  });
+
+  it('handles several gaps, each bounded by its own packets', () => {
+    const { out, push, buf } = setup(40);
+    push(1, 0);
+    push(3, 0); // gap at 2
+    push(6, 30); // gap at 4, 5
+    buf.expire(40);
+    expect(out).toEqual([1, 3]);
+    push(5, 50);
+    buf.expire(69);
+    expect(out).toEqual([1, 3]);
+    buf.expire(70);
+    expect(out).toEqual([1, 3, 5, 6]);
+    expect(buf.stats().skipped).toBe(2);
+  });
+
+  it('handles the 31-bit sequence wrap', () => {
+    const { out, push } = setup();
+    const top = SEQ_MAX;
+    for (const s of [top - 1, top, 1, 0, 2]) push(s, 0);
+    expect(out).toEqual([top - 1, top, 0, 1, 2]);
+  });
+
+  it('lets retransmissions straight through, and a retransmission fills its gap', () => {
+    const { out, push, buf } = setup();
+    push(1, 0);
+    push(3, 1);
+    push(2, 2, true);
+    expect(out).toEqual([1, 2, 3]);
+    // A retransmission ahead of a gap goes at once and is not sent again later.
+    push(6, 3);
+    push(5, 4, true);
+    push(4, 5);
+    expect(out).toEqual([1, 2, 3, 5, 4, 6]);
+    expect(buf.stats().retransmissions).toBe(2);
+  });
+
+  it('drops a duplicate of a held packet, and flushes on a jump too big to be reordering', () => {
+    const { out, push, buf } = setup();
+    push(1, 0);
+    push(3, 0);
+    push(3, 1);
+    expect(buf.stats().duplicates).toBe(1);
+    push(1_000_000, 2);
+    expect(out).toEqual([1, 3, 1_000_000]);
+    push(1_000_001, 3);
+    expect(out.at(-1)).toBe(1_000_001);
+  });
+
+  it('with hold 0 forwards everything as it comes, still counting reordering', () => {
+    const { out, push, buf } = setup(0);
+    for (const s of [1, 3, 2]) push(s, 0);
+    expect(out).toEqual([1, 3, 2]);
+    expect(buf.stats().reordered).toBe(1);
+  });
+});
