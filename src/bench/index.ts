@@ -9,7 +9,12 @@ import type { Scenario } from './types.js';
 export type { Figure, Scenario, ScenarioOptions, ScenarioResult } from './types.js';
 
 /** Scenarios by name, loaded only when run. Each file exports `scenario`. */
-export const SCENARIOS: Record<string, { description: string; load: () => Promise<{ scenario: Scenario }> }> = {};
+export const SCENARIOS: Record<string, { description: string; load: () => Promise<{ scenario: Scenario }> }> = {
+  'receiver-scale': {
+    description: 'fieldcast receive with 50 senders x 3 links at 4 Mbit/s: receiver CPU per stream',
+    load: () => import('./receiver-scale.js'),
+  },
+};
 
 export function formatFigure(f: { name: string; value: number | string; unit?: string }): string {
   const v = typeof f.value === 'number' ? (Number.isInteger(f.value) ? String(f.value) : f.value.toPrecision(4)) : f.value;
