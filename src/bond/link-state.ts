@@ -20,7 +20,7 @@ export const LINK_TUNING = {
   MIN_RATE_BPS: 100_000,
   MAX_RATE_BPS: 1_000_000_000,
   /** Growth while loaded and not queueing, per second (multiplicative). */
-  GROWTH_PER_S: 0.6,
+  GROWTH_PER_S: 0.3,
   /** Cut factor when queueing beyond the prediction. */
   CUT_FACTOR: 0.85,
   /** Queueing beyond prediction that stops growth: max(ms, share of the base RTT). */
@@ -37,9 +37,13 @@ export const LINK_TUNING = {
   /** A link counts as loaded if a packet met a virtual queue this deep within LOADED_HOLD_MS. */
   LOADED_QUEUE_MS: 3,
   LOADED_HOLD_MS: 300,
+  /** …and sending at least this share of the estimate over the last second. */
+  LOADED_SHARE: 0.75,
   /** Meter bucket and window for throughput and delivery rate. */
   METER_BUCKET_MS: 100,
   METER_WINDOW_MS: 1000,
+  /** Arrival bound = one-way delay + this many RTT deviations / 2. */
+  ARRIVAL_JITTER_K: 2,
   /** Loss EWMA weight per packet outcome. */
   LOSS_ALPHA: 1 / 64,
 } as const;
@@ -177,9 +181,16 @@ export class LinkState {
     return (bytes * 8 * 1000) / this.rateBps;
   }
 
-  /** Expected arrival time at the receiver of `bytes` sent now: queue + serialisation + one-way delay. */
+  /**
+   * Latest likely arrival at the receiver of `bytes` sent now: queue +
+   * serialisation + one-way delay, with the link's jitter on top. Comparing
+   * late bounds, a jittery link only takes a packet that will not arrive
+   * after the next ones sent on steadier links.
+   */
   expectedArrival(bytes: number, now: number): number {
-    return now + this.queueDelay(now) + this.serialiseMs(bytes) + this.rttOrGuess() / 2;
+    // The RTT net of the predicted queue (which queueDelay already counts), so queueing is not counted twice.
+    const rtt = this.corrected ?? this.rttOrGuess();
+    return now + this.queueDelay(now) + this.serialiseMs(bytes) + (rtt + LINK_TUNING.ARRIVAL_JITTER_K * this.rttvar) / 2;
   }
 
   /** Records a send; returns the virtual queueing delay the packet met. */
@@ -196,8 +207,9 @@ export class LinkState {
     return q;
   }
 
+  /** Carrying close to its estimate, with a queue in front of it: growth and delivery rates mean something. */
   loaded(now: number): boolean {
-    return now - this.lastLoadedAt <= LINK_TUNING.LOADED_HOLD_MS;
+    return now - this.lastLoadedAt <= LINK_TUNING.LOADED_HOLD_MS && this.sent.bps(now) >= LINK_TUNING.LOADED_SHARE * this.rateBps;
   }
 
   /** Any packet from the receiver on this link. */
@@ -264,14 +276,22 @@ export class LinkState {
     this.lastGrowAt = now;
     if (excess > cut) {
       this.cut(now);
-    } else if (excess < hold && this.loaded(now)) {
+    } else if (excess > hold) {
+      // Queueing beyond the prediction: the link is saturated, so what it
+      // delivered is its capacity. Settle there (at most once per RTT).
+      const delivered = this.delivered.bps(now);
+      if (this.loaded(now) && delivered > 0.5 * this.rateBps && now - this.lastCutAt >= this.rttOrGuess()) {
+        this.lastCutAt = now;
+        this.rateBps = Math.max(LINK_TUNING.MIN_RATE_BPS, Math.min(this.rateBps, delivered));
+      }
+    } else if (this.loaded(now)) {
       const growth = this.underestimated ? LINK_TUNING.GROWTH_PER_S * 3 : LINK_TUNING.GROWTH_PER_S;
       this.rateBps = Math.min(LINK_TUNING.MAX_RATE_BPS, this.rateBps * Math.exp((growth * dt) / 1000));
     }
     this.underestimated = false;
   }
 
-  /** At most one cut per RTT: toward what the link delivered, never below the floor. */
+  /** At most one cut per RTT: below what the link delivered (to drain its queue), never below the floor. */
   cut(now: number): void {
     if (now - this.lastCutAt < this.rttOrGuess()) return;
     this.lastCutAt = now;
