@@ -94,7 +94,6 @@ export class Scheduler {
   private ackHead = 0;
   private readonly stalled = new Set<string>();
   private readonly dead = new Set<string>();
-  private totalSent = 0;
   private unrouted = 0;
 
   addLink(id: string, opts: SchedulerLinkOptions, now: number): void {
@@ -205,7 +204,6 @@ export class Scheduler {
     const f: Flight = { seq, link: l, bytes, sentAt: now, queueMs, state: 'flight' };
     this.flights.set(seq, f);
     this.order.push(f);
-    this.totalSent += bytes;
     if (this.flights.size > SCHEDULER_TUNING.MAX_RECORDS) this.expire(now, true);
   }
 
@@ -399,7 +397,7 @@ export class Scheduler {
         break;
     }
     if (!idle) return undefined;
-    if (this.unrouted === 0 && this.totalSent === 0) return 'no stream to send yet';
+    if (![...this.links.values()].some((o) => now - o.lastSentAt <= SCHEDULER_TUNING.IDLE_MS)) return 'no stream to send right now';
     const higher = [...this.links.values()].some((o) => o !== l && this.usable(o) && o.priority > l.priority && !o.backupOnly);
     if (higher) return 'not needed: higher-priority links carry the stream';
     if (this.full(l, now)) return 'full: carrying all it can';

@@ -93,7 +93,6 @@ class Sim {
   private nextExpected: number;
   private highest: number | undefined;
   private readonly missingSince = new Map<number, number>();
-  private readonly rng = new Rng(42);
   nextSeq: number;
   private loadAcc = 0;
 
