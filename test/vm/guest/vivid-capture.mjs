@@ -1,0 +1,99 @@
+// Runs inside the VM (test/vm/vivid.test.ts) with the host's node, against the
+// kernel's vivid driver: the real capture code through the built dist/.
+// Writes result.json into the current folder (the writable 9p share).
+import { execFile } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+const repo = process.argv[2];
+const { captureTest, probeCaptureDevice, setDvTimings } = await import(`${repo}/dist/media/v4l2.js`);
+
+const DEVICE = '/dev/video0';
+const HDMI = 3; // vivid's input 3 is "HDMI 0"
+const result = { steps: [] };
+const summary = (r) => ({
+  opened: r.opened,
+  frames: r.frames.length,
+  sizes: [...new Set(r.frames.map((f) => `${f.width}x${f.height}`))],
+  increasing: r.frames.every((f, i) => i === 0 || f.captureUs > r.frames[i - 1].captureUs),
+  meanLuma: r.frames.length ? r.frames.reduce((a, f) => a + f.meanLuma, 0) / r.frames.length : 0,
+  events: r.events.map((e) => ({
+    type: e.type,
+    code: e.error.code,
+    name: e.error.name,
+    message: e.error.message,
+    atFrame: e.atFrame,
+    width: e.width,
+    height: e.height,
+    fpsNum: e.fpsNum,
+    fpsDen: e.fpsDen,
+  })),
+  framesAfterLastEvent: r.events.length
+    ? r.frames.filter((f) => f.index >= r.events[r.events.length - 1].atFrame).map((f) => `${f.width}x${f.height}`)
+    : [],
+});
+const vivid = (...controls) => run('v4l2-ctl', ['-d', DEVICE, ...controls.flatMap((c) => ['-c', c])]);
+
+try {
+  const t720 = await setDvTimings(DEVICE, { input: HDMI, width: 1280, height: 720, fps: 60 });
+  const probe = await probeCaptureDevice(DEVICE);
+  result.probe = {
+    card: probe.card,
+    currentInput: probe.currentInput,
+    input: probe.inputs.find((i) => i.index === HDMI),
+    current: probe.dv?.current?.label,
+    detected: probe.dv?.detected?.label,
+    supported: probe.dv?.supported.length ?? 0,
+    formats: probe.formats.map((f) => f.fourcc),
+  };
+  result.steps.push({
+    name: '720p60',
+    set: t720.label,
+    ...summary(await captureTest({ source: 'v4l2', device: DEVICE, input: HDMI, frames: 12 })),
+  });
+
+  const t1080 = await setDvTimings(DEVICE, { input: HDMI, width: 1920, height: 1080, fps: 30 });
+  result.steps.push({
+    name: '1080p30',
+    set: t1080.label,
+    ...summary(await captureTest({ source: 'v4l2', device: DEVICE, input: HDMI, frames: 8 })),
+  });
+
+  // Signal off mid-capture, then back at 720p60 (vivid's "Selected DV Timings", menu index 9).
+  const index720 = (await probeCaptureDevice(DEVICE)).dv.supported.findIndex(
+    (t) => t.width === 1280 && t.height === 720 && t.fpsNum === 60 && t.fpsDen === 1,
+  );
+  const stop = new AbortController();
+  let phase = 'before';
+  let afterChange = 0;
+  const report = await captureTest(
+    { source: 'v4l2', device: DEVICE, input: HDMI, durationMs: 60_000 },
+    {
+      signal: stop.signal,
+      onEvent: (e) => {
+        if (phase === 'before' && 'index' in e && e.index >= 4) {
+          phase = 'cut';
+          vivid('dv_timings_signal_mode=1').catch((err) => {
+            result.controlError = String(err);
+            stop.abort();
+          });
+        } else if (phase === 'cut' && e.type === 'no-signal') {
+          phase = 'restore';
+          vivid(`dv_timings=${index720}`, 'dv_timings_signal_mode=4').catch((err) => {
+            result.controlError = String(err);
+            stop.abort();
+          });
+        } else if (phase === 'restore' && e.type === 'format-changed') {
+          phase = 'after';
+        } else if (phase === 'after' && 'index' in e && ++afterChange >= 6) {
+          stop.abort();
+        }
+      },
+    },
+  );
+  result.steps.push({ name: 'signal-loss', phase, ...summary(report) });
+} catch (err) {
+  result.error = { name: err?.name, code: err?.code, message: err?.message, stack: err?.stack };
+}
+writeFileSync('result.json', JSON.stringify(result, null, 2));

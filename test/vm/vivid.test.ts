@@ -1,0 +1,133 @@
+/**
+ * Kernel V4L2: the real capture code against the kernel's vivid driver in a
+ * qemu VM (image/vm). 720p60 and 1080p30 set through DV timings; the signal
+ * cut and restored at new timings mid-capture.
+ */
+import { describe, expect, it } from 'vitest';
+import { prepareVm, REPO, rigMissing, runInVm, type VmImage, type VmRun } from './rig.js';
+
+const missing = rigMissing();
+let image: VmImage | undefined;
+if (missing.length === 0) {
+  const prepared = await prepareVm();
+  if ('problem' in prepared) missing.push(`the VM kernel image (${prepared.problem})`);
+  else image = prepared;
+}
+if (missing.length > 0) {
+  console.warn(
+    `\n!!! SKIPPING the kernel V4L2 tests (test/vm/vivid.test.ts): missing ${missing.join('; ')}.\n!!! Run "npm run setup" on Debian 12 with the Debian archive reachable.\n`,
+  );
+}
+
+interface StepEvent {
+  type: string;
+  code: string;
+  name: string;
+  message: string;
+  atFrame: number;
+  width?: number;
+  height?: number;
+  fpsNum?: number;
+  fpsDen?: number;
+}
+interface Step {
+  name: string;
+  set?: string;
+  phase?: string;
+  opened: { width: number; height: number; pixFmt: string; fpsNum: number; fpsDen: number };
+  frames: number;
+  sizes: string[];
+  increasing: boolean;
+  meanLuma: number;
+  events: StepEvent[];
+  framesAfterLastEvent: string[];
+}
+interface GuestResult {
+  steps: Step[];
+  probe?: {
+    card: string;
+    currentInput: number;
+    input?: { name: string; signal: boolean; dvTimings: boolean };
+    current?: string;
+    detected?: string;
+    supported: number;
+    formats: string[];
+  };
+  error?: { code?: string; message?: string; stack?: string };
+  controlError?: string;
+}
+
+describe.skipIf(missing.length > 0)('kernel V4L2 capture on vivid (qemu)', () => {
+  let vm: VmRun;
+  let result: GuestResult;
+
+  const step = (name: string): Step => {
+    const s = result.steps.find((x) => x.name === name);
+    if (!s) throw new Error(`the guest did not run step ${name}: ${JSON.stringify(result.error ?? result)}`);
+    return s;
+  };
+
+  it('boots the VM and runs the capture script in it', { timeout: 240_000 }, async () => {
+    if (!image) throw new Error('unreachable: no image');
+    vm = await runInVm(image, `exec node ${REPO}/test/vm/guest/vivid-capture.mjs ${REPO}\n`, {
+      timeoutMs: 200_000,
+      collect: ['result.json'],
+    });
+    const json = vm.files['result.json'] ?? '';
+    if (json === '')
+      throw new Error(`no result from the guest (exit ${vm.exitCode}, timed out: ${vm.timedOut})\n${vm.log}\n${vm.console.slice(-2000)}`);
+    result = JSON.parse(json) as GuestResult;
+    expect(result.error, JSON.stringify(result.error)).toBeUndefined();
+    expect(result.controlError).toBeUndefined();
+    expect(vm.exitCode).toBe(0);
+  });
+
+  it('probes the HDMI input: DV timings, signal and the formats Fieldcast reads', () => {
+    expect(result.probe?.input).toMatchObject({ name: 'HDMI 0', dvTimings: true, signal: true });
+    expect(result.probe?.currentInput).toBe(3);
+    expect(result.probe?.supported).toBeGreaterThan(10);
+    expect(result.probe?.detected).toMatch(/^1280x720p60/);
+    expect(result.probe?.formats).toEqual(expect.arrayContaining(['YUYV', 'UYVY', 'NV12']));
+  });
+
+  it('captures 1280x720p60 set through DV timings', () => {
+    const s = step('720p60');
+    expect(s.set).toMatch(/^1280x720p60/);
+    expect(s.opened).toEqual({ width: 1280, height: 720, pixFmt: 'nv12', fpsNum: 60, fpsDen: 1 });
+    expect(s.frames).toBe(12);
+    expect(s.sizes).toEqual(['1280x720']);
+    expect(s.increasing).toBe(true);
+    expect(s.meanLuma).toBeGreaterThan(30); // vivid's colour bars, not a black frame
+    expect(s.events).toEqual([]);
+  });
+
+  it('captures 1920x1080p30 set through DV timings', () => {
+    const s = step('1080p30');
+    expect(s.set).toMatch(/^1920x1080p30/);
+    expect(s.opened).toEqual({ width: 1920, height: 1080, pixFmt: 'nv12', fpsNum: 30, fpsDen: 1 });
+    expect(s.frames).toBe(8);
+    expect(s.sizes).toEqual(['1920x1080']);
+    expect(s.increasing).toBe(true);
+  });
+
+  it('reports INPUT_NO_SIGNAL when the signal goes, then resumes at the new timings without restarting', () => {
+    const s = step('signal-loss');
+    expect(s.phase).toBe('after');
+    expect(s.opened).toMatchObject({ width: 1920, height: 1080 });
+    const [lost, changed] = s.events;
+    expect(lost).toMatchObject({ type: 'no-signal', code: 'INPUT_NO_SIGNAL', name: 'CaptureFailedError' });
+    expect(lost?.message).toMatch(/no signal/i);
+    expect(changed).toMatchObject({
+      type: 'format-changed',
+      code: 'INPUT_FORMAT_CHANGED',
+      width: 1280,
+      height: 720,
+      fpsNum: 60,
+      fpsDen: 1,
+    });
+    expect(s.sizes).toEqual(['1920x1080', '1280x720']);
+    expect(s.framesAfterLastEvent.length).toBeGreaterThanOrEqual(6);
+    expect(new Set(s.framesAfterLastEvent)).toEqual(new Set(['1280x720']));
+    expect(s.increasing).toBe(true);
+  });
+});
