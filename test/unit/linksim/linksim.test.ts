@@ -110,11 +110,14 @@ describe('LinkSim over loopback', () => {
     // 100 x 200 bytes in one go (the relay reads them together, the socket buffer holds them), far over 1 Mbit/s.
     for (let i = 0; i < 100; i++) client.sock.send(packet(i, 200), viaPort(s, 'a'), '127.0.0.1');
     await waitFor(() => s.link('a').stats().up.packetsIn === 100);
+    const queued = s.link('a').stats().up.queuePackets;
+    expect(queued).toBeLessThanOrEqual(20);
     await waitFor(() => s.link('a').stats().up.queuePackets === 0);
     const st = s.link('a').stats().up;
-    // The bucket (1500 bytes) lets about seven packets straight through, the queue holds 20.
+    // The bucket (1500 bytes) lets about seven packets straight through, the queue holds 20;
+    // the relay reads the burst in a few event-loop turns, during which the queue drains a little.
     expect(st.delivered).toBeGreaterThanOrEqual(20);
-    expect(st.delivered).toBeLessThanOrEqual(30);
+    expect(st.delivered).toBeLessThanOrEqual(45);
     expect(st.droppedQueue).toBe(100 - st.delivered);
     await waitFor(() => echo.received.length === st.delivered);
     expect(echo.received.slice(0, 20)).toEqual([...Array(20).keys()]);
