@@ -1,0 +1,101 @@
+/** `fieldcast mux`: H.264 Annex B, ADTS AAC and KLV files in, one MPEG-TS out. */
+import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { parseFrameRate } from '../lib/clock.js';
+import { parseBitrate } from '../lib/units.js';
+import { type AccessUnit, readAdtsFile, readH264File, readKlvFile, TsMuxer } from '../mux/index.js';
+import { type Command, numberOption, out, parseOptions, UsageError } from './command.js';
+
+const usage = `Usage: fieldcast mux --video IN.h264 [--audio IN.aac] [--klv IN.klv] [--fps N] [--cbr RATE] [--delay MS] -o OUT.ts
+
+Muxes elementary streams into an MPEG-TS, as the encoder does live.
+  --video FILE   H.264 Annex B (frame rate from its SPS timing info, else --fps)
+  --audio FILE   AAC in ADTS
+  --klv FILE     KLV packets (SMPTE RP 217 metadata), spread evenly over the video
+  --fps N        frame rate: 25, 29.97, 30000/1001 (overrides the SPS)
+  --cbr RATE     constant mux rate with null stuffing, e.g. 8M or 8000000 (default: VBR)
+  --delay MS     how far the PCR leads the decode time (default 100)
+  -o FILE        output TS ("-" for stdout)`;
+
+/** Timestamps start here (1 s), as a live encoder's clock would not start at zero. */
+const START_PTS = 90_000;
+/** Output goes out in 1 MiB writes. */
+const WRITE_BUFFER = 1 << 20;
+
+export const command: Command = {
+  name: 'mux',
+  summary: 'mux H.264, AAC (ADTS) and KLV files into an MPEG-TS',
+  usage,
+  async run(argv) {
+    const { values } = parseOptions(argv, {
+      video: { type: 'string' },
+      audio: { type: 'string' },
+      klv: { type: 'string' },
+      fps: { type: 'string' },
+      cbr: { type: 'string' },
+      delay: { type: 'string' },
+      o: { type: 'string', short: 'o' },
+    });
+    if (!values.video && !values.audio) throw new UsageError('give --video and/or --audio');
+    if (!values.o) throw new UsageError('give the output file with -o');
+    const frameRate = values.fps === undefined ? undefined : parseFrameRate(values.fps);
+    if (values.fps !== undefined && !frameRate) throw new UsageError(`--fps must be a frame rate such as 25, 29.97 or 30000/1001 (got "${values.fps}")`);
+    const cbrRate = values.cbr === undefined ? 0 : parseBitrate(values.cbr, '--cbr');
+    const delayMs = numberOption(values.delay, '--delay', 0, 1000) ?? 100;
+
+    const video = values.video ? readH264File(readFileSync(values.video), { frameRate, startPts: START_PTS }) : undefined;
+    const audio = values.audio ? readAdtsFile(readFileSync(values.audio), { startPts: START_PTS }) : undefined;
+    const lastOf = (u: AccessUnit[] | undefined) => (u && u.length > 0 ? u[u.length - 1]!.dts : START_PTS);
+    const span = Math.max(lastOf(video?.units), lastOf(audio?.units)) - START_PTS;
+    const klv = values.klv ? readKlvFile(readFileSync(values.klv), { startPts: START_PTS, spanPts: span }) : undefined;
+
+    const fd = values.o === '-' ? 1 : openSync(values.o, 'w');
+    const pending = Buffer.allocUnsafe(WRITE_BUFFER);
+    let fill = 0;
+    const drain = () => {
+      let off = 0;
+      while (off < fill) off += writeSync(fd, pending, off, fill - off);
+      fill = 0;
+    };
+    const muxer = new TsMuxer({
+      video: video !== undefined,
+      audio: audio ? { sampleRate: audio.sampleRate, channels: audio.channels } : false,
+      klv: klv !== undefined,
+      cbrRate,
+      delayMs,
+      onChunk: (chunk) => {
+        if (fill + chunk.length > pending.length) drain();
+        chunk.copy(pending, fill);
+        fill += chunk.length;
+      },
+    });
+    // Interleave by DTS, as the access units would arrive live; video first on ties.
+    const v = video?.units ?? [];
+    const a = audio?.units ?? [];
+    const k = klv ?? [];
+    let vi = 0;
+    let ai = 0;
+    let ki = 0;
+    while (vi < v.length || ai < a.length || ki < k.length) {
+      const vd = vi < v.length ? v[vi]!.dts : Number.POSITIVE_INFINITY;
+      const ad = ai < a.length ? a[ai]!.dts : Number.POSITIVE_INFINITY;
+      const kd = ki < k.length ? k[ki]!.dts : Number.POSITIVE_INFINITY;
+      if (vd <= ad && vd <= kd) muxer.writeVideo(v[vi++]!);
+      else if (ad <= kd) muxer.writeAudio(a[ai++]!);
+      else muxer.writeKlv(k[ki++]!);
+    }
+    muxer.flush();
+    drain();
+    if (fd !== 1) closeSync(fd);
+    const s = muxer.stats;
+    const parts = [
+      video ? `${v.length} pictures (${video.width}x${video.height} at ${(video.frameRate.num / video.frameRate.den).toFixed(3)} fps)` : undefined,
+      audio ? `${a.length} audio frames (${audio.sampleRate} Hz, ${audio.channels} ch)` : undefined,
+      klv ? `${k.length} KLV packets` : undefined,
+    ].filter(Boolean);
+    const summary = `muxed ${parts.join(', ')} into ${s.packets} packets (${s.bytes} bytes)${cbrRate ? `, CBR ${cbrRate} bit/s` : ''}`;
+    if (values.o === '-') process.stderr.write(`${summary}\n`);
+    else out(summary);
+    if (s.lateUnits > 0) process.stderr.write(`warning: ${s.lateUnits} access units left after their decode time: the CBR rate is too low\n`);
+    return 0;
+  },
+};
