@@ -25,6 +25,9 @@ import { ReorderBuffer, type ReorderStats } from './reorder.js';
 
 const log = createLogger('receive');
 
+/** Packets held while the forward socket connects (a few ms at most). */
+const MAX_PENDING_CONNECT = 1024;
+
 export interface ReceiverLink {
   /** `ip|port` as the socket reports it. */
   readonly key: string;
@@ -94,6 +97,8 @@ export class ReceiverGroup {
   private rateBytesMark = 0;
   private lastActive: ReceiverLink | undefined;
   private sock: dgram.Socket | undefined;
+  /** Packets waiting for the forward socket's connect() (a connected socket sends faster and hears only the listener). */
+  private pending: Buffer[] | undefined = [];
   private readonly reorder: ReorderBuffer;
   private reorderTimer: NodeJS.Timeout | undefined;
   private reorderTimerAt = Number.POSITIVE_INFINITY;
@@ -181,7 +186,9 @@ export class ReceiverGroup {
     if (this.closed) return;
     this.counters.packetsForwarded++;
     this.counters.bytesForwarded += pkt.length;
-    this.socket().send(pkt, this.deps.forwardPort, this.deps.forwardHost);
+    const sock = this.socket();
+    if (this.pending === undefined) sock.send(pkt);
+    else if (this.pending.length < MAX_PENDING_CONNECT) this.pending.push(pkt);
   }
 
   /** One socket per group: the listener tells SRT sessions apart by source address. */
@@ -189,7 +196,13 @@ export class ReceiverGroup {
     if (this.sock) return this.sock;
     const type = this.deps.forwardHost.includes(':') ? 'udp6' : 'udp4';
     const sock = dgram.createSocket(type);
+    // ICMP "port unreachable" while the listener is down surfaces here; SRT retries by itself.
     sock.on('error', (err) => log.debug('forward socket error', { group: this.tag, err }));
+    sock.connect(this.deps.forwardPort, this.deps.forwardHost, () => {
+      const queued = this.pending ?? [];
+      this.pending = undefined;
+      if (!this.closed) for (const p of queued) sock.send(p);
+    });
     sock.on('message', (msg, rinfo) => {
       if (rinfo.port !== this.deps.forwardPort) return;
       try {

@@ -21,13 +21,26 @@ import { performance } from 'node:perf_hooks';
 import { TypedEmitter } from '../lib/events.js';
 import { formatHostPort, parseHostPort, unmapIPv4 } from '../lib/hostport.js';
 import { createLogger } from '../lib/logger.js';
-import { decodeSrtla, encodeReg2, encodeShortReply, isMalformed, isSrtla, SRTLA_ID_HALF, SRTLA_ID_LEN } from './protocol.js';
+import {
+  decodeSrtla,
+  encodeReg2,
+  encodeShortReply,
+  isMalformed,
+  isSrtData,
+  isSrtla,
+  SRTLA_ID_HALF,
+  SRTLA_ID_LEN,
+  srtControlType,
+} from './protocol.js';
 import { ReceiverOptionsError, ReceiverStartError } from './receiver-errors.js';
 import { type GroupDeps, ReceiverGroup, type ReceiverLink } from './receiver-group.js';
 import { DEFAULT_REGISTRATION_LIMITS, RegistrationGuard, type RegistrationLimits } from './receiver-limits.js';
 import { type ReceiverCounters, type ReceiverStats, snapshot } from './receiver-stats.js';
 
 const log = createLogger('receive');
+
+const NGP_INTERVAL_MS = 1000;
+const MAX_NGP_TRACKED = 10_000;
 
 export interface BondReceiverOptions extends Partial<RegistrationLimits> {
   /** host:port to listen on; `[::]:5000` (the default) takes IPv4 and IPv6. */
@@ -92,6 +105,8 @@ export class BondReceiver extends TypedEmitter<ReceiverEvents> {
   /** Groups not yet sending data, by the `ip|port` that sent REG1 (a resent REG1 gets the same group). */
   private readonly pendingByCreator = new Map<string, ReceiverGroup>();
   private readonly guard: RegistrationGuard;
+  /** When REG_NGP last went to an unregistered address:port (rate limit). */
+  private readonly ngpSentAt = new Map<string, number>();
   private housekeeping: NodeJS.Timeout | undefined;
   private lastHousekeeping = 0;
   private nextTag = 1;
@@ -271,7 +286,7 @@ export class BondReceiver extends TypedEmitter<ReceiverEvents> {
           return;
         case 'keepalive':
           if (!link) {
-            c.unknownSource++;
+            this.unknownSource(key, rinfo, now);
             return;
           }
           // Echoed unchanged: the sender reads its timestamp back for RTT (SRTLA.md).
@@ -288,7 +303,8 @@ export class BondReceiver extends TypedEmitter<ReceiverEvents> {
       }
     }
     if (!link) {
-      c.unknownSource++;
+      if (isSrtData(msg) || srtControlType(msg) !== undefined) this.unknownSource(key, rinfo, now);
+      else c.malformed++;
       return;
     }
     link.lastSeen = now;
@@ -298,6 +314,23 @@ export class BondReceiver extends TypedEmitter<ReceiverEvents> {
     const wasPending = !g.hadData;
     g.fromSender(msg, link, now);
     if (wasPending && g.hadData) this.pendingEnded(g);
+  }
+
+  /**
+   * Traffic from an address that is no link: after a receiver restart, every
+   * sender's links look like this. REG_NGP tells the sender at once to
+   * register again (SRTLA.md: "no such group: start again with REG1") instead
+   * of waiting for its link timeouts. At most one per address:port a second,
+   * and never bigger than what came in: no amplification.
+   */
+  private unknownSource(key: string, rinfo: dgram.RemoteInfo, now: number): void {
+    this.counters.unknownSource++;
+    const last = this.ngpSentAt.get(key);
+    if (last !== undefined && now - last < NGP_INTERVAL_MS) return;
+    if (last === undefined && this.ngpSentAt.size >= MAX_NGP_TRACKED) return;
+    this.ngpSentAt.set(key, now);
+    this.counters.regNgp++;
+    this.reply('regNgp', rinfo);
   }
 
   private reply(kind: 'reg3' | 'regErr' | 'regNgp', rinfo: dgram.RemoteInfo): void {
@@ -457,6 +490,7 @@ export class BondReceiver extends TypedEmitter<ReceiverEvents> {
       }
     }
     this.guard.sweep(now);
+    for (const [k, t] of this.ngpSentAt) if (now - t > NGP_INTERVAL_MS) this.ngpSentAt.delete(k);
   }
 }
 

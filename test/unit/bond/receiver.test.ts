@@ -68,6 +68,18 @@ describe('BondReceiver registration', () => {
     expect(r.receiver.stats().counters.regNgp).toBe(1);
   });
 
+  it('tells a link it does not know (after a restart) to register again, at most once a second', async () => {
+    const r = await setup();
+    const a = await r.link();
+    for (let i = 0; i < 20; i++) a.send(encodeSrtData(i, payload));
+    a.send(encodeKeepalive(1));
+    await waitFor(() => a.peer.of(SRTLA_TYPE.REG_NGP).length === 1);
+    await sleep(100);
+    expect(a.peer.of(SRTLA_TYPE.REG_NGP)).toHaveLength(1);
+    expect(r.listener.got).toHaveLength(0);
+    expect(r.receiver.stats().counters.unknownSource).toBe(21);
+  });
+
   it('answers REG_ERR: too many links, address already in another group, too many groups', async () => {
     const r = await setup({ maxLinksPerGroup: 2, maxGroups: 2 });
     const [a, b, c] = [await r.link(), await r.link(), await r.link()];
