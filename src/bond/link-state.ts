@@ -21,8 +21,10 @@ export const LINK_TUNING = {
   MAX_RATE_BPS: 1_000_000_000,
   /** Growth while loaded and not queueing, per second (multiplicative). */
   GROWTH_PER_S: 0.3,
-  /** Cut factor when queueing beyond the prediction. */
+  /** Cut factor when queueing beyond the prediction and the delivery rate is unknown. */
   CUT_FACTOR: 0.85,
+  /** Share of the measured delivery rate to settle at when a link queues: drains its queue. */
+  DRAIN_FACTOR: 0.92,
   /** Queueing beyond prediction that stops growth: max(ms, share of the base RTT). */
   HOLD_MS: 12,
   HOLD_SHARE: 0.15,
@@ -133,6 +135,8 @@ export class LinkState {
   private lastCutAt = -Infinity;
   private lastGrowAt: number | undefined;
   private underestimated = false;
+  /** Doubling per RTT until the first sign of queueing (TCP slow start, RFC 5681 §3.1), then gentle growth. */
+  private slowStart = true;
 
   inFlight = 0;
   inFlightBytes = 0;
@@ -274,18 +278,21 @@ export class LinkState {
     const { hold, cut } = this.thresholds();
     const dt = this.lastGrowAt === undefined ? 0 : Math.min(now - this.lastGrowAt, 200);
     this.lastGrowAt = now;
+    if (excess > hold) this.slowStart = false;
     if (excess > cut) {
-      this.cut(now);
+      // Only a link that carries traffic can be queueing because of it.
+      if (this.sent.bps(now) > 0.3 * this.rateBps) this.cut(now);
     } else if (excess > hold) {
       // Queueing beyond the prediction: the link is saturated, so what it
       // delivered is its capacity. Settle there (at most once per RTT).
       const delivered = this.delivered.bps(now);
-      if (this.loaded(now) && delivered > 0.5 * this.rateBps && now - this.lastCutAt >= this.rttOrGuess()) {
+      if (this.loaded(now) && delivered > 0 && now - this.lastCutAt >= this.rttOrGuess()) {
         this.lastCutAt = now;
-        this.rateBps = Math.max(LINK_TUNING.MIN_RATE_BPS, Math.min(this.rateBps, delivered));
+        this.rateBps = Math.max(LINK_TUNING.MIN_RATE_BPS, delivered);
       }
     } else if (this.loaded(now)) {
-      const growth = this.underestimated ? LINK_TUNING.GROWTH_PER_S * 3 : LINK_TUNING.GROWTH_PER_S;
+      const perRtt = (Math.LN2 * 1000) / Math.max(20, this.rttOrGuess());
+      const growth = this.slowStart ? perRtt : this.underestimated ? LINK_TUNING.GROWTH_PER_S * 3 : LINK_TUNING.GROWTH_PER_S;
       this.rateBps = Math.min(LINK_TUNING.MAX_RATE_BPS, this.rateBps * Math.exp((growth * dt) / 1000));
     }
     this.underestimated = false;
@@ -296,17 +303,20 @@ export class LinkState {
     if (now - this.lastCutAt < this.rttOrGuess()) return;
     this.lastCutAt = now;
     const delivered = this.delivered.bps(now);
-    let next = this.rateBps * LINK_TUNING.CUT_FACTOR;
-    if (this.loaded(now) && delivered > next * 0.5) next = Math.min(this.rateBps, Math.max(next, delivered * 0.95));
+    // Saturated and queueing: it delivers its capacity; a little below that drains the queue.
+    // (This may raise an estimate that had fallen below what the link carries.)
+    const next =
+      this.sent.bps(now) > delivered && delivered > 0 ? delivered * LINK_TUNING.DRAIN_FACTOR : this.rateBps * LINK_TUNING.CUT_FACTOR;
     this.rateBps = Math.max(LINK_TUNING.MIN_RATE_BPS, next);
   }
 
   /** A packet this link carried was reported lost. */
   recordLoss(now: number): void {
     this.lostPackets++;
+    if (this.loaded(now)) this.slowStart = false;
     this.lossRate += (1 - this.lossRate) * LINK_TUNING.LOSS_ALPHA;
     // Tail drop comes with queueing; random loss does not shrink the link.
-    if (this.excessDelay() > this.thresholds().hold) this.cut(now);
+    if (this.excessDelay() > this.thresholds().hold && this.sent.bps(now) > 0.3 * this.rateBps) this.cut(now);
   }
 
   /** After a stall: start again cautiously from half the old estimate. */
@@ -318,5 +328,6 @@ export class LinkState {
     this.corrected = undefined;
     this.minCorrected.reset();
     this.lastGrowAt = undefined;
+    this.slowStart = true;
   }
 }

@@ -37,8 +37,8 @@ export const SCHEDULER_TUNING = {
   DEAD_MS: 4000,
   /** How long send records are kept (an SRTLA ACK over a slow link may come after the SRT ACK over a fast one). */
   RECORD_TTL_MS: 3000,
-  /** The virtual queue never predicts more than this (when every link is full, it must not run away). */
-  MAX_QUEUE_MS: 300,
+  /** The virtual queue never predicts more than this: when every link is full, the stream is spread in proportion to capacity. */
+  MAX_QUEUE_MS: 2000,
   /** Cap on in-flight records (a stuck SRT ACK must not grow memory). */
   MAX_RECORDS: 200_000,
   /** A link unused for this long is reported idle (with why). */
@@ -75,8 +75,17 @@ interface Flight {
   bytes: number;
   sentAt: number;
   queueMs: number;
-  /** flight: unconfirmed; acked: SRTLA ACK on its link; srtacked: covered by an SRT ACK first; gone: lost or moved. */
-  state: 'flight' | 'acked' | 'srtacked' | 'gone';
+  /**
+   * flight: unconfirmed; acked: SRTLA ACK on its link; srtacked: covered by
+   * an SRT ACK first; suspect: NAKed (or sent again) and not yet confirmed
+   * either way; gone: lost, or its link left.
+   */
+  state: 'flight' | 'acked' | 'srtacked' | 'suspect' | 'gone';
+  /** A retransmission: its RTT is ambiguous (Karn's rule), no sample from it. */
+  retx: boolean;
+  /** The copy this one replaced (its SRTLA ACK may still come, over its own link). */
+  prev?: Flight;
+  nakAt?: number;
 }
 
 export interface SchedulerLinkOptions {
@@ -87,6 +96,8 @@ export interface SchedulerLinkOptions {
 export class Scheduler {
   private readonly links = new Map<string, LinkState>();
   private readonly flights = new Map<number, Flight>();
+  /** NAKed packets awaiting their verdict: an SRTLA ACK (reordering, not loss) or a timeout (lost). */
+  private suspects: Flight[] = [];
   /** Send order, for SRT ACK clean-up and expiry. */
   private order: Flight[] = [];
   /** order[expireHead..] are kept; order[ackHead..] are not yet covered by an SRT ACK. */
@@ -94,7 +105,6 @@ export class Scheduler {
   private ackHead = 0;
   private readonly stalled = new Set<string>();
   private readonly dead = new Set<string>();
-  private unrouted = 0;
 
   addLink(id: string, opts: SchedulerLinkOptions, now: number): void {
     if (this.links.has(id)) return;
@@ -181,27 +191,25 @@ export class Scheduler {
   }
 
   /** Chooses a link for data packet `seq` and records it as in flight there. */
-  send(seq: number, bytes: number, now: number): string | undefined {
+  send(seq: number, bytes: number, now: number, retransmission = false): string | undefined {
     const id = this.choose(bytes, now);
-    if (id === undefined) {
-      this.unrouted++;
-      return undefined;
-    }
-    this.record(id, seq, bytes, now);
+    if (id === undefined) return undefined;
+    this.record(id, seq, bytes, now, retransmission);
     return id;
   }
 
   /** Records that data packet `seq` went out on link `id` (a retransmission replaces the earlier record). */
-  record(id: string, seq: number, bytes: number, now: number): void {
+  record(id: string, seq: number, bytes: number, now: number, retransmission = false): void {
     const l = this.links.get(id);
     if (!l) return;
     const old = this.flights.get(seq);
-    if (old && old.state === 'flight') {
-      old.link.leaveFlight(old.bytes);
-      old.state = 'gone';
+    if (old) {
+      old.prev = undefined; // keep one earlier copy, not a chain
+      if (old.state === 'flight') this.suspect(old, now);
     }
     const queueMs = l.recordSend(bytes, now, SCHEDULER_TUNING.MAX_QUEUE_MS);
-    const f: Flight = { seq, link: l, bytes, sentAt: now, queueMs, state: 'flight' };
+    const f: Flight = { seq, link: l, bytes, sentAt: now, queueMs, state: 'flight', retx: retransmission || old !== undefined };
+    if (old) f.prev = old;
     this.flights.set(seq, f);
     this.order.push(f);
     if (this.flights.size > SCHEDULER_TUNING.MAX_RECORDS) this.expire(now, true);
@@ -229,14 +237,16 @@ export class Scheduler {
     if (!l) return;
     let last: Flight | undefined;
     for (const seq of seqs) {
-      const f = this.flights.get(seq);
-      if (!f || f.link !== l) continue;
-      if (f.state === 'flight' || f.state === 'srtacked') {
+      let f = this.flights.get(seq);
+      while (f && f.link !== l) f = f.prev;
+      if (!f) continue;
+      if (f.state === 'flight' || f.state === 'srtacked' || f.state === 'suspect') {
         if (f.state === 'flight') l.leaveFlight(f.bytes);
+        if (f.state === 'suspect') l.falseLosses++;
         f.state = 'acked';
         l.recordDelivered(f.bytes, now);
       }
-      if (!last || seqLess(last.seq, seq)) last = f;
+      if (!f.retx && (!last || seqLess(last.seq, seq))) last = f;
     }
     // The receiver sends the ACK when the last of the batch arrives: an RTT sample.
     if (last) l.recordRtt(now - last.sentAt, last.queueMs, now);
@@ -257,28 +267,53 @@ export class Scheduler {
     this.expire(now, false);
   }
 
-  /** SRT NAK: these sequences were reported lost; the links that carried them pay. */
+  /**
+   * SRT NAK: these sequences were reported missing. The link that carried
+   * each is blamed only if its SRTLA ACK does not turn up within its RTT:
+   * a NAK for a packet still on its way over a slower link is reordering.
+   */
   onNak(ranges: readonly SeqRange[], now: number): void {
     forEachSeq(
       ranges,
       (seq) => {
         const f = this.flights.get(seq);
         if (!f) return;
-        if (f.state === 'acked') {
-          f.link.falseLosses++;
-          return;
-        }
-        if (f.state !== 'flight') return;
-        f.state = 'gone';
-        f.link.leaveFlight(f.bytes);
-        f.link.recordLoss(now);
+        if (f.state === 'acked') f.link.falseLosses++;
+        else if (f.state === 'flight') this.suspect(f, now);
       },
       10_000,
     );
   }
 
+  private suspect(f: Flight, now: number): void {
+    f.link.leaveFlight(f.bytes);
+    f.state = 'suspect';
+    f.nakAt = now;
+    this.suspects.push(f);
+  }
+
+  /** Time to wait for a NAKed packet's SRTLA ACK: its RTT plus the receiver's 10-packet ACK batching. */
+  private verdictMs(l: LinkState, now: number): number {
+    const rate = l.sent.bps(now);
+    const batch = rate > 0 ? Math.min(1000, (10 * 1360 * 8 * 1000) / rate) : 1000;
+    return Math.max(150, l.rttOrGuess() * 1.5) + batch;
+  }
+
+  private judgeSuspects(now: number): void {
+    let i = 0;
+    for (; i < this.suspects.length; i++) {
+      const f = this.suspects[i]!;
+      if (f.state !== 'suspect') continue;
+      if (now - f.nakAt! < this.verdictMs(f.link, now)) break;
+      f.state = 'gone';
+      if (this.links.get(f.link.id) === f.link) f.link.recordLoss(now);
+    }
+    if (i > 0) this.suspects = this.suspects.slice(i);
+  }
+
   /** Housekeeping: stalls and deaths from silence. Returns the links whose state changed. */
   tick(now: number): string[] {
+    this.judgeSuspects(now);
     const changed: string[] = [];
     for (const l of this.links.values()) {
       if (!l.registered) continue;

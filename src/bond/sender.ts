@@ -25,6 +25,7 @@ import {
   encodeReg1,
   encodeReg2,
   idMatchesOurHalf,
+  isRetransmission,
   SRT_CONTROL,
   SRTLA_ID_LEN,
   srtAckSeq,
@@ -274,7 +275,7 @@ export class BondSender extends TypedEmitter<BondSenderEvents> {
     const now = this.now();
     const seq = srtDataSeq(msg);
     if (seq !== undefined) {
-      const id = this.scheduler.send(seq, msg.length, now);
+      const id = this.scheduler.send(seq, msg.length, now, isRetransmission(msg));
       const link = id === undefined ? undefined : this.links.get(id);
       if (link) link.send(msg);
       else this.unrouted++;

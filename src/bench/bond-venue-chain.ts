@@ -1,0 +1,387 @@
+/**
+ * The bonded chain of BENCHMARKS.md "bond-venue", reusable by the benchmark
+ * and the end-to-end tests:
+ *
+ *   paced TS over UDP -> srt-live-transmit (caller, latency L) -> BondSender
+ *   -> LinkSim links -> BondReceiver -> srt-live-transmit (listener) -> file
+ *
+ * The sender and receiver run in this process (tests: links can be added,
+ * removed, the receiver restarted) or as child processes (the benchmark:
+ * their CPU is measured apart from the link emulator's).
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createSocket } from 'node:dgram';
+import { closeSync, createReadStream, openSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import { BondReceiver } from '../bond/receiver.js';
+import { BondSender, type BondSenderStats } from '../bond/sender.js';
+import type { BondLinkOptions } from '../bond/sender-link.js';
+import { LinkSim, type LinkSpecInput, VENUE_LINKS } from '../linksim/index.js';
+import { TsAnalyser } from '../mux/analyser.js';
+import { processCpuSeconds } from './cpu.js';
+
+export interface ChainOptions {
+  workDir: string;
+  links?: readonly LinkSpecInput[];
+  /** Links the sender starts with (default: all of `links`). */
+  senderLinks?: string[];
+  seed?: number;
+  latencyMs?: number;
+  reorderMs?: number;
+  processes: 'in-process' | 'children';
+}
+
+/** What one SRT session through the chain delivered. */
+export interface StreamResult {
+  inputPackets: number;
+  outputBytes: number;
+  ccErrors: number;
+  /** SRT caller: packets sent (with retransmissions), unique, retransmitted, dropped. */
+  caller: SrtCounts;
+  /** SRT listener: packets received (with duplicates), unique, reported lost, dropped (too late). */
+  listener: SrtCounts;
+}
+
+export interface SrtCounts {
+  packets: number;
+  unique: number;
+  lost: number;
+  retransmitted: number;
+  dropped: number;
+}
+
+const ZERO: SrtCounts = { packets: 0, unique: 0, lost: 0, retransmitted: 0, dropped: 0 };
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+/** A free UDP port on loopback (bound and released: a tiny race, fine on a test box). */
+export async function freeUdpPort(): Promise<number> {
+  const s = createSocket('udp4');
+  await new Promise<void>((r) => s.bind(0, '127.0.0.1', r));
+  const port = s.address().port;
+  await new Promise<void>((r) => s.close(() => r()));
+  return port;
+}
+
+/** CBR-ish test TS: testsrc + sine, libx264 at half the mux rate, AAC, padded to `muxrateBps`. */
+export async function makeTestTs(path: string, muxrateBps: number, seconds: number): Promise<void> {
+  const v = Math.round(muxrateBps * 0.5);
+  const args = [
+    ...['-hide_banner', '-loglevel', 'error', '-y'],
+    ...['-f', 'lavfi', '-i', `testsrc2=size=640x360:rate=25:duration=${seconds}`],
+    ...['-f', 'lavfi', '-i', `sine=frequency=1000:sample_rate=48000:duration=${seconds}`],
+    ...['-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'zerolatency', '-g', '50'],
+    ...[
+      '-b:v',
+      String(v),
+      '-minrate',
+      String(v),
+      '-maxrate',
+      String(v),
+      '-bufsize',
+      String(Math.round(v / 2)),
+      '-x264-params',
+      'nal-hrd=cbr',
+    ],
+    ...['-c:a', 'aac', '-b:a', '128k'],
+    ...['-f', 'mpegts', '-muxrate', String(muxrateBps), path],
+  ];
+  await run('ffmpeg', args);
+}
+
+function run(cmd: string, args: string[]): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const p = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    let errText = '';
+    p.stderr.on('data', (d: Buffer) => {
+      errText += d.toString();
+    });
+    p.on('error', reject);
+    p.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`${cmd} failed (${code}): ${errText.slice(-500)}`))));
+  });
+}
+
+function stop(p: ChildProcess | undefined, signal: NodeJS.Signals = 'SIGINT', ms = 3000): Promise<void> {
+  if (!p || p.exitCode !== null || p.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const t = setTimeout(() => p.kill('SIGKILL'), ms);
+    p.once('close', () => {
+      clearTimeout(t);
+      resolve();
+    });
+    p.kill(signal);
+  });
+}
+
+/** The last cumulative counters in a srt-live-transmit `-f -pf json` stats file. */
+export function readSrtStats(path: string, side: 'send' | 'recv'): SrtCounts {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch {
+    return { ...ZERO };
+  }
+  let best: SrtCounts = { ...ZERO };
+  for (const line of text.split('\n')) {
+    if (!line.startsWith('{')) continue;
+    try {
+      const j = JSON.parse(line) as Record<'send' | 'recv', Record<string, number>>;
+      const s = j[side];
+      if (!s || (s['packets'] ?? 0) < best.packets) continue;
+      best = {
+        packets: s['packets'] ?? 0,
+        unique: s['packetsUnique'] ?? 0,
+        lost: s['packetsLost'] ?? 0,
+        retransmitted: s['packetsRetransmitted'] ?? 0,
+        dropped: s['packetsDropped'] ?? 0,
+      };
+    } catch {
+      // a line cut short by the kill
+    }
+  }
+  return best;
+}
+
+const SENDER_CHILD = `
+const [modUrl, optsJson] = process.argv.slice(1);
+const { BondSender } = await import(modUrl);
+const s = new BondSender(JSON.parse(optsJson));
+const port = await s.start();
+const say = (o) => process.stdout.write(JSON.stringify(o) + '\\n');
+say({ port });
+setInterval(() => say({ stats: s.stats() }), 500);
+process.on('SIGTERM', async () => { say({ stats: s.stats() }); await s.close(); process.exit(0); });
+`;
+
+export class BondChain {
+  sim!: LinkSim;
+  sender: BondSender | undefined;
+  receiver: BondReceiver | undefined;
+  private senderChild: ChildProcess | undefined;
+  private receiverChild: ChildProcess | undefined;
+  private childStats: BondSenderStats | undefined;
+  senderPort = 0;
+  receiverPort = 0;
+  listenerPort = 0;
+  private readonly latencyMs: number;
+
+  constructor(private readonly opts: ChainOptions) {
+    this.latencyMs = opts.latencyMs ?? 1500;
+  }
+
+  linkOptions(name: string): BondLinkOptions {
+    return { name, bind: '127.0.0.1', via: this.sim.link(name).address };
+  }
+
+  async start(): Promise<void> {
+    this.listenerPort = await freeUdpPort();
+    this.receiverPort = await freeUdpPort();
+    await this.startReceiver();
+    this.sim = new LinkSim({
+      target: `127.0.0.1:${this.receiverPort}`,
+      seed: this.opts.seed ?? 1,
+      links: [...(this.opts.links ?? VENUE_LINKS)],
+    });
+    await this.sim.start();
+    const names = this.opts.senderLinks ?? this.sim.names;
+    const senderOpts = { receiver: `127.0.0.1:${this.receiverPort}`, links: names.map((n) => this.linkOptions(n)) };
+    if (this.opts.processes === 'in-process') {
+      this.sender = new BondSender(senderOpts);
+      this.senderPort = await this.sender.start();
+    } else {
+      const modUrl = new URL('../bond/index.js', import.meta.url).href;
+      const child = spawn(process.execPath, ['--input-type=module', '-e', SENDER_CHILD, modUrl, JSON.stringify(senderOpts)], {
+        stdio: ['ignore', 'pipe', 'inherit'],
+        env: { ...process.env, FIELDCAST_LOG: process.env.FIELDCAST_LOG ?? 'warn' },
+      });
+      this.senderChild = child;
+      this.senderPort = await new Promise<number>((resolve, reject) => {
+        let buf = '';
+        child.stdout!.on('data', (d: Buffer) => {
+          buf += d.toString();
+          let nl = buf.indexOf('\n');
+          while (nl >= 0) {
+            const line = buf.slice(0, nl);
+            buf = buf.slice(nl + 1);
+            nl = buf.indexOf('\n');
+            try {
+              const j = JSON.parse(line) as { port?: number; stats?: BondSenderStats };
+              if (j.port) resolve(j.port);
+              if (j.stats) this.childStats = j.stats;
+            } catch {
+              // a log line
+            }
+          }
+        });
+        child.once('close', (code) => reject(new Error(`the bonding sender exited (${code})`)));
+      });
+    }
+  }
+
+  async startReceiver(): Promise<void> {
+    const listen = `127.0.0.1:${this.receiverPort}`;
+    const forward = `srt://127.0.0.1:${this.listenerPort}`;
+    const reorderMs = this.opts.reorderMs ?? 50;
+    if (this.opts.processes === 'in-process') {
+      this.receiver = new BondReceiver({ listen, forward, reorderMs });
+      await this.receiver.start();
+      return;
+    }
+    const cli = fileURLToPath(new URL('../../bin/fieldcast.js', import.meta.url));
+    this.receiverChild = spawn(
+      process.execPath,
+      [cli, 'receive', '--listen', listen, '--forward', forward, '--reorder-ms', String(reorderMs), '--status-interval', '0'],
+      {
+        stdio: ['ignore', 'ignore', 'inherit'],
+        env: { ...process.env, FIELDCAST_LOG: process.env.FIELDCAST_LOG ?? 'warn' },
+      },
+    );
+    await sleep(700);
+  }
+
+  /** In-process receiver only: close it (a crash or restart of the cloud VM). */
+  stopReceiver(): void {
+    this.receiver?.close();
+    this.receiver = undefined;
+  }
+
+  senderStats(): BondSenderStats | undefined {
+    return this.sender?.stats() ?? this.childStats;
+  }
+
+  /** CPU seconds of the sender and receiver children so far (children mode). */
+  cpu(): { sender: number; receiver: number } {
+    const of = (p: ChildProcess | undefined): number => {
+      try {
+        return p?.pid ? processCpuSeconds(p.pid) : Number.NaN;
+      } catch {
+        return Number.NaN;
+      }
+    };
+    return { sender: of(this.senderChild), receiver: of(this.receiverChild) };
+  }
+
+  /**
+   * One SRT session: `bytes` of `ts` paced at `rateBps`; `during(elapsedMs)`
+   * runs every 100 ms while pacing (to change links mid-stream).
+   */
+  async stream(
+    name: string,
+    ts: string,
+    rateBps: number,
+    seconds: number,
+    during?: (elapsedMs: number) => void | Promise<void>,
+  ): Promise<StreamResult> {
+    const dir = this.opts.workDir;
+    const outPath = join(dir, `${name}.out.ts`);
+    const lStats = join(dir, `${name}.listener.json`);
+    const cStats = join(dir, `${name}.caller.json`);
+    const lat = this.latencyMs;
+    const outFd = openSync(outPath, 'w');
+    const listener = spawn(
+      'srt-live-transmit',
+      [
+        '-f',
+        '-s',
+        '100',
+        '-pf',
+        'json',
+        `-statsout:${lStats}`,
+        `srt://127.0.0.1:${this.listenerPort}?mode=listener&latency=${lat}`,
+        'file://con',
+      ],
+      { stdio: ['ignore', outFd, 'ignore'] },
+    );
+    closeSync(outFd);
+    const udpPort = await freeUdpPort();
+    await sleep(300);
+    const caller = spawn(
+      'srt-live-transmit',
+      [
+        '-f',
+        '-s',
+        '100',
+        '-pf',
+        'json',
+        `-statsout:${cStats}`,
+        `udp://127.0.0.1:${udpPort}`,
+        `srt://127.0.0.1:${this.senderPort}?latency=${lat}`,
+      ],
+      { stdio: ['ignore', 'ignore', 'ignore'] },
+    );
+    try {
+      await sleep(1500);
+      const inputPackets = await pace(ts, udpPort, rateBps, seconds, during);
+      await sleep(lat + 1500);
+      await stop(caller);
+      await sleep(300);
+      await stop(listener);
+      const an = new TsAnalyser();
+      await new Promise<void>((resolve, reject) => {
+        const rs = createReadStream(outPath);
+        rs.on('data', (d) => an.push(d as Buffer));
+        rs.on('end', resolve);
+        rs.on('error', reject);
+      });
+      const rep = an.report();
+      return {
+        inputPackets,
+        outputBytes: rep.bytes,
+        ccErrors: rep.checks.Continuity_count_error ?? 0,
+        caller: readSrtStats(cStats, 'send'),
+        listener: readSrtStats(lStats, 'recv'),
+      };
+    } finally {
+      await stop(caller, 'SIGKILL');
+      await stop(listener, 'SIGKILL');
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.sender?.close();
+    this.receiver?.close();
+    this.sim?.close();
+    await stop(this.senderChild, 'SIGTERM');
+    await stop(this.receiverChild, 'SIGTERM');
+  }
+}
+
+/** Sends the first `seconds` of `ts` at `rateBps` in 1316-byte datagrams; returns how many went. */
+async function pace(
+  ts: string,
+  port: number,
+  rateBps: number,
+  seconds: number,
+  during?: (elapsedMs: number) => void | Promise<void>,
+): Promise<number> {
+  const data = readFileSync(ts);
+  const chunk = 1316;
+  const total = Math.min(Math.floor(data.length / chunk), Math.floor((rateBps * seconds) / 8 / chunk));
+  const sock = createSocket('udp4');
+  const start = performance.now();
+  let sent = 0;
+  let nextDuring = 0;
+  try {
+    while (sent < total) {
+      const elapsed = performance.now() - start;
+      const due = Math.min(total, Math.floor((elapsed * rateBps) / 8000 / chunk));
+      while (sent < due) {
+        sock.send(data.subarray(sent * chunk, (sent + 1) * chunk), port, '127.0.0.1');
+        sent++;
+      }
+      if (during && elapsed >= nextDuring) {
+        nextDuring += 100;
+        await during(elapsed);
+      }
+      await sleep(2);
+    }
+  } finally {
+    await sleep(50);
+    sock.close();
+  }
+  return total;
+}
