@@ -207,7 +207,14 @@ export class BondReceiver extends TypedEmitter<ReceiverEvents> {
         err,
       );
     }
-    sock.on('error', (err) => log.warn('socket error', { err }));
+    let lastErrorLog = Number.NEGATIVE_INFINITY;
+    sock.on('error', (err) => {
+      // A send error (e.g. ENOBUFS under a burst) can repeat per packet: log it at most every 10 s.
+      const now = performance.now();
+      if (now - lastErrorLog < 10_000) return;
+      lastErrorLog = now;
+      log.warn('socket error', { err });
+    });
     sock.on('message', (msg, rinfo) => this.onMessage(msg, rinfo));
     this.sock = sock;
     const a = sock.address();

@@ -84,6 +84,22 @@ describe('receiver under hostile input', () => {
     expect(flooder.peer.got.length).toBe(before);
   });
 
+  it('blocks an address that keeps sending REG2 for groups that do not exist, and only that address', async () => {
+    const r = await rig({ reorderMs: 0 });
+    current = r;
+    const prober = await r.link('127.0.0.5');
+    for (let i = 0; i < 60; i++) prober.send(encodeReg2(randomBytes(256)));
+    await waitFor(() => r.receiver.stats().counters.packetsIn === 60);
+    const s = r.receiver.stats();
+    // DEFAULT_REGISTRATION_LIMITS.failureLimit: 20 REG_NGP, then silence.
+    expect(prober.peer.of(SRTLA_TYPE.REG_NGP)).toHaveLength(20);
+    expect(s.blockedAddresses).toBe(1);
+    expect(s.counters.throttled).toBe(40);
+    const a = await r.link('127.0.0.1');
+    await r.register([a]);
+    expect(r.receiver.stats().links).toBe(1);
+  });
+
   it('the protocol decoders survive a seeded fuzz loop without throwing', () => {
     const rng = new Prng(2026);
     let malformed = 0;
