@@ -31,7 +31,7 @@ SrtFailure DescribeConnectFailure(int reason, const std::string& target, bool ha
                                   int timeout_ms) {
   if (reason >= SRT_REJC_PREDEFINED) {
     // The listener's access control refused us; what it judges is the stream id.
-    if (reason == SRT_REJX_CONFLICT && !has_stream_id) {
+    if (reason == SRT_REJX_CONFLICT) {
       return {"SRT_LISTENER_BUSY", "the destination " + target + " is already receiving from another sender"};
     }
     return {"SRT_STREAMID_REJECTED", "the destination " + target + " refused the stream id (" + RejxText(reason) +

@@ -134,6 +134,18 @@ export class SrtOutput extends TypedEmitter<SrtOutputEvents> {
     this.#conn.send(data);
   }
 
+  /** Stops retrying, lets what is queued reach the destination (at most `timeoutMs`), then closes. */
+  async end(timeoutMs = 1000): Promise<void> {
+    if (this.#state === 'closed') return;
+    clearTimeout(this.#timer);
+    const conn = this.#conn;
+    if (conn && this.#state === 'connected') {
+      this.#state = 'waiting'; // no retry while draining
+      await conn.end(timeoutMs);
+    }
+    this.close();
+  }
+
   /** Idempotent: stops retrying and closes the connection. */
   close(): void {
     if (this.#state === 'closed') return;
