@@ -1,0 +1,26 @@
+/** The media subsystem's public face: the encoder session, its errors, the test-pattern reader. */
+export {
+  CaptureFailedError,
+  EncoderFailedError,
+  EncoderOpenFailedError,
+  EncoderUnavailableError,
+  MEDIA_EVENT_CODES,
+  type MediaEventCode,
+  MediaOptionsError,
+  mediaErrorFromNative,
+  SessionStateError,
+} from './errors.js';
+export { probeMedia, type MediaProbe } from './probe.js';
+export {
+  type EncodedUnit,
+  EncoderSession,
+  type EncoderSessionOptions,
+  EncoderSessionOptionsSchema,
+  type SessionEvent,
+  type SessionInfo,
+  type SessionStats,
+  TEST_PATTERN_RATES,
+  TEST_PATTERN_SIZES,
+  toNativeOptions,
+} from './session.js';
+export { isFlashFrame, patternLuma, readTimecode, type Timecode } from './timecode.js';

@@ -1,0 +1,89 @@
+/**
+ * Reads the test pattern back from decoded pictures: the capture time drawn as
+ * blocks (native/src/test_pattern.h holds the layout — change both together)
+ * and the once-a-second white flash. Works on 8-bit luma (ffmpeg
+ * `-f rawvideo -pix_fmt gray`). Used by tests and by the latency benchmark.
+ */
+
+const DATA_BITS = 64;
+const BLOCKS = 3 + DATA_BITS + 1 + 1;
+const BLOCK_DIVISOR = 72;
+const BAND_NUM = 17;
+const BAND_DEN = 20;
+
+export interface Timecode {
+  /** Capture time on the media clock (µs of CLOCK_MONOTONIC) drawn in the picture. */
+  captureUs: number;
+  /** Luma contrast between the white and black marks: how clearly it was read. */
+  contrast: number;
+}
+
+function blockLuma(gray: Uint8Array, width: number, cx: number, cy: number, rx: number, ry: number): number {
+  let sum = 0;
+  let n = 0;
+  for (let y = cy - ry; y <= cy + ry; y++) {
+    const row = y * width;
+    for (let x = cx - rx; x <= cx + rx; x++) {
+      sum += gray[row + x]!;
+      n++;
+    }
+  }
+  return sum / n;
+}
+
+/**
+ * Reads the capture time from one picture's luma plane, or undefined when the
+ * code is not there or fails its checks (start/end marks, even parity). Each
+ * block is read at its centre (half its width and height), thresholded midway
+ * between the white and black start marks, so encoding blur and level shifts
+ * do not matter.
+ */
+export function readTimecode(gray: Uint8Array, width: number, height: number): Timecode | undefined {
+  if (gray.length < width * height || width < BLOCK_DIVISOR * 2 || height < 40) return undefined;
+  const bw = Math.floor(width / BLOCK_DIVISOR);
+  const x0 = Math.floor((width - BLOCKS * bw) / 2);
+  const top = Math.floor((height * BAND_NUM) / BAND_DEN);
+  const band = height - top;
+  const cy = top + Math.floor(band / 2);
+  const rx = Math.max(0, Math.floor(bw / 4));
+  const ry = Math.max(0, Math.floor(band / 4));
+  const lumas = new Array<number>(BLOCKS);
+  for (let i = 0; i < BLOCKS; i++) lumas[i] = blockLuma(gray, width, x0 + i * bw + Math.floor(bw / 2), cy, rx, ry);
+  const white = (lumas[0]! + lumas[2]!) / 2;
+  const black = lumas[1]!;
+  const contrast = white - black;
+  if (contrast < 60) return undefined;
+  const threshold = (white + black) / 2;
+  const bit = (i: number): number => (lumas[i]! > threshold ? 1 : 0);
+  if (bit(0) !== 1 || bit(1) !== 0 || bit(2) !== 1 || bit(BLOCKS - 1) !== 1) return undefined;
+  let value = 0n;
+  let parity = 0;
+  for (let i = 0; i < DATA_BITS; i++) {
+    const b = bit(3 + i);
+    parity ^= b;
+    value = (value << 1n) | BigInt(b);
+  }
+  if (bit(3 + DATA_BITS) !== parity) return undefined;
+  if (value > BigInt(Number.MAX_SAFE_INTEGER)) return undefined;
+  return { captureUs: Number(value), contrast };
+}
+
+/** Mean luma of the picture above the timecode band: about 235 on a flash frame, far less on bars. */
+export function patternLuma(gray: Uint8Array, width: number, height: number): number {
+  const top = Math.floor((height * BAND_NUM) / BAND_DEN);
+  let sum = 0;
+  // Every 4th pixel of every 4th row is plenty for a mean.
+  let n = 0;
+  for (let y = 0; y < top; y += 4) {
+    for (let x = 0; x < width; x += 4) {
+      sum += gray[y * width + x]!;
+      n++;
+    }
+  }
+  return n ? sum / n : 0;
+}
+
+/** True for the test pattern's once-a-second white flash. */
+export function isFlashFrame(gray: Uint8Array, width: number, height: number): boolean {
+  return patternLuma(gray, width, height) > 200;
+}
