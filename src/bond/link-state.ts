@@ -21,6 +21,10 @@ export const LINK_TUNING = {
   MAX_RATE_BPS: 1_000_000_000,
   /** Growth while loaded and not queueing, per second (multiplicative). */
   GROWTH_PER_S: 0.3,
+  /** How long a link's ceiling (the rate at which it last queued) is remembered. */
+  CEILING_MEMORY_MS: 30_000,
+  /** Below this share of the ceiling the estimate grows fast again. */
+  CEILING_SHARE: 0.85,
   /** Cut factor when queueing beyond the prediction and the delivery rate is unknown. */
   CUT_FACTOR: 0.85,
   /** Share of the measured delivery rate to settle at when a link queues: drains its queue. */
@@ -135,8 +139,15 @@ export class LinkState {
   private lastCutAt = -Infinity;
   private lastGrowAt: number | undefined;
   private underestimated = false;
-  /** Doubling per RTT until the first sign of queueing (TCP slow start, RFC 5681 §3.1), then gentle growth. */
-  private slowStart = true;
+  /**
+   * The rate at which the link last queued (its ceiling), forgotten after
+   * CEILING_MEMORY_MS. Below it, or with none known, the estimate doubles
+   * per RTT (slow start, RFC 5681 §3.1): a link that idled while others
+   * carried the stream must take over within a few RTTs when one dies. At the
+   * ceiling it probes gently.
+   */
+  private ceilingBps: number | undefined;
+  private ceilingAt = -Infinity;
 
   inFlight = 0;
   inFlightBytes = 0;
@@ -278,7 +289,6 @@ export class LinkState {
     const { hold, cut } = this.thresholds();
     const dt = this.lastGrowAt === undefined ? 0 : Math.min(now - this.lastGrowAt, 200);
     this.lastGrowAt = now;
-    if (excess > hold) this.slowStart = false;
     if (excess > cut) {
       // Only a link that carries traffic can be queueing because of it.
       if (this.sent.bps(now) > 0.3 * this.rateBps) this.cut(now);
@@ -289,10 +299,13 @@ export class LinkState {
       if (this.loaded(now) && delivered > 0 && now - this.lastCutAt >= this.rttOrGuess()) {
         this.lastCutAt = now;
         this.rateBps = Math.max(LINK_TUNING.MIN_RATE_BPS, delivered);
+        this.setCeiling(now);
       }
     } else if (this.loaded(now)) {
+      if (now - this.ceilingAt > LINK_TUNING.CEILING_MEMORY_MS) this.ceilingBps = undefined;
       const perRtt = (Math.LN2 * 1000) / Math.max(20, this.rttOrGuess());
-      const growth = this.slowStart ? perRtt : this.underestimated ? LINK_TUNING.GROWTH_PER_S * 3 : LINK_TUNING.GROWTH_PER_S;
+      const fast = this.ceilingBps === undefined || this.rateBps < LINK_TUNING.CEILING_SHARE * this.ceilingBps;
+      const growth = fast ? perRtt : this.underestimated ? LINK_TUNING.GROWTH_PER_S * 3 : LINK_TUNING.GROWTH_PER_S;
       this.rateBps = Math.min(LINK_TUNING.MAX_RATE_BPS, this.rateBps * Math.exp((growth * dt) / 1000));
     }
     this.underestimated = false;
@@ -308,12 +321,17 @@ export class LinkState {
     const next =
       this.sent.bps(now) > delivered && delivered > 0 ? delivered * LINK_TUNING.DRAIN_FACTOR : this.rateBps * LINK_TUNING.CUT_FACTOR;
     this.rateBps = Math.max(LINK_TUNING.MIN_RATE_BPS, next);
+    this.setCeiling(now);
+  }
+
+  private setCeiling(now: number): void {
+    this.ceilingBps = Math.max(this.rateBps, this.delivered.bps(now));
+    this.ceilingAt = now;
   }
 
   /** A packet this link carried was reported lost. */
   recordLoss(now: number): void {
     this.lostPackets++;
-    if (this.loaded(now)) this.slowStart = false;
     this.lossRate += (1 - this.lossRate) * LINK_TUNING.LOSS_ALPHA;
     // Tail drop comes with queueing; random loss does not shrink the link.
     if (this.excessDelay() > this.thresholds().hold && this.sent.bps(now) > 0.3 * this.rateBps) this.cut(now);
@@ -328,6 +346,5 @@ export class LinkState {
     this.corrected = undefined;
     this.minCorrected.reset();
     this.lastGrowAt = undefined;
-    this.slowStart = true;
   }
 }
