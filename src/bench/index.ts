@@ -10,6 +10,7 @@ export type { Figure, Scenario, ScenarioOptions, ScenarioResult } from './types.
 
 /** Scenarios by name, loaded only when run. Each file exports `scenario`. */
 export const SCENARIOS: Record<string, { description: string; load: () => Promise<{ scenario: Scenario }> }> = {
+  'bond-venue': { description: 'bonded goodput on three bad emulated cellular links', load: () => import('./bond-venue.js') },
   'receiver-scale': {
     description: 'fieldcast receive with 50 senders x 3 links at 4 Mbit/s: receiver CPU per stream',
     load: () => import('./receiver-scale.js'),
