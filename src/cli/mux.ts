@@ -38,7 +38,8 @@ export const command: Command = {
     if (!values.video && !values.audio) throw new UsageError('give --video and/or --audio');
     if (!values.o) throw new UsageError('give the output file with -o');
     const frameRate = values.fps === undefined ? undefined : parseFrameRate(values.fps);
-    if (values.fps !== undefined && !frameRate) throw new UsageError(`--fps must be a frame rate such as 25, 29.97 or 30000/1001 (got "${values.fps}")`);
+    if (values.fps !== undefined && !frameRate)
+      throw new UsageError(`--fps must be a frame rate such as 25, 29.97 or 30000/1001 (got "${values.fps}")`);
     const cbrRate = values.cbr === undefined ? 0 : parseBitrate(values.cbr, '--cbr');
     const delayMs = numberOption(values.delay, '--delay', 0, 1000) ?? 100;
 
@@ -88,14 +89,17 @@ export const command: Command = {
     if (fd !== 1) closeSync(fd);
     const s = muxer.stats;
     const parts = [
-      video ? `${v.length} pictures (${video.width}x${video.height} at ${(video.frameRate.num / video.frameRate.den).toFixed(3)} fps)` : undefined,
+      video
+        ? `${v.length} pictures (${video.width}x${video.height} at ${(video.frameRate.num / video.frameRate.den).toFixed(3)} fps)`
+        : undefined,
       audio ? `${a.length} audio frames (${audio.sampleRate} Hz, ${audio.channels} ch)` : undefined,
       klv ? `${k.length} KLV packets` : undefined,
     ].filter(Boolean);
     const summary = `muxed ${parts.join(', ')} into ${s.packets} packets (${s.bytes} bytes)${cbrRate ? `, CBR ${cbrRate} bit/s` : ''}`;
     if (values.o === '-') process.stderr.write(`${summary}\n`);
     else out(summary);
-    if (s.lateUnits > 0) process.stderr.write(`warning: ${s.lateUnits} access units left after their decode time: the CBR rate is too low\n`);
+    if (s.lateUnits > 0)
+      process.stderr.write(`warning: ${s.lateUnits} access units left after their decode time: the CBR rate is too low\n`);
     return 0;
   },
 };

@@ -1,7 +1,14 @@
 /** What the TS analyser reports (ETSI TR 101 290 §5.2 check names), and its readable form. */
 
 /** Priority 1 checks (TR 101 290 §5.2.1): a receiver cannot lock or decode reliably. */
-export const PRIORITY_1_CHECKS = ['TS_sync_loss', 'Sync_byte_error', 'PAT_error', 'Continuity_count_error', 'PMT_error', 'PID_error'] as const;
+export const PRIORITY_1_CHECKS = [
+  'TS_sync_loss',
+  'Sync_byte_error',
+  'PAT_error',
+  'Continuity_count_error',
+  'PMT_error',
+  'PID_error',
+] as const;
 /** Priority 2 checks (§5.2.2) the analyser can make. */
 export const PRIORITY_2_CHECKS = [
   'Transport_error',
@@ -100,8 +107,11 @@ export function formatReport(r: AnalyserReport): string {
   );
   for (const [pid, v] of Object.entries(r.intervals.ptsMaxMs)) lines.push(`  PTS max on PID ${pid}: ${ms(v)}`);
   const jitter = r.pcr.jitterMaxNs === null ? 'n/a' : `${Math.round(r.pcr.jitterMaxNs)} ns`;
-  lines.push(`PCR: ${r.pcr.count} on PID ${r.pcr.pid ?? '-'}, ${r.pcr.constantRate ? 'constant rate' : 'variable rate'}, max deviation ${jitter}`);
-  if (r.bitrate.perSecondMinBps !== null) lines.push(`rate per second: ${mbps(r.bitrate.perSecondMinBps)} to ${mbps(r.bitrate.perSecondMaxBps)}`);
+  lines.push(
+    `PCR: ${r.pcr.count} on PID ${r.pcr.pid ?? '-'}, ${r.pcr.constantRate ? 'constant rate' : 'variable rate'}, max deviation ${jitter}`,
+  );
+  if (r.bitrate.perSecondMinBps !== null)
+    lines.push(`rate per second: ${mbps(r.bitrate.perSecondMinBps)} to ${mbps(r.bitrate.perSecondMaxBps)}`);
   lines.push('');
   const row = (name: CheckName) => {
     const v = r.checks[name];
@@ -112,6 +122,10 @@ export function formatReport(r: AnalyserReport): string {
   lines.push('TR 101 290 priority 2:');
   for (const c of PRIORITY_2_CHECKS) row(c);
   lines.push('');
-  lines.push(r.priority1Errors === 0 ? 'no priority 1 errors' : `${r.priority1Errors} priority 1 error(s): receivers will lose or corrupt this stream`);
+  lines.push(
+    r.priority1Errors === 0
+      ? 'no priority 1 errors'
+      : `${r.priority1Errors} priority 1 error(s): receivers will lose or corrupt this stream`,
+  );
   return lines.join('\n');
 }

@@ -18,7 +18,7 @@ import {
   type ProgramReport,
   type StreamReport,
 } from './analyser-report.js';
-import { PID, TABLE_ID, TS_PACKET_SIZE, TS_SYNC_BYTE, streamTypeName } from './constants.js';
+import { PID, streamTypeName, TABLE_ID, TS_PACKET_SIZE, TS_SYNC_BYTE } from './constants.js';
 import { readPcr } from './packet.js';
 import { parsePesHeader } from './pes.js';
 import { parsePat, parsePmt, parseSdt, sectionCrcOk, sectionHeader } from './psi-parse.js';
@@ -34,6 +34,8 @@ const PTS_LIMIT = 700 * MS;
 /** Sync is lost after 2 bad sync bytes in a row and regained after 5 good ones (§5.2.1 1.1). */
 const SYNC_LOST_AFTER = 2;
 const SYNC_FOUND_AFTER = 5;
+/** A PCR further than this from its neighbours' line means a variable-rate stream. */
+const CBR_MAX_DEVIATION_NS = 2_000_000;
 /** A PCR step beyond this is a broken clock, not time passing. */
 const MAX_TIMELINE_STEP = 10 * PCR_HZ;
 
@@ -153,7 +155,8 @@ export class TsAnalyser {
     const pos = this.packets * TS_PACKET_SIZE;
     this.packets++;
     this.t = this.tl;
-    if (this.tlIntervalBytes > 0 && this.constantRate()) this.t += Math.min(this.tlInterval, ((pos - this.tlPcrPos) * this.tlInterval) / this.tlIntervalBytes);
+    if (this.tlIntervalBytes > 0 && this.constantRate())
+      this.t += Math.min(this.tlInterval, ((pos - this.tlPcrPos) * this.tlInterval) / this.tlIntervalBytes);
     const pid = ((b[o + 1]! & 0x1f) << 8) | b[o + 2]!;
     this.pidPackets[pid]!++;
     if (b[o + 1]! & 0x80) {
@@ -347,9 +350,15 @@ export class TsAnalyser {
     this.programs.set(pmt.programNumber, { programNumber: pmt.programNumber, pmtPid: pid, pcrPid: pmt.pcrPid, streams });
   }
 
-  /** Every full second so far had the same rate within 1%: a CBR stream. */
+  /**
+   * A CBR stream: every full second so far had the same rate within 1% and no
+   * PCR strayed 2 ms from the line through its neighbours (before the first
+   * second: it stuffs with null packets).
+   */
   private constantRate(): boolean {
-    return this.rateMax > 0 && (this.rateMax - this.rateMin) / this.rateMax <= 0.01;
+    if (this.jitterMax > CBR_MAX_DEVIATION_NS) return false;
+    if (this.rateMax === 0) return this.pidPackets[PID.NULL]! > 0;
+    return (this.rateMax - this.rateMin) / this.rateMax <= 0.01;
   }
 
   /** The checks so far. Gaps still open at the end count as errors once they pass their limit. */
@@ -361,7 +370,7 @@ export class TsAnalyser {
     for (const st of this.pmts.values()) if (end - st.last > PAT_PMT_LIMIT) checks.PMT_error!++;
     for (const last of this.esLastSeen.values()) if (end - last > this.pidTimeout) checks.PID_error!++;
     for (const last of this.ptsLast.values()) if (end - last > PTS_LIMIT) checks.PTS_error!++;
-    const constantRate = this.constantRate();
+    const constantRate = this.rateMax > 0 && this.constantRate();
     checks.PCR_accuracy_error = constantRate ? this.accuracyOver : null;
     const sum = (names: readonly CheckName[]) => names.reduce((n, c) => n + (checks[c] ?? 0), 0);
 

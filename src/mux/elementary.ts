@@ -5,11 +5,11 @@
  * (1024 samples a frame) and KLV packets.
  */
 import { type FrameRate, frameDurationPts, PTS_HZ } from '../lib/clock.js';
-import type { AccessUnit } from './types.js';
 import { AAC_FRAME_SAMPLES, scanAdtsFrames } from './adts.js';
 import { ElementaryStreamError } from './errors.js';
 import { isVcl, NAL_TYPE, type NalUnit, parseSliceHeader, parseSps, type SpsInfo, splitNalUnits } from './h264.js';
 import { scanKlvPackets } from './klv.js';
+import type { AccessUnit } from './types.js';
 
 export interface VideoTrack {
   units: AccessUnit[];
@@ -110,7 +110,9 @@ export function readH264File(data: Buffer, opts: { frameRate?: FrameRate | undef
   let periodStart = 0;
   for (let i = 0; i <= pictures.length; i++) {
     if (i === pictures.length || (i > periodStart && pictures[i]!.idr)) {
-      const idx = Array.from({ length: i - periodStart }, (_, k) => periodStart + k).sort((a, b) => pictures[a]!.poc - pictures[b]!.poc || a - b);
+      const idx = Array.from({ length: i - periodStart }, (_, k) => periodStart + k).sort(
+        (a, b) => pictures[a]!.poc - pictures[b]!.poc || a - b,
+      );
       idx.forEach((pic, rank) => {
         display[pic] = periodStart + rank;
       });

@@ -154,7 +154,18 @@ export function parseSps(nal: Uint8Array): SpsInfo {
   const cropY = (chromaArrayType === 0 ? 1 : chromaFormatIdc === 1 ? 2 : 1) * (frameMbsOnly ? 1 : 2);
   const width = widthMbs * 16 - cropX * (crop[0]! + crop[1]!);
   const height = heightMapUnits * 16 * (frameMbsOnly ? 1 : 2) - cropY * (crop[2]! + crop[3]!);
-  const info: SpsInfo = { spsId, profileIdc, levelIdc, width, height, log2MaxFrameNum, pocType, log2MaxPocLsb, frameMbsOnly, separateColourPlane };
+  const info: SpsInfo = {
+    spsId,
+    profileIdc,
+    levelIdc,
+    width,
+    height,
+    log2MaxFrameNum,
+    pocType,
+    log2MaxPocLsb,
+    frameMbsOnly,
+    separateColourPlane,
+  };
   if (r.flag()) {
     const rate = parseVuiTiming(r);
     if (rate) info.frameRate = rate;

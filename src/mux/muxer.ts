@@ -10,7 +10,6 @@
  * exact to its byte position.
  */
 import { createLogger } from '../lib/logger.js';
-import type { AccessUnit } from './types.js';
 import { parseAdtsHeader } from './adts.js';
 import { ByteClock } from './cbr-clock.js';
 import { KLVA, PID, PROGRAM_NUMBER, STREAM_ID, STREAM_TYPE, TRANSPORT_STREAM_ID } from './constants.js';
@@ -21,6 +20,7 @@ import { type AdaptationFlags, adaptationSize, writePacketHeader } from './packe
 import { MAX_PES_HEADER, MAX_PES_PACKET_LENGTH, pesHeaderSize, writePesHeader } from './pes.js';
 import { SectionPackets } from './section.js';
 import { buildPat, buildPmt, buildSdt, type PmtStream, registrationDescriptor } from './tables.js';
+import type { AccessUnit } from './types.js';
 import { VideoAuPreparer } from './video-au.js';
 
 const log = createLogger('mux');
@@ -59,7 +59,8 @@ const MAX_FORWARD_JUMP_MS = 5000;
 const MAX_BACKWARD_JUMP_MS = 1000;
 
 function checkRange(name: string, v: number, min: number, max: number): number {
-  if (!Number.isFinite(v) || v < min || v > max) throw new MuxOptionsError(`${name} must be from ${min} to ${max} (got ${v})`, { [name]: v });
+  if (!Number.isFinite(v) || v < min || v > max)
+    throw new MuxOptionsError(`${name} must be from ${min} to ${max} (got ${v})`, { [name]: v });
   return v;
 }
 
@@ -157,15 +158,21 @@ export class TsMuxer {
     let off = 0;
     while (off < au.data.length) {
       const h = parseAdtsHeader(au.data, off);
-      if (!h || off + h.frameLength > au.data.length) throw new MuxInputError(`audio access unit is not ADTS (bad frame header at byte ${off})`, { bytes: au.data.length });
+      if (!h || off + h.frameLength > au.data.length)
+        throw new MuxInputError(`audio access unit is not ADTS (bad frame header at byte ${off})`, { bytes: au.data.length });
       if (!this.warnedAudioFormat && (h.sampleRate !== this.audio.sampleRate || h.channels !== this.audio.channels)) {
         this.warnedAudioFormat = true;
-        log.warn('audio frames differ from the configured format', { sampleRate: h.sampleRate, channels: h.channels, expected: this.audio });
+        log.warn('audio frames differ from the configured format', {
+          sampleRate: h.sampleRate,
+          channels: h.channels,
+          expected: this.audio,
+        });
       }
       off += h.frameLength;
     }
     if (off === 0) throw new MuxInputError('audio access unit is empty');
-    if (pesHeaderSize(pts, undefined) - 6 + off > MAX_PES_PACKET_LENGTH) throw new MuxInputError(`audio access unit of ${off} bytes does not fit one PES packet`);
+    if (pesHeaderSize(pts, undefined) - 6 + off > MAX_PES_PACKET_LENGTH)
+      throw new MuxInputError(`audio access unit of ${off} bytes does not fit one PES packet`);
     this.parts[0] = au.data;
     this.advance(dts);
     this.writePes(PID.AUDIO, STREAM_ID.AUDIO, pts, undefined, 1, off, false, false);
@@ -176,8 +183,10 @@ export class TsMuxer {
   writeKlv(au: AccessUnit): void {
     if (!this.klv) throw new MuxInputError('this muxer carries no KLV stream');
     const { dts } = checkTimes(au);
-    if (klvPacketSize(au.data, 0) === undefined) throw new MuxInputError('metadata is not a KLV packet (no SMPTE Universal Label key, or truncated)', { bytes: au.data.length });
-    if (3 + au.data.length > MAX_PES_PACKET_LENGTH) throw new MuxInputError(`KLV packet of ${au.data.length} bytes does not fit one PES packet`);
+    if (klvPacketSize(au.data, 0) === undefined)
+      throw new MuxInputError('metadata is not a KLV packet (no SMPTE Universal Label key, or truncated)', { bytes: au.data.length });
+    if (3 + au.data.length > MAX_PES_PACKET_LENGTH)
+      throw new MuxInputError(`KLV packet of ${au.data.length} bytes does not fit one PES packet`);
     this.parts[0] = au.data;
     if (!this.started) this.advance(dts);
     this.writePes(PID.KLV, STREAM_ID.PRIVATE_STREAM_1, undefined, undefined, 1, au.data.length, false, false);
@@ -221,11 +230,15 @@ export class TsMuxer {
   /** Moves the media clock to an access unit's DTS minus the delay. */
   private advance(dts: number): void {
     const target = dts * PCR_PER_PTS - this.delayTicks;
-    if (!this.started || this.restartPending) return this.restart(target);
+    if (!this.started || this.restartPending) {
+      this.restart(target);
+      return;
+    }
     const t = this.time;
     if (target > t + MAX_FORWARD_JUMP_MS * TICKS_PER_MS || target < t - MAX_BACKWARD_JUMP_MS * TICKS_PER_MS) {
       log.info('media clock jumped: marking a discontinuity', { jumpMs: Math.round((target - t) / TICKS_PER_MS) });
-      return this.restart(target);
+      this.restart(target);
+      return;
     }
     if (this.cbr) {
       while (this.cbr.packetStart < target) this.fillSlot();
@@ -300,14 +313,20 @@ export class TsMuxer {
     }
   }
 
-  /** CBR: PSI is due a few packets early, as its packets take slots of their own. */
+  /**
+   * CBR: PSI is due early by a PCR interval (at most a quarter of its own), so
+   * that a receiver timing packets by the last PCR still sees it in time.
+   */
   private psiDueCbr(): boolean {
-    return this.cbr!.packetStart + 4 * this.cbr!.packetTicks - this.lastPsi > this.psiTicks;
+    return this.cbr!.packetStart + Math.min(this.pcrTicks, this.psiTicks / 4) - this.lastPsi > this.psiTicks;
   }
 
   /** CBR: fills one or more idle slots: PSI or a PCR when due, else a null packet. */
   private fillSlot(): void {
-    if (this.psiDueCbr()) return this.sendPsi();
+    if (this.psiDueCbr()) {
+      this.sendPsi();
+      return;
+    }
     const before = this.out.packets;
     const pcr = this.beforePacket(PID.NULL);
     if (pcr >= 0 || this.out.packets !== before) return;
@@ -366,7 +385,16 @@ export class TsMuxer {
   }
 
   /** Writes one PES packet: the header, then `this.parts[0..count)`, split into transport packets. */
-  private writePes(pid: number, streamId: number, pts: number | undefined, dts: number | undefined, count: number, total: number, unbounded: boolean, randomAccess: boolean): void {
+  private writePes(
+    pid: number,
+    streamId: number,
+    pts: number | undefined,
+    dts: number | undefined,
+    count: number,
+    total: number,
+    unbounded: boolean,
+    randomAccess: boolean,
+  ): void {
     const headerLength = writePesHeader(this.pesHeader, 0, { streamId, pts, dts, payloadLength: total, unbounded, aligned: true });
     let remaining = headerLength + total;
     let headerPos = 0;
@@ -420,7 +448,8 @@ const EMPTY = Buffer.alloc(0);
 /** Checked, rounded timestamps of an access unit; throws before anything changes. */
 function checkTimes(au: AccessUnit): { pts: number; dts: number } {
   if (!au || !Buffer.isBuffer(au.data)) throw new MuxInputError('access unit has no data buffer');
-  if (!Number.isFinite(au.pts) || !Number.isFinite(au.dts)) throw new MuxInputError('access unit has no valid PTS/DTS', { pts: au.pts, dts: au.dts });
+  if (!Number.isFinite(au.pts) || !Number.isFinite(au.dts))
+    throw new MuxInputError('access unit has no valid PTS/DTS', { pts: au.pts, dts: au.dts });
   const pts = Math.round(au.pts);
   const dts = Math.round(au.dts);
   if (pts < dts) throw new MuxInputError('access unit is presented before it is decoded (PTS < DTS)', { pts, dts });

@@ -1,6 +1,7 @@
 /** Parsers of PAT, PMT and SDT sections, for the analyser and for tests reading output back. */
-import { crc32Mpeg2 } from './crc32.js';
+
 import { DESCRIPTOR_TAG, TABLE_ID } from './constants.js';
+import { crc32Mpeg2 } from './crc32.js';
 import { readDvbString } from './tables.js';
 
 export interface SectionHeader {
@@ -19,7 +20,14 @@ export function sectionHeader(sec: Uint8Array): SectionHeader | undefined {
   const syntax = (sec[1]! & 0x80) !== 0;
   if (!syntax) return { tableId: sec[0]!, syntax, length, idExtension: 0, version: 0, current: true };
   if (sec.length < 8) return undefined;
-  return { tableId: sec[0]!, syntax, length, idExtension: (sec[3]! << 8) | sec[4]!, version: (sec[5]! >>> 1) & 0x1f, current: (sec[5]! & 1) === 1 };
+  return {
+    tableId: sec[0]!,
+    syntax,
+    length,
+    idExtension: (sec[3]! << 8) | sec[4]!,
+    version: (sec[5]! >>> 1) & 0x1f,
+    current: (sec[5]! & 1) === 1,
+  };
 }
 
 /** A long-form section checks: its CRC over the whole section (CRC included) is zero. */
@@ -73,7 +81,8 @@ export function parsePmt(sec: Uint8Array): PmtInfo | undefined {
       const tag = sec[d]!;
       const len = sec[d + 1]!;
       s.descriptorTags.push(tag);
-      if (tag === DESCRIPTOR_TAG.REGISTRATION && len >= 4 && d + 6 <= dEnd) s.registration = Buffer.from(sec.subarray(d + 2, d + 6)).toString('latin1');
+      if (tag === DESCRIPTOR_TAG.REGISTRATION && len >= 4 && d + 6 <= dEnd)
+        s.registration = Buffer.from(sec.subarray(d + 2, d + 6)).toString('latin1');
       d += 2 + len;
     }
     streams.push(s);

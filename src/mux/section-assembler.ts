@@ -28,7 +28,10 @@ export class SectionAssembler {
     }
     const pointer = payload[0]!;
     const start = 1 + pointer;
-    if (start > payload.length) return this.reset();
+    if (start > payload.length) {
+      this.reset();
+      return;
+    }
     if (this.active) this.append(payload, 1, start);
     this.reset();
     if (start < payload.length && payload[start] !== 0xff) {
@@ -39,7 +42,10 @@ export class SectionAssembler {
 
   private append(src: Uint8Array, from: number, to: number): void {
     const n = to - from;
-    if (this.len + n > this.buf.length) return this.reset();
+    if (this.len + n > this.buf.length) {
+      this.reset();
+      return;
+    }
     this.buf.set(src.subarray(from, to), this.len);
     this.len += n;
     this.drain();

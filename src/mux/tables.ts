@@ -3,8 +3,9 @@
  * 13818-1 §2.4.4.3, §2.4.4.8) and SDT (ETSI EN 300 468 §5.2.3). Each returns
  * one complete section, CRC included.
  */
-import { crc32Mpeg2 } from './crc32.js';
+
 import { DESCRIPTOR_TAG, ORIGINAL_NETWORK_ID, SERVICE_TYPE_DIGITAL_TV, TABLE_ID } from './constants.js';
+import { crc32Mpeg2 } from './crc32.js';
 
 /** PSI sections are at most 1024 bytes (section_length ≤ 1021, §2.4.4.3). */
 export const MAX_PSI_SECTION = 1024;
@@ -88,7 +89,15 @@ export function buildSdt(transportStreamId: number, services: SdtService[], vers
   for (const s of services) {
     const provider = dvbString(s.providerName);
     const name = dvbString(s.serviceName);
-    const descriptor = [DESCRIPTOR_TAG.SERVICE, 3 + provider.length + name.length, SERVICE_TYPE_DIGITAL_TV, provider.length, ...provider, name.length, ...name];
+    const descriptor = [
+      DESCRIPTOR_TAG.SERVICE,
+      3 + provider.length + name.length,
+      SERVICE_TYPE_DIGITAL_TV,
+      provider.length,
+      ...provider,
+      name.length,
+      ...name,
+    ];
     // EIT flags 0; running_status 4 (running), free_CA_mode 0 (EN 300 468 Table 6).
     body.push(...u16(s.serviceId), 0xfc, 0x80 | ((descriptor.length >>> 8) & 0x0f), descriptor.length & 0xff, ...descriptor);
   }

@@ -30,7 +30,8 @@ export class VideoAuPreparer {
    * the next call.
    */
   prepare(data: Buffer, key: boolean): PreparedPicture {
-    if (!startsWithStartCode(data)) throw new MuxInputError('video access unit is not H.264 Annex B (no start code at its beginning)', { bytes: data.length });
+    if (!startsWithStartCode(data))
+      throw new MuxInputError('video access unit is not H.264 Annex B (no start code at its beginning)', { bytes: data.length });
     let audEnd = -1;
     let sps: [number, number] | undefined;
     let pps: [number, number] | undefined;
