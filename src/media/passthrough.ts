@@ -60,6 +60,11 @@ export class TsPassthroughSource extends TypedEmitter<PassthroughEvents> {
     });
   }
 
+  /** A live input (UDP, standard input) runs in real time by itself; a file is played out by this source. */
+  get isLive(): boolean {
+    return this.input === '-' || /^[a-z]+:\/\//.test(this.input);
+  }
+
   stats(): PassthroughStats {
     return { chunks: this.chunks, bytes: this.bytes, syncLosses: this.chunker.syncLosses };
   }

@@ -1,0 +1,209 @@
+/**
+ * `fieldcast send` against real SRT peers: the whole chain — test pattern →
+ * encoder → muxer → SRT (in the pipeline process) → srt-live-transmit or
+ * ffmpeg as the listener — checked with ffprobe, the TS analyser and the
+ * timestamps drawn into the pictures.
+ */
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { readTimecode } from '../../src/media/timecode.js';
+import { TsAnalyser } from '../../src/mux/index.js';
+import { Children, freeUdpPort, hasTool, makeTestTs, probe, sleep, TempDir, udpPortBound, waitUntil } from './srt-helpers.js';
+
+const CLI = path.resolve(import.meta.dirname, '../../bin/fieldcast.js');
+const PASS = 'fieldcast-test-passphrase-256';
+const missing = ['srt-live-transmit', 'ffmpeg', 'ffprobe'].filter((t) => !hasTool(t));
+if (missing.length)
+  console.warn(`\n*** SKIPPING fieldcast send integration tests: missing ${missing.join(', ')} (npm run setup installs them) ***\n`);
+
+const children = new Children();
+const dirs: TempDir[] = [];
+afterEach(async () => {
+  await children.killAll();
+  for (const d of dirs.splice(0)) d.remove();
+});
+
+function tempDir(): TempDir {
+  const d = new TempDir();
+  dirs.push(d);
+  return d;
+}
+
+interface SendRun {
+  child: ChildProcess;
+  output: () => string;
+  done: Promise<number | null>;
+}
+
+function send(args: string[]): SendRun {
+  const child = children.track(
+    spawn(process.execPath, [CLI, 'send', ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, FIELDCAST_LOG: 'warn' } }),
+  );
+  let text = '';
+  child.stdout?.on('data', (d: Buffer) => {
+    text += d.toString();
+  });
+  child.stderr?.on('data', (d: Buffer) => {
+    text += d.toString();
+  });
+  const done = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  return { child, output: () => text, done };
+}
+
+/** Decoded pictures of a TS as 8-bit luma, with the drawn capture times read back. */
+function drawnTimes(file: string, width: number, height: number): number[] {
+  const raw = execFileSync('ffmpeg', ['-v', 'error', '-i', file, '-an', '-f', 'rawvideo', '-pix_fmt', 'gray', '-'], {
+    maxBuffer: 1 << 30,
+    timeout: 60_000,
+  });
+  const frame = width * height;
+  const times: number[] = [];
+  for (let off = 0; off + frame <= raw.length; off += frame) {
+    const tc = readTimecode(raw.subarray(off, off + frame), width, height);
+    if (tc) times.push(tc.captureUs);
+  }
+  return times;
+}
+
+function analyse(file: string) {
+  const a = new TsAnalyser();
+  a.push(readFileSync(file));
+  return a.report();
+}
+
+function firstVideoKeyframe(file: string): boolean {
+  const out = execFileSync('ffprobe', [
+    '-v',
+    'error',
+    '-select_streams',
+    'v',
+    '-show_entries',
+    'packet=flags',
+    '-read_intervals',
+    '%+#1',
+    '-of',
+    'csv=p=0',
+    file,
+  ]).toString();
+  return out.trim().startsWith('K');
+}
+
+describe.skipIf(missing.length > 0)('fieldcast send → real SRT listeners', () => {
+  it('streams AES-256 to srt-live-transmit: decodable, drawn timestamps increase, no CC errors, passphrase not in ps', async () => {
+    const dir = tempDir();
+    const port = await freeUdpPort();
+    const file = dir.file('rx.ts');
+    children.srtLiveTransmit([`srt://:${port}?mode=listener&passphrase=${PASS}&pbkeylen=32&latency=300`, 'file://con'], file);
+    await waitUntil('listener bound', () => udpPortBound(port));
+    const run = send([
+      '--source',
+      'testpattern',
+      '--size',
+      '1280x720',
+      '--to',
+      `srt://127.0.0.1:${port}?latency=300&passphrase=${PASS}&pbkeylen=32`,
+      '--bitrate',
+      '2M',
+      '--seconds',
+      '6',
+    ]);
+    await waitUntil('stream live', () => run.output().includes('live'), 15_000);
+    // Nothing a local user can list shows the passphrase.
+    const cmdline = readFileSync(`/proc/${run.child.pid}/cmdline`, 'utf8');
+    expect(cmdline).not.toContain(PASS);
+    expect(await run.done).toBe(0);
+    expect(run.output()).not.toContain(PASS);
+
+    const p = probe(file);
+    expect(p.codecs).toEqual(['aac', 'h264']);
+    expect(p.videoFrames).toBeGreaterThan(60);
+    expect(firstVideoKeyframe(file)).toBe(true);
+    const times = drawnTimes(file, 1280, 720);
+    expect(times.length).toBeGreaterThan(p.videoFrames * 0.9);
+    for (let i = 1; i < times.length; i++) expect(times[i]!).toBeGreaterThan(times[i - 1]!);
+    const report = analyse(file);
+    expect(report.checks.Continuity_count_error).toBe(0);
+    expect(report.priority1Errors).toBe(0);
+  });
+
+  it('streams to ffmpeg as a second listener peer', async () => {
+    const dir = tempDir();
+    const port = await freeUdpPort();
+    const file = dir.file('ffmpeg.ts');
+    // ffmpeg takes SRT latency in microseconds.
+    children.ffmpeg(['-i', `srt://127.0.0.1:${port}?mode=listener&latency=300000`, '-c', 'copy', '-f', 'mpegts', file]);
+    await waitUntil('ffmpeg listening', () => udpPortBound(port), 10_000);
+    const run = send(['--to', `srt://127.0.0.1:${port}?latency=300`, '--bitrate', '1M', '--size', '1280x720', '--seconds', '5']);
+    expect(await run.done).toBe(0);
+    await waitUntil('ffmpeg wrote the file', () => statSync(file, { throwIfNoEntry: false })?.size !== undefined, 5000);
+    await sleep(500);
+    const p = probe(file);
+    expect(p.codecs).toEqual(['aac', 'h264']);
+    expect(p.videoFrames).toBeGreaterThan(30);
+  });
+
+  it('reports a wrong passphrase as SRT_AUTH_FAILED, fast, and exits non-zero', async () => {
+    const port = await freeUdpPort();
+    children.srtLiveTransmit([`srt://:${port}?mode=listener&passphrase=${PASS}&pbkeylen=32`, 'file://con']);
+    await waitUntil('listener bound', () => udpPortBound(port));
+    const started = Date.now();
+    const run = send(['--to', `srt://127.0.0.1:${port}?passphrase=not-the-right-one`, '--seconds', '4']);
+    await waitUntil('auth failure reported', () => run.output().includes('SRT_AUTH_FAILED'), 4000);
+    expect(Date.now() - started).toBeLessThan(4000);
+    expect(run.output()).toMatch(/passphrase/);
+    expect(run.output()).not.toContain('not-the-right-one');
+    expect(await run.done).toBe(1);
+  });
+
+  it('resumes on a keyframe within 2 s when the listener comes back', async () => {
+    const dir = tempDir();
+    const port = await freeUdpPort();
+    const first = dir.file('first.ts');
+    const second = dir.file('second.ts');
+    const a = children.srtLiveTransmit([`srt://:${port}?mode=listener&latency=200`, 'file://con'], first);
+    await waitUntil('listener bound', () => udpPortBound(port));
+    const run = send(['--to', `srt://127.0.0.1:${port}?latency=200`, '--bitrate', '1M', '--size', '1280x720', '--seconds', '16']);
+    await waitUntil('first listener receives', () => (statSync(first, { throwIfNoEntry: false })?.size ?? 0) > 100_000, 15_000);
+    await children.stop(a, 'SIGKILL');
+    await sleep(2000);
+    children.srtLiveTransmit([`srt://:${port}?mode=listener&latency=200`, 'file://con'], second);
+    await waitUntil('listener bound again', () => udpPortBound(port));
+    const back = Date.now();
+    await waitUntil('second listener receives', () => (statSync(second, { throwIfNoEntry: false })?.size ?? 0) > 0, 10_000);
+    expect(Date.now() - back).toBeLessThan(2000);
+    await run.done;
+    expect(firstVideoKeyframe(second)).toBe(true);
+    expect(probe(second).videoFrames).toBeGreaterThan(30);
+    expect(analyse(second).priority1Errors).toBe(0);
+  });
+
+  it('passes an existing TS through unchanged (bonding gateway)', async () => {
+    const dir = tempDir();
+    const input = dir.file('in.ts');
+    const { bytes } = makeTestTs(input, 3);
+    const port = await freeUdpPort();
+    const file = dir.file('pass.ts');
+    children.srtLiveTransmit([`srt://:${port}?mode=listener&latency=200`, 'file://con'], file);
+    await waitUntil('listener bound', () => udpPortBound(port));
+    const run = send(['--input', input, '--to', `srt://127.0.0.1:${port}?latency=200`, '--seconds', '8']);
+    expect(await run.done).toBe(0);
+    await sleep(300);
+    const got = readFileSync(file);
+    expect(got.length).toBeGreaterThan(bytes.length * 0.9);
+    expect(bytes.subarray(0, got.length).equals(got)).toBe(true);
+  });
+
+  it('rejects malformed destinations and options with a clear message, before streaming', async () => {
+    const bad = send(['--to', 'http://example.com:5000']);
+    expect(await bad.done).not.toBe(0);
+    expect(bad.output()).toMatch(/srt:\/\//);
+    const rate = send(['--to', 'srt://127.0.0.1:9', '--bitrate', 'fast']);
+    expect(await rate.done).toBe(2);
+    expect(rate.output()).toMatch(/--bitrate "fast"/);
+    const latency = send(['--to', 'srt://127.0.0.1:9?latency=-5']);
+    expect(await latency.done).not.toBe(0);
+    expect(latency.output()).toMatch(/latency/);
+  });
+});
