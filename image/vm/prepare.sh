@@ -27,17 +27,23 @@ busybox="$(command -v busybox || true)"
 pkg="$(apt-cache depends linux-image-amd64 2>/dev/null | sed -n 's/^ *Depends: \(linux-image-[0-9][^ ]*\)$/\1/p' | head -n1)"
 [ -n "$pkg" ] || { echo "prepare: cannot resolve linux-image-amd64's kernel package (apt-get update?)" >&2; exit 2; }
 kver="${pkg#linux-image-}"
-out="$cache/$kver"
+# The image is keyed by the kernel and by this rig's own files, so a change to
+# the init or this script rebuilds it; the downloaded package is kept apart.
+rig="$(cat "$here/prepare.sh" "$here/init" | sha256sum | cut -c1-12)"
+out="$cache/$kver-$rig"
 if [ -f "$out/.ready" ]; then
   echo "$out"
   exit 0
 fi
 rm -rf "$out"
-mkdir -p "$out/dl" "$out/root"
-
-( cd "$out/dl" && apt-get download -q "$pkg" >/dev/null 2>&1 ) ||
-  { echo "prepare: apt-get download $pkg failed (is the Debian archive reachable?)" >&2; exit 2; }
-dpkg-deb -x "$out"/dl/*.deb "$out/root"
+mkdir -p "$out/root" "$cache/deb"
+deb="$(ls "$cache/deb/${pkg}_"*.deb 2>/dev/null | head -n1 || true)"
+if [ -z "$deb" ]; then
+  ( cd "$cache/deb" && apt-get download -q "$pkg" >/dev/null 2>&1 ) ||
+    { echo "prepare: apt-get download $pkg failed (is the Debian archive reachable?)" >&2; exit 2; }
+  deb="$(ls "$cache/deb/${pkg}_"*.deb | head -n1)"
+fi
+dpkg-deb -x "$deb" "$out/root"
 depmod -b "$out/root" "$kver"
 
 # The bzImage carries an XZ-compressed vmlinux; booting that directly skips the
@@ -88,6 +94,6 @@ done
 cp "$here/init" "$ird/init"
 chmod +x "$ird/init"
 ( cd "$ird" && find . -print0 | cpio --null -o -H newc --quiet | gzip -1 ) >"$out/initrd.cpio.gz"
-rm -rf "$out/dl" "$out/root" "$ird"
+rm -rf "$out/root" "$ird"
 touch "$out/.ready"
 echo "$out"

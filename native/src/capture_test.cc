@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <memory>
+#include <mutex>
 #include <thread>
 
 #include "registry.h"
@@ -61,7 +62,8 @@ class CaptureTest {
   }
   void Stop() {
     stop_ = true;
-    source_->Interrupt();
+    std::lock_guard<std::mutex> lock(source_mutex_);
+    if (source_) source_->Interrupt();
   }
   void Join() {
     if (thread_.joinable()) thread_.join();
@@ -104,6 +106,7 @@ class CaptureTest {
     Status s = source_->Open();
     if (!s.ok()) {
       Emit({"error", 0, {}, 0, 0, s});
+      CloseSource();
       Emit({"end", 0, {}, 0, 0, {}});
       tsf_.Release();
       return;
@@ -134,10 +137,19 @@ class CaptureTest {
           break;
       }
     }
+    CloseSource();
     Emit({"end", frames, {}, 0, 0, {}});
     tsf_.Release();
   }
 
+  // Closes the device before "end" reaches JS, so a caller may reconfigure it
+  // (S_DV_TIMINGS is refused while another handle holds buffers).
+  void CloseSource() {
+    std::lock_guard<std::mutex> lock(source_mutex_);
+    source_.reset();
+  }
+
+  std::mutex source_mutex_;  // guards source_ against Stop() from the JS thread while it closes
   std::unique_ptr<VideoSource> source_;
   int64_t max_frames_;
   int64_t duration_ms_;

@@ -2,7 +2,7 @@
 // kernel's vivid driver: the real capture code through the built dist/.
 // Writes result.json into the current folder (the writable 9p share).
 import { execFile } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { promisify } from 'node:util';
 
 const run = promisify(execFile);
@@ -11,7 +11,13 @@ const { captureTest, probeCaptureDevice, setDvTimings } = await import(`${repo}/
 
 const DEVICE = '/dev/video0';
 const HDMI = 3; // vivid's input 3 is "HDMI 0"
-const result = { steps: [] };
+const started = Date.now();
+// Seconds since the guest kernel booted, when this script began (boot + node start-up cost).
+const bootToScript = Number(readFileSync('/proc/uptime', 'utf8').split(' ')[0]);
+const result = { steps: [], ms: {}, bootToScriptS: 0 };
+const mark = (name) => {
+  result.ms[name] = Date.now() - started;
+};
 const summary = (r) => ({
   opened: r.opened,
   frames: r.frames.length,
@@ -36,6 +42,8 @@ const summary = (r) => ({
 const vivid = (...controls) => run('v4l2-ctl', ['-d', DEVICE, ...controls.flatMap((c) => ['-c', c])]);
 
 try {
+  result.bootToScriptS = bootToScript;
+  mark('node-ready');
   const t720 = await setDvTimings(DEVICE, { input: HDMI, width: 1280, height: 720, fps: 60 });
   const probe = await probeCaptureDevice(DEVICE);
   result.probe = {
@@ -53,6 +61,7 @@ try {
     ...summary(await captureTest({ source: 'v4l2', device: DEVICE, input: HDMI, frames: 12 })),
   });
 
+  mark('720p60');
   const t1080 = await setDvTimings(DEVICE, { input: HDMI, width: 1920, height: 1080, fps: 30 });
   result.steps.push({
     name: '1080p30',
@@ -60,10 +69,16 @@ try {
     ...summary(await captureTest({ source: 'v4l2', device: DEVICE, input: HDMI, frames: 8 })),
   });
 
+  mark('1080p30');
   // Signal off mid-capture, then back at 720p60 (vivid's "Selected DV Timings", menu index 9).
-  const index720 = (await probeCaptureDevice(DEVICE)).dv.supported.findIndex(
-    (t) => t.width === 1280 && t.height === 720 && t.fpsNum === 60 && t.fpsDen === 1,
-  );
+  // vivid's "dv_timings" menu has its own numbering (it lists interlaced modes too): read it.
+  const menus = (await run('v4l2-ctl', ['-d', DEVICE, '--list-ctrls-menus'])).stdout.split('\n');
+  const menuStart = menus.findIndex((l) => /^\s*dv_timings 0x/.test(l));
+  const index720 = menus
+    .slice(menuStart + 1)
+    .map((l) => /^\s+(\d+): 1280x720p60$/.exec(l)?.[1])
+    .find((m) => m !== undefined);
+  if (menuStart < 0 || index720 === undefined) throw new Error('vivid has no dv_timings menu entry 1280x720p60');
   const stop = new AbortController();
   let phase = 'before';
   let afterChange = 0;
@@ -92,6 +107,7 @@ try {
       },
     },
   );
+  mark('signal-loss');
   result.steps.push({ name: 'signal-loss', phase, ...summary(report) });
 } catch (err) {
   result.error = { name: err?.name, code: err?.code, message: err?.message, stack: err?.stack };
