@@ -57,6 +57,17 @@ interface GuestResult {
   };
   error?: { code?: string; message?: string; stack?: string };
   controlError?: string;
+  encode?: {
+    phase: string;
+    units: { input: number; slate: number; back: number };
+    keys: number;
+    events: Array<{ code: string; message: string }>;
+    error?: { code: string; message: string };
+    controlError?: string;
+    videoUnits: number;
+    increasing: boolean;
+    maxGapMs: number;
+  };
 }
 
 describe.skipIf(missing.length > 0)('kernel V4L2 capture on vivid (qemu)', () => {
@@ -79,7 +90,9 @@ describe.skipIf(missing.length > 0)('kernel V4L2 capture on vivid (qemu)', () =>
     if (json === '')
       throw new Error(`no result from the guest (exit ${vm.exitCode}, timed out: ${vm.timedOut})\n${vm.log}\n${vm.console.slice(-2000)}`);
     result = JSON.parse(json) as GuestResult;
-    console.info(`vivid VM: boot to script ${result.bootToScriptS} s; guest milestones (ms since): ${JSON.stringify(result.ms)}`);
+    console.info(
+      `vivid VM: boot to script ${result.bootToScriptS} s; guest milestones (ms since): ${JSON.stringify(result.ms)}; encode: ${JSON.stringify({ units: result.encode?.units, maxGapMs: result.encode?.maxGapMs, events: result.encode?.events.map((e) => e.code) })}`,
+    );
     expect(result.error, JSON.stringify(result.error)).toBeUndefined();
     expect(result.controlError).toBeUndefined();
     expect(vm.exitCode).toBe(0);
@@ -138,5 +151,20 @@ describe.skipIf(missing.length > 0)('kernel V4L2 capture on vivid (qemu)', () =>
     expect(s.framesAfterLastEvent.length).toBeGreaterThanOrEqual(6);
     expect(new Set(s.framesAfterLastEvent)).toEqual(new Set(['1280x720']));
     expect(s.increasing).toBe(true);
+  });
+
+  it('encodes from the capture input, bridges a signal loss with the slate without a timestamp hole, and returns to the input', () => {
+    const e = result.encode;
+    expect(e, 'the guest ran no capture -> encode step').toBeDefined();
+    expect(e?.error).toBeUndefined();
+    expect(e?.controlError).toBeUndefined();
+    expect(e?.events.map((x) => x.code)).toEqual(expect.arrayContaining(['INPUT_NO_SIGNAL', 'INPUT_SIGNAL_RESTORED']));
+    expect(e?.units.input).toBeGreaterThanOrEqual(30);
+    expect(e?.units.slate).toBeGreaterThanOrEqual(30);
+    expect(e?.units.back).toBeGreaterThanOrEqual(30);
+    expect(e?.increasing).toBe(true);
+    // The slate takes over within the session's stall window: no hole an ingest would call a stop (TR 101 290 PTS: 700 ms).
+    expect(e?.maxGapMs).toBeLessThan(700);
+    expect(e?.keys).toBeGreaterThanOrEqual(1);
   });
 });

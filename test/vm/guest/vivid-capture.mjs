@@ -14,7 +14,7 @@ const HDMI = 3; // vivid's input 3 is "HDMI 0"
 const started = Date.now();
 // Seconds since the guest kernel booted, when this script began (boot + node start-up cost).
 const bootToScript = Number(readFileSync('/proc/uptime', 'utf8').split(' ')[0]);
-const result = { steps: [], ms: {}, bootToScriptS: 0 };
+const result = { steps: [], ms: {}, bootToScriptS: 0, encode: null };
 const mark = (name) => {
   result.ms[name] = Date.now() - started;
 };
@@ -109,6 +109,58 @@ try {
   );
   mark('signal-loss');
   result.steps.push({ name: 'signal-loss', phase, ...summary(report) });
+
+  // Capture -> encode through the encoder session: the signal cut mid-stream
+  // puts the slate on air with no hole in the timestamps; the input comes back.
+  const { EncoderSession } = await import(`${repo}/dist/media/session.js`);
+  const session = await EncoderSession.start({
+    video: `${DEVICE}:${HDMI}`,
+    audio: 'none',
+    codec: 'libx264',
+    preset: 'ultrafast',
+    width: 320,
+    height: 180,
+    bitrate: 500_000,
+    inputName: 'HDMI 0',
+    statsIntervalMs: 0,
+  });
+  const enc = { phase: 'input', units: { input: 0, slate: 0, back: 0 }, pts: [], keys: 0, events: [] };
+  const done = new Promise((resolve) => {
+    const safety = setTimeout(resolve, 60_000);
+    session.on('event', (e) => {
+      enc.events.push({ code: e.code, message: e.message });
+      if (e.code === 'INPUT_NO_SIGNAL') enc.phase = 'slate';
+      if (e.code === 'INPUT_SIGNAL_RESTORED') enc.phase = 'back';
+    });
+    session.on('error', (e) => {
+      enc.error = { code: e.code, message: e.message };
+      clearTimeout(safety);
+      resolve();
+    });
+    session.on('accessUnit', (u) => {
+      if (u.stream !== 'video') return;
+      enc.pts.push(u.pts);
+      if (u.key) enc.keys++;
+      const n = ++enc.units[enc.phase];
+      if (enc.phase === 'input' && n === 30) vivid('dv_timings_signal_mode=1').catch((err) => (enc.controlError = String(err)));
+      if (enc.phase === 'slate' && n === 30) vivid('dv_timings_signal_mode=4').catch((err) => (enc.controlError = String(err)));
+      if (enc.phase === 'back' && n === 30) {
+        clearTimeout(safety);
+        resolve();
+      }
+    });
+  });
+  await done;
+  await session.close();
+  mark('encode');
+  const gaps = enc.pts.slice(1).map((p, i) => p - enc.pts[i]);
+  result.encode = {
+    ...enc,
+    pts: undefined,
+    videoUnits: enc.pts.length,
+    increasing: gaps.every((g) => g > 0),
+    maxGapMs: gaps.length ? Math.max(...gaps) / 90 : 0,
+  };
 } catch (err) {
   result.error = { name: err?.name, code: err?.code, message: err?.message, stack: err?.stack };
 }
