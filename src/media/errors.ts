@@ -70,6 +70,8 @@ export function mediaErrorFromNative(err: unknown): FieldcastError {
     case 'NATIVE_ERROR':
       return new MediaOptionsError(e.message);
     default:
-      return e.code.startsWith('INPUT_') || e.code.startsWith('CAPTURE_') || e.code.startsWith('V4L2_') ? new CaptureFailedError(e.code, e.message) : e;
+      return e.code.startsWith('INPUT_') || e.code.startsWith('CAPTURE_') || e.code.startsWith('V4L2_')
+        ? new CaptureFailedError(e.code, e.message)
+        : e;
   }
 }

@@ -10,7 +10,7 @@ export {
   mediaErrorFromNative,
   SessionStateError,
 } from './errors.js';
-export { probeMedia, type MediaProbe } from './probe.js';
+export { type MediaProbe, probeMedia } from './probe.js';
 export {
   type EncodedUnit,
   EncoderSession,

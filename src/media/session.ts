@@ -58,7 +58,10 @@ export const EncoderSessionOptionsSchema = z
     height: z.number().int().min(120).max(2160).multipleOf(2).optional(),
     /** "30", "29.97", "30000/1001"; absent: the input's rate (the test pattern: 30). */
     fps: z.string().optional(),
-    codec: z.string().regex(/^(auto|libx264|h264_[a-z0-9_]+)$/, 'auto or an H.264 encoder name such as libx264').default('auto'),
+    codec: z
+      .string()
+      .regex(/^(auto|libx264|h264_[a-z0-9_]+)$/, 'auto or an H.264 encoder name such as libx264')
+      .default('auto'),
     bitrate: z.number().int().min(100_000).max(120_000_000).default(4_000_000),
     maxrate: z.number().int().min(100_000).max(240_000_000).optional(),
     bufsize: z.number().int().min(10_000).max(480_000_000).optional(),
@@ -81,7 +84,12 @@ export const EncoderSessionOptionsSchema = z
     /** Stop after this many pictures (0: until closed). */
     maxFrames: z.number().int().min(0).default(0),
     queueUnits: z.number().int().min(16).max(100_000).default(512),
-    queueBytes: z.number().int().min(1 << 20).max(1 << 30).default(32 << 20),
+    queueBytes: z
+      .number()
+      .int()
+      .min(1 << 20)
+      .max(1 << 30)
+      .default(32 << 20),
     statsIntervalMs: z.number().int().min(0).max(60_000).default(1000),
   })
   .strict();
@@ -99,14 +107,16 @@ export function toNativeOptions(input: EncoderSessionOptions): NativeSessionOpti
   const o = r.data;
   const isPattern = o.video === 'testpattern';
   if ((o.width === undefined) !== (o.height === undefined)) throw new MediaOptionsError('encoder options width and height go together');
-  if (o.paced === false && !isPattern) throw new MediaOptionsError('unpaced encoding needs the test pattern (a capture input runs in real time)');
+  if (o.paced === false && !isPattern)
+    throw new MediaOptionsError('unpaced encoding needs the test pattern (a capture input runs in real time)');
   if (o.paced === false && o.audio !== 'testtone' && o.audio !== 'none') {
     throw new MediaOptionsError('unpaced encoding needs the test tone or no audio (a sound card runs in real time)');
   }
   let fps: FrameRate = { num: 0, den: 1 };
   if (o.fps !== undefined) {
     const parsed = parseFrameRate(o.fps);
-    if (!parsed || parsed.num / parsed.den > 240) throw new MediaOptionsError(`encoder option fps: "${o.fps}" is not a frame rate (examples: 30, 29.97, 59.94)`);
+    if (!parsed || parsed.num / parsed.den > 240)
+      throw new MediaOptionsError(`encoder option fps: "${o.fps}" is not a frame rate (examples: 30, 29.97, 59.94)`);
     fps = parsed;
   } else if (isPattern) {
     fps = { num: 30, den: 1 };
@@ -157,10 +167,15 @@ export class EncoderSession extends TypedEmitter<SessionEvents> {
   private closing: Promise<void> | undefined;
   private statsTimer: NodeJS.Timeout | undefined;
   private startWaiter: { resolve: () => void; reject: (e: FieldcastError) => void } | undefined;
+  /** Events raised while opening (e.g. AUDIO_SILENCE), re-emitted once the caller can listen. */
+  private earlyEvents: SessionEvent[] = [];
   private readonly closedPromise: Promise<void>;
   private resolveClosed!: () => void;
 
-  private constructor(private readonly nativeOptions: NativeSessionOptions, private readonly statsIntervalMs: number) {
+  private constructor(
+    private readonly nativeOptions: NativeSessionOptions,
+    private readonly statsIntervalMs: number,
+  ) {
     super();
     this.closedPromise = new Promise((r) => {
       this.resolveClosed = r;
@@ -253,10 +268,19 @@ export class EncoderSession extends TypedEmitter<SessionEvents> {
         }
         this.startWaiter?.resolve();
         this.startWaiter = undefined;
+        if (this.earlyEvents.length) {
+          const early = this.earlyEvents;
+          this.earlyEvents = [];
+          // After start() has resolved and its caller has attached listeners.
+          setImmediate(() => {
+            for (const e of early) this.emit('event', e);
+          });
+        }
         return;
       case 'event':
         log.info(m.message, { code: m.code });
-        this.emit('event', { code: m.code, message: m.message });
+        if (this.startWaiter) this.earlyEvents.push({ code: m.code, message: m.message });
+        else this.emit('event', { code: m.code, message: m.message });
         return;
       case 'error': {
         const e = mediaErrorFromNative({ code: m.code, message: m.message });

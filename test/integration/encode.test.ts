@@ -1,0 +1,192 @@
+/**
+ * Test pattern → libx264 + AAC → the muxer → TS, checked from the far end
+ * with ffmpeg/ffprobe: it decodes; the capture times drawn into the pictures
+ * read back and match the PTS; each white flash and its beep arrive within one
+ * frame of each other; a bitrate change shows in the per-second bitrate
+ * within 2 s; backpressure drops video by the documented policy, never audio.
+ */
+import { execFileSync } from 'node:child_process';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { microsToPts, wrapPts } from '../../src/lib/clock.js';
+import { isFlashFrame, readTimecode } from '../../src/media/timecode.js';
+import { decodeAudio, decodeLuma, encodeToTs, missingForEncode, tempDir, videoPackets } from './encode-helpers.js';
+
+const missing = missingForEncode();
+if (missing.length)
+  console.warn(`\n*** SKIPPING encode integration tests: missing ${missing.join(', ')} (npm run setup installs them) ***\n`);
+
+const tmp = tempDir('fieldcast-encode-');
+afterAll(() => tmp.remove());
+
+describe.skipIf(missing.length > 0)('encode: test pattern through libx264 and the muxer', () => {
+  it('decodes, and the capture times drawn in each picture match its PTS (720p30 at 1 Mbit/s)', async () => {
+    const file = path.join(tmp.dir, 'tc.ts');
+    const r = await encodeToTs(file, {
+      video: 'testpattern',
+      audio: 'testtone',
+      width: 1280,
+      height: 720,
+      fps: '30',
+      bitrate: 1_000_000,
+      codec: 'libx264',
+      paced: false,
+      maxFrames: 120,
+    });
+    expect(r.info.videoCodec).toBe('libx264');
+    const streams = JSON.parse(
+      execFileSync('ffprobe', [
+        '-v',
+        'error',
+        '-show_entries',
+        'stream=codec_name,profile,width,height,sample_rate,channels',
+        '-of',
+        'json',
+        file,
+      ]).toString(),
+    ) as { streams: { codec_name: string; width?: number; height?: number; sample_rate?: string; channels?: number }[] };
+    const video = streams.streams.find((s) => s.codec_name === 'h264');
+    const audio = streams.streams.find((s) => s.codec_name === 'aac');
+    expect(video).toMatchObject({ width: 1280, height: 720 });
+    expect(audio).toMatchObject({ sample_rate: '48000', channels: 2 });
+
+    const { frames, pts } = decodeLuma(file, 1280, 720);
+    expect(frames.length).toBe(120);
+    expect(pts.length).toBe(120);
+    const times = frames.map((f) => readTimecode(f, 1280, 720));
+    expect(times.every((t) => t !== undefined)).toBe(true);
+    for (let i = 0; i < frames.length; i++) {
+      // The PTS in the TS is the drawn capture time on the 90 kHz clock.
+      expect(pts[i]).toBe(wrapPts(microsToPts(times[i]!.captureUs)));
+    }
+    // ...and the drawn times step by exactly one frame (33333 or 33334 µs at 30 fps).
+    for (let i = 1; i < times.length; i++) {
+      expect(Math.abs(times[i]!.captureUs - times[i - 1]!.captureUs - 1e6 / 30)).toBeLessThanOrEqual(1);
+    }
+    // The units JS received carry the same capture times.
+    const videoUnits = r.units.filter((u) => u.stream === 'video');
+    expect(videoUnits.map((u) => u.captureUs)).toEqual(times.map((t) => t!.captureUs));
+  });
+
+  it('puts each beep within one frame of its white flash (29.97 fps, an exact 1001 rate)', async () => {
+    const file = path.join(tmp.dir, 'flash.ts');
+    await encodeToTs(file, {
+      video: 'testpattern',
+      audio: 'testtone',
+      width: 1280,
+      height: 720,
+      fps: '29.97',
+      bitrate: 2_000_000,
+      codec: 'libx264',
+      paced: false,
+      maxFrames: 30 * 5,
+    });
+    const { frames, pts } = decodeLuma(file, 1280, 720);
+    const flashPts = frames.flatMap((f, i) => (isFlashFrame(f, 1280, 720) ? [pts[i]!] : []));
+    expect(flashPts.length).toBe(5); // frames 0, 30, 60, 90, 120: the first at or after each second
+    const { samples, startPts } = decodeAudio(file);
+    // Beep onsets: the first 1 ms window above -30 dBFS RMS after at least 100 ms below it.
+    const win = 48;
+    const onsets: number[] = [];
+    let quiet = 0;
+    for (let off = 0; off + win <= samples.length; off += win) {
+      let e = 0;
+      for (let i = off; i < off + win; i++) e += samples[i]! * samples[i]!;
+      const loud = Math.sqrt(e / win) > 0.03;
+      if (loud && quiet * win >= 4800) onsets.push(startPts + Math.round((off * 90_000) / 48_000));
+      quiet = loud ? 0 : quiet + 1;
+    }
+    // Every beep has its flash within one frame; every flash after the first (which may fall
+    // before the audio stream's first packet) has its beep.
+    const frame = 90_000 / (30_000 / 1001);
+    expect(onsets.length).toBeGreaterThanOrEqual(flashPts.length - 1);
+    // (Sound runs to the end of the last picture, so a beep may start just after it: not compared.)
+    for (const o of onsets.filter((t) => t <= pts.at(-1)!))
+      expect(Math.min(...flashPts.map((f) => Math.abs(f - o)))).toBeLessThanOrEqual(frame);
+    for (const f of flashPts.slice(1)) expect(Math.min(...onsets.map((o) => Math.abs(f - o)))).toBeLessThanOrEqual(frame);
+  });
+
+  it('a bitrate change mid-stream shows in the per-second bitrate within 2 s, without restarting the encoder', async () => {
+    const file = path.join(tmp.dir, 'bitrate.ts');
+    const fps = 30;
+    const changeAt = 8 * fps;
+    const r = await encodeToTs(
+      file,
+      {
+        video: 'testpattern',
+        audio: 'none',
+        width: 1280,
+        height: 720,
+        fps: String(fps),
+        bitrate: 5_000_000,
+        codec: 'libx264',
+        preset: 'ultrafast',
+        paced: false,
+        maxFrames: 16 * fps,
+      },
+      (_u, s, i) => {
+        if (i === changeAt) s.setVideoBitrate(1_500_000);
+      },
+    );
+    expect(r.stats.videoBitrate).toBe(1_500_000);
+    const pkts = videoPackets(file);
+    const t0 = pkts[0]!.pts;
+    const perSecond = new Array<number>(16).fill(0);
+    for (const p of pkts) {
+      const s = Math.floor((p.pts - t0) / 90_000);
+      if (s < 16) perSecond[s]! += p.size * 8;
+    }
+    // Before: about 5 Mbit/s (seconds 1..7, after rate control settles).
+    for (let s = 1; s < 8; s++) expect(perSecond[s]! / 5e6).toBeGreaterThan(0.7);
+    // From 2 s after the change: about 1.5 Mbit/s.
+    for (let s = 10; s < 16; s++) expect(perSecond[s]! / 1.5e6).toBeLessThan(1.35);
+    // One encoder throughout: a single IDR cadence (every 2 s), no extra IDR at the change.
+    expect(r.stats.keyframes).toBe(8);
+  });
+
+  it('under backpressure drops video up to the next keyframe, never audio, and the output still decodes', async () => {
+    const file = path.join(tmp.dir, 'backpressure.ts');
+    let blocked = false;
+    const r = await encodeToTs(
+      file,
+      {
+        video: 'testpattern',
+        audio: 'testtone',
+        width: 1280,
+        height: 720,
+        fps: '30',
+        bitrate: 2_000_000,
+        codec: 'libx264',
+        preset: 'ultrafast',
+        keyframeSeconds: 10,
+        paced: false,
+        maxFrames: 300,
+        // Room for every audio unit of the stall, not for the pictures (about 8 kB each).
+        queueUnits: 4000,
+        queueBytes: 1 << 20,
+      },
+      (_u, s, i) => {
+        if (i === 20 && !blocked) {
+          blocked = true;
+          // JS stalls until the native threads have encoded everything into the bounded queue.
+          const until = Date.now() + 20_000;
+          while (s.stats().videoFrames < 300 && Date.now() < until) {}
+        }
+      },
+    );
+    expect(r.stats.droppedVideo).toBeGreaterThan(0);
+    expect(r.stats.droppedAudio).toBe(0);
+    const video = r.units.filter((u) => u.stream === 'video');
+    // After the gap the first picture JS sees is a keyframe the encoder was asked for (keyint is 10 s).
+    const gapAt = video.findIndex((u, i) => i > 0 && u.pts - video[i - 1]!.pts > 3000);
+    expect(gapAt).toBeGreaterThan(0);
+    expect(video[gapAt]!.key).toBe(true);
+    expect(r.stats.keyframes).toBeGreaterThanOrEqual(2);
+    // Audio is continuous: 1024-sample steps (1920 ticks) throughout.
+    const audio = r.units.filter((u) => u.stream === 'audio');
+    for (let i = 1; i < audio.length; i++) expect(audio[i]!.pts - audio[i - 1]!.pts).toBe(1920);
+    const { frames } = decodeLuma(file, 1280, 720);
+    expect(frames.length).toBe(video.length);
+    expect(frames.every((f) => readTimecode(f, 1280, 720) !== undefined)).toBe(true);
+  });
+});
