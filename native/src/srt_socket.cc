@@ -21,11 +21,39 @@ constexpr const char* kModule = "srt";
 constexpr int kPollMs = 50;            // longest wait before the thread rechecks stop/state
 constexpr size_t kRecvBatchBytes = 64 * 1024;  // data handed to JS per callback, at most
 
+// libsrt's own lines (handshake problems, garbage packets) go to the logger,
+// never to stderr. They carry addresses and reasons, never the passphrase.
+// A flood of garbage datagrams makes one line each, so at most kLibLogBurst
+// lines pass per second and the rest are counted.
+constexpr int kLibLogBurst = 10;
+std::mutex g_liblog_mutex;
+int64_t g_liblog_window_us = 0;
+int g_liblog_count = 0;
+int g_liblog_suppressed = 0;
+
 void LibLog(void*, int level, const char*, int, const char* area, const char* message) {
-  // libsrt's own lines (handshake problems, garbage packets) go to the logger,
-  // never to stderr. They carry addresses and reasons, never the passphrase.
-  std::string text = std::string(area ? area : "") + ": " + (message ? message : "");
+  int suppressed = 0;
+  {
+    std::lock_guard<std::mutex> lock(g_liblog_mutex);
+    int64_t now = MonotonicMicros();
+    if (now - g_liblog_window_us >= 1000000) {
+      suppressed = g_liblog_suppressed;
+      g_liblog_window_us = now;
+      g_liblog_count = 0;
+      g_liblog_suppressed = 0;
+    }
+    if (++g_liblog_count > kLibLogBurst) {
+      g_liblog_suppressed++;
+      return;
+    }
+  }
+  if (suppressed > 0) {
+    Log(LogLevel::kWarn, "srt.lib", std::to_string(suppressed) + " more lines suppressed in the last second");
+  }
+  std::string text = message ? message : "";
   while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
+  size_t lead = text.find_first_not_of(": ");
+  text.erase(0, lead == std::string::npos ? text.size() : lead);
   Log(level <= LOG_ERR ? LogLevel::kWarn : LogLevel::kDebug, "srt.lib", text);
 }
 

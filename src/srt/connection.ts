@@ -231,7 +231,8 @@ export class SrtConnection extends TypedEmitter<SrtConnectionEvents> {
         return;
       case 'connected':
         this.#state = 'connected';
-        log.info('connected', { to: endpointTarget(this.endpoint), port: this.port, peer: m.peer });
+        if (this.endpoint.mode === 'listener') log.info('peer connected', { port: this.port, peer: m.peer });
+        else log.info('connected', { to: endpointTarget(this.endpoint) });
         this.emit('connected', { peer: m.peer, streamId: m.streamId });
         return;
       case 'disconnected': {

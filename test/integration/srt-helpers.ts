@@ -69,17 +69,50 @@ export function makeTestTs(path: string, seconds = 3): { bytes: Buffer; bitsPerS
   execFileSync(
     'ffmpeg',
     [
-      '-loglevel', 'error', '-y',
-      '-f', 'lavfi', '-i', `testsrc=size=320x240:rate=25:duration=${seconds}`,
-      '-f', 'lavfi', '-i', `sine=frequency=1000:sample_rate=48000:duration=${seconds}`,
-      '-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'zerolatency', '-b:v', '600k', '-g', '25',
-      '-c:a', 'aac', '-b:a', '64k',
-      '-f', 'mpegts', '-mpegts_flags', 'resend_headers', path,
+      '-loglevel',
+      'error',
+      '-y',
+      '-f',
+      'lavfi',
+      '-i',
+      `testsrc=size=320x240:rate=25:duration=${seconds}`,
+      '-f',
+      'lavfi',
+      '-i',
+      `sine=frequency=1000:sample_rate=48000:duration=${seconds}`,
+      '-c:v',
+      'libx264',
+      '-preset',
+      'ultrafast',
+      '-tune',
+      'zerolatency',
+      '-b:v',
+      '600k',
+      '-g',
+      '25',
+      '-c:a',
+      'aac',
+      '-b:a',
+      '64k',
+      '-f',
+      'mpegts',
+      '-mpegts_flags',
+      'resend_headers',
+      path,
     ],
     { timeout: 30_000 },
   );
   const bytes = readFileSync(path);
   return { bytes, bitsPerSecond: (bytes.length * 8) / seconds };
+}
+
+/** `count` MPEG-TS null packets (PID 0x1FFF, ISO/IEC 13818-1 §2.4.3.3): padding any demuxer ignores. */
+export function nullPackets(count: number): Buffer {
+  const b = Buffer.alloc(188 * count, 0xff);
+  for (let i = 0; i < count; i++) {
+    b.writeUInt32BE(0x471fff10, i * 188);
+  }
+  return b;
 }
 
 /** Streams of `ffprobe` on a file: codec names and decoded frame counts. */
@@ -89,8 +122,7 @@ export function probe(path: string): { codecs: string[]; videoFrames: number } {
     ['-v', 'error', '-count_frames', '-show_entries', 'stream=codec_name,codec_type,nb_read_frames', '-of', 'json', path],
     { timeout: 30_000 },
   ).toString();
-  const streams = (JSON.parse(out) as { streams: { codec_name: string; codec_type: string; nb_read_frames?: string }[] })
-    .streams;
+  const streams = (JSON.parse(out) as { streams: { codec_name: string; codec_type: string; nb_read_frames?: string }[] }).streams;
   const video = streams.find((s) => s.codec_type === 'video');
   return { codecs: streams.map((s) => s.codec_name).sort(), videoFrames: Number(video?.nb_read_frames ?? 0) };
 }

@@ -4,13 +4,14 @@ import { readFileSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type LogRecord, setLogSink } from '../../src/lib/logger.js';
 import { nativeAvailable } from '../../src/native/index.js';
-import { SrtAuthFailedError, SrtConnection, SrtOutput, type SrtError, type SrtStats } from '../../src/srt/index.js';
+import { SrtAuthFailedError, SrtConnection, type SrtError, SrtOutput, type SrtStats } from '../../src/srt/index.js';
 import {
   Children,
   freeUdpPort,
   hasIpv6Loopback,
   hasTool,
   makeTestTs,
+  nullPackets,
   pacedSend,
   probe,
   sleep,
@@ -84,7 +85,15 @@ describe.skipIf(missing.length > 0)('SRT with real peers', () => {
     const last = stats[stats.length - 1] as SrtStats;
     expect(last.pktSentUniqueTotal).toBeGreaterThanOrEqual(Math.floor(ts.bytes.length / 1316));
     expect(last.msRTT).toBeGreaterThanOrEqual(0);
-    for (const k of ['mbpsBandwidth', 'mbpsSendRate', 'byteAvailSndBuf', 'msSndBuf', 'pktSndLossTotal', 'pktRetransTotal', 'pktSndDropTotal'] as const) {
+    for (const k of [
+      'mbpsBandwidth',
+      'mbpsSendRate',
+      'byteAvailSndBuf',
+      'msSndBuf',
+      'pktSndLossTotal',
+      'pktRetransTotal',
+      'pktSndDropTotal',
+    ] as const) {
       expect(typeof last[k]).toBe('number');
     }
     expect(output.counters.droppedPackets).toBe(0);
@@ -214,19 +223,29 @@ describe.skipIf(missing.length > 0)('SRT with real peers', () => {
     expect(info.peer).toMatch(/^127\.0\.0\.1:\d+$/);
     const stdin = slt.stdin;
     if (!stdin) throw new Error('no stdin');
+    // srt-live-transmit reads stdin in whole 1316-byte chunks and drops what it
+    // reads before its own side has finished the handshake: feed it whole
+    // chunks, a moment after the connection is up.
+    const whole = ts.bytes.subarray(0, ts.bytes.length - (ts.bytes.length % 1316));
+    await sleep(300);
     const garbage = (async () => {
       await sleep(500);
       await sprayGarbage('127.0.0.1', port, 300);
     })();
-    await pacedSend(ts.bytes, ts.bitsPerSecond, (c) => stdin.write(c));
+    await pacedSend(whole, ts.bitsPerSecond, (c) => stdin.write(c));
+    // srt-live-transmit holds its last few reads until more come: push them out with TS null packets.
+    await pacedSend(nullPackets(20 * 7), ts.bitsPerSecond, (c) => stdin.write(c));
     await garbage;
-    await sleep(500);
+    const total = (): number => chunks.reduce((n, c) => n + c.length, 0);
+    await waitUntil('everything to arrive', () => total() >= whole.length, 5000);
     expect(disconnects).toEqual([]);
-    stdin.end();
-    await rx.next('disconnected');
+    const gone = rx.next('disconnected');
+    stdin.end(); // srt-live-transmit does not end at EOF, but then SIGTERM closes it gracefully
+    await children.stop(slt);
+    const [err] = await gone;
+    expect(err.code).toBe('SRT_PEER_CLOSED');
     const received = Buffer.concat(chunks);
-    expect(received.length).toBe(ts.bytes.length);
-    expect(received.equals(ts.bytes)).toBe(true);
+    expect(received.subarray(0, whole.length).equals(whole)).toBe(true);
     expect(rx.state).toBe('listening');
   });
 
@@ -262,10 +281,11 @@ describe.skipIf(missing.length > 0)('SRT with real peers', () => {
     const slt = children.srtLiveTransmit(['file://con', `srt://[::1]:${port}?mode=caller`]);
     const [info] = await rx.next('connected');
     expect(info.peer).toMatch(/^\[::1\]:\d+$/);
-    const part = ts.bytes.subarray(0, 1316 * 200);
+    const part = ts.bytes.subarray(0, 1316 * 150);
+    await sleep(300); // see above: srt-live-transmit drops what it reads before its handshake ends
     await pacedSend(part, ts.bitsPerSecond, (c) => slt.stdin?.write(c));
-    slt.stdin?.end();
-    await rx.next('disconnected');
-    expect(Buffer.concat(chunks).equals(part)).toBe(true);
+    await pacedSend(nullPackets(20 * 7), ts.bitsPerSecond, (c) => slt.stdin?.write(c));
+    await waitUntil('everything to arrive', () => Buffer.concat(chunks).length >= part.length, 5000);
+    expect(Buffer.concat(chunks).subarray(0, part.length).equals(part)).toBe(true);
   });
 });

@@ -28,9 +28,7 @@ describe('native SRT exports', () => {
   it('SrtSocket: start, send, stats, data, connected, close (idempotent), closed', async () => {
     const { SrtSocket } = loadNative();
     const rxMsgs: SrtNativeMessage[] = [];
-    const rx = new SrtSocket({ mode: 'listener', role: 'receive', host: '127.0.0.1', port: 0, statsIntervalMs: 20 }, (m) =>
-      rxMsgs.push(m),
-    );
+    const rx = new SrtSocket({ mode: 'listener', role: 'receive', host: '127.0.0.1', port: 0, statsIntervalMs: 20 }, (m) => rxMsgs.push(m));
     expect(rx.connected).toBe(false);
     rx.start();
     const { port } = await waitFor(rxMsgs, 'listening');

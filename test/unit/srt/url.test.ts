@@ -125,6 +125,8 @@ describe('srt:// URLs (srt-live-transmit conventions)', () => {
     expect(e).toMatchObject({ latencyMs: 1500, pbkeylen: 32, streamId: 'cam1' });
     expect(e.passphrase).toBeInstanceOf(Secret);
     expect(() => parseSrtUrl('srt://ingest:5000', { latencyMs: 1.5 })).toThrow(SrtUrlInvalidError);
-    expect(() => validateEndpoint({ mode: 'caller', host: 'h', port: 1, ipv6: false, payloadSize: 1316, overheadBw: 1 })).toThrow(/oheadbw/);
+    expect(() => validateEndpoint({ mode: 'caller', host: 'h', port: 1, ipv6: false, payloadSize: 1316, overheadBw: 1 })).toThrow(
+      /oheadbw/,
+    );
   });
 });
