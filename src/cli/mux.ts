@@ -1,8 +1,8 @@
 /** `fieldcast mux`: H.264 Annex B, ADTS AAC and KLV files in, one MPEG-TS out. */
 import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
-import { parseFrameRate } from '../lib/clock.js';
+import { type FrameRate, parseFrameRate } from '../lib/clock.js';
 import { parseBitrate } from '../lib/units.js';
-import { type AccessUnit, readAdtsFile, readH264File, readKlvFile, TsMuxer } from '../mux/index.js';
+import { type AccessUnit, FileSource, indexAdts, indexH264, readKlvFile, TsMuxer, type UnitIndex } from '../mux/index.js';
 import { type Command, numberOption, out, parseOptions, UsageError } from './command.js';
 
 const usage = `Usage: fieldcast mux --video IN.h264 [--audio IN.aac] [--klv IN.klv] [--fps N] [--cbr RATE] [--delay MS] -o OUT.ts
@@ -43,63 +43,89 @@ export const command: Command = {
     const cbrRate = values.cbr === undefined ? 0 : parseBitrate(values.cbr, '--cbr');
     const delayMs = numberOption(values.delay, '--delay', 0, 1000) ?? 100;
 
-    const video = values.video ? readH264File(readFileSync(values.video), { frameRate, startPts: START_PTS }) : undefined;
-    const audio = values.audio ? readAdtsFile(readFileSync(values.audio), { startPts: START_PTS }) : undefined;
-    const lastOf = (u: AccessUnit[] | undefined) => (u && u.length > 0 ? u[u.length - 1]!.dts : START_PTS);
-    const span = Math.max(lastOf(video?.units), lastOf(audio?.units)) - START_PTS;
-    const klv = values.klv ? readKlvFile(readFileSync(values.klv), { startPts: START_PTS, spanPts: span }) : undefined;
-
-    const fd = values.o === '-' ? 1 : openSync(values.o, 'w');
-    const pending = Buffer.allocUnsafe(WRITE_BUFFER);
-    let fill = 0;
-    const drain = () => {
-      let off = 0;
-      while (off < fill) off += writeSync(fd, pending, off, fill - off);
-      fill = 0;
-    };
-    const muxer = new TsMuxer({
-      video: video !== undefined,
-      audio: audio ? { sampleRate: audio.sampleRate, channels: audio.channels } : false,
-      klv: klv !== undefined,
-      cbrRate,
-      delayMs,
-      onChunk: (chunk) => {
-        if (fill + chunk.length > pending.length) drain();
-        chunk.copy(pending, fill);
-        fill += chunk.length;
-      },
-    });
-    // Interleave by DTS, as the access units would arrive live; video first on ties.
-    const v = video?.units ?? [];
-    const a = audio?.units ?? [];
-    const k = klv ?? [];
-    let vi = 0;
-    let ai = 0;
-    let ki = 0;
-    while (vi < v.length || ai < a.length || ki < k.length) {
-      const vd = vi < v.length ? v[vi]!.dts : Number.POSITIVE_INFINITY;
-      const ad = ai < a.length ? a[ai]!.dts : Number.POSITIVE_INFINITY;
-      const kd = ki < k.length ? k[ki]!.dts : Number.POSITIVE_INFINITY;
-      if (vd <= ad && vd <= kd) muxer.writeVideo(v[vi++]!);
-      else if (ad <= kd) muxer.writeAudio(a[ai++]!);
-      else muxer.writeKlv(k[ki++]!);
+    // Index the files first (reading them through a small window), then read
+    // each access unit as it is muxed: a file is never held whole in memory.
+    const videoFile = values.video ? new FileSource(values.video) : undefined;
+    const audioFile = values.audio ? new FileSource(values.audio) : undefined;
+    try {
+      return muxFiles(values.o, videoFile, audioFile, values.klv, { frameRate, cbrRate, delayMs });
+    } finally {
+      videoFile?.close();
+      audioFile?.close();
     }
-    muxer.flush();
-    drain();
-    if (fd !== 1) closeSync(fd);
-    const s = muxer.stats;
-    const parts = [
-      video
-        ? `${v.length} pictures (${video.width}x${video.height} at ${(video.frameRate.num / video.frameRate.den).toFixed(3)} fps)`
-        : undefined,
-      audio ? `${a.length} audio frames (${audio.sampleRate} Hz, ${audio.channels} ch)` : undefined,
-      klv ? `${k.length} KLV packets` : undefined,
-    ].filter(Boolean);
-    const summary = `muxed ${parts.join(', ')} into ${s.packets} packets (${s.bytes} bytes)${cbrRate ? `, CBR ${cbrRate} bit/s` : ''}`;
-    if (values.o === '-') process.stderr.write(`${summary}\n`);
-    else out(summary);
-    if (s.lateUnits > 0)
-      process.stderr.write(`warning: ${s.lateUnits} access units left after their decode time: the CBR rate is too low\n`);
-    return 0;
   },
 };
+
+function muxFiles(
+  output: string,
+  videoFile: FileSource | undefined,
+  audioFile: FileSource | undefined,
+  klvPath: string | undefined,
+  opts: { frameRate: FrameRate | undefined; cbrRate: number; delayMs: number },
+): number {
+  const { cbrRate, delayMs } = opts;
+  const video = videoFile ? indexH264(videoFile, { frameRate: opts.frameRate, startPts: START_PTS }) : undefined;
+  const audio = audioFile ? indexAdts(audioFile, { startPts: START_PTS }) : undefined;
+  const lastOf = (u: UnitIndex[] | undefined) => (u && u.length > 0 ? u[u.length - 1]!.dts : START_PTS);
+  const span = Math.max(lastOf(video?.units), lastOf(audio?.units)) - START_PTS;
+  const klv = klvPath ? readKlvFile(readFileSync(klvPath), { startPts: START_PTS, spanPts: span }) : undefined;
+  const scratch = { buf: Buffer.allocUnsafe(1 << 16) };
+  const unit = (file: FileSource, u: UnitIndex): AccessUnit => ({
+    data: file.readInto(u.offset, u.length, scratch),
+    pts: u.pts,
+    dts: u.dts,
+    key: u.key,
+  });
+
+  const fd = output === '-' ? 1 : openSync(output, 'w');
+  const pending = Buffer.allocUnsafe(WRITE_BUFFER);
+  let fill = 0;
+  const drain = () => {
+    let off = 0;
+    while (off < fill) off += writeSync(fd, pending, off, fill - off);
+    fill = 0;
+  };
+  const muxer = new TsMuxer({
+    video: video !== undefined,
+    audio: audio ? { sampleRate: audio.sampleRate, channels: audio.channels } : false,
+    klv: klv !== undefined,
+    cbrRate,
+    delayMs,
+    onChunk: (chunk) => {
+      if (fill + chunk.length > pending.length) drain();
+      chunk.copy(pending, fill);
+      fill += chunk.length;
+    },
+  });
+  // Interleave by DTS, as the access units would arrive live; video first on ties.
+  const v = video?.units ?? [];
+  const a = audio?.units ?? [];
+  const k = klv ?? [];
+  let vi = 0;
+  let ai = 0;
+  let ki = 0;
+  while (vi < v.length || ai < a.length || ki < k.length) {
+    const vd = vi < v.length ? v[vi]!.dts : Number.POSITIVE_INFINITY;
+    const ad = ai < a.length ? a[ai]!.dts : Number.POSITIVE_INFINITY;
+    const kd = ki < k.length ? k[ki]!.dts : Number.POSITIVE_INFINITY;
+    if (vd <= ad && vd <= kd) muxer.writeVideo(unit(videoFile!, v[vi++]!));
+    else if (ad <= kd) muxer.writeAudio(unit(audioFile!, a[ai++]!));
+    else muxer.writeKlv(k[ki++]!);
+  }
+  muxer.flush();
+  drain();
+  if (fd !== 1) closeSync(fd);
+  const s = muxer.stats;
+  const parts = [
+    video
+      ? `${v.length} pictures (${video.width}x${video.height} at ${(video.frameRate.num / video.frameRate.den).toFixed(3)} fps)`
+      : undefined,
+    audio ? `${a.length} audio frames (${audio.sampleRate} Hz, ${audio.channels} ch)` : undefined,
+    klv ? `${k.length} KLV packets` : undefined,
+  ].filter(Boolean);
+  const summary = `muxed ${parts.join(', ')} into ${s.packets} packets (${s.bytes} bytes)${cbrRate ? `, CBR ${cbrRate} bit/s` : ''}`;
+  if (output === '-') process.stderr.write(`${summary}\n`);
+  else out(summary);
+  if (s.lateUnits > 0) process.stderr.write(`warning: ${s.lateUnits} access units left after their decode time: the CBR rate is too low\n`);
+  return 0;
+}

@@ -5,19 +5,33 @@
  * (1024 samples a frame) and KLV packets.
  */
 import { type FrameRate, frameDurationPts, PTS_HZ } from '../lib/clock.js';
-import { AAC_FRAME_SAMPLES, scanAdtsFrames } from './adts.js';
+import { AAC_FRAME_SAMPLES, parseAdtsHeader } from './adts.js';
+import { type ByteSource, bufferSource } from './byte-source.js';
 import { ElementaryStreamError } from './errors.js';
-import { isVcl, NAL_TYPE, type NalUnit, parseSliceHeader, parseSps, type SpsInfo, splitNalUnits } from './h264.js';
+import { isVcl, NAL_TYPE, parseSliceHeader, parseSps, type SpsInfo } from './h264.js';
 import { scanKlvPackets } from './klv.js';
 import type { AccessUnit } from './types.js';
 
-export interface VideoTrack {
-  units: AccessUnit[];
+/** Where an access unit lies in its source, and its times. */
+export interface UnitIndex {
+  offset: number;
+  length: number;
+  pts: number;
+  dts: number;
+  key: boolean;
+}
+
+export interface VideoIndex {
+  units: UnitIndex[];
   frameRate: FrameRate;
   width: number;
   height: number;
   /** Pictures of reordering delay (B-frames): PTS leads DTS by this many frames. */
   reorderDelay: number;
+}
+
+export interface VideoTrack extends Omit<VideoIndex, 'units'> {
+  units: AccessUnit[];
 }
 
 /** NAL types that, after a picture, begin the next access unit (§7.4.1.2.3). */
@@ -32,20 +46,54 @@ interface Picture {
   poc: number;
 }
 
+/** Bytes of a NAL unit kept for parsing: an SPS, or the head of a slice. */
+const HEAD_BYTES = 512;
+
+interface ScannedNal {
+  start: number;
+  header: number;
+  end: number;
+  type: number;
+  refIdc: number;
+  /** A copy of the NAL's first bytes (SPS and slices only). */
+  head?: Buffer;
+}
+
+/** Every NAL unit of the source, in order, with the first bytes of those worth parsing. */
+function* scanNals(src: ByteSource): Generator<ScannedNal> {
+  let sc = src.findStartCode(0);
+  let start = sc > 0 && src.read(sc - 1, 1)[0] === 0 ? sc - 1 : sc;
+  while (sc >= 0 && sc + 3 < src.size) {
+    const header = sc + 3;
+    const first = src.read(header, 2);
+    const type = first[0]! & 0x1f;
+    const refIdc = (first[0]! >>> 5) & 3;
+    const head = type === NAL_TYPE.SPS || isVcl(type) ? Buffer.from(src.read(header, HEAD_BYTES)) : undefined;
+    const next = src.findStartCode(header);
+    // A 4-byte start code's leading zero belongs to the next unit (§B.1.1 zero_byte).
+    const nextStart = next > header && src.read(next - 1, 1)[0] === 0 ? next - 1 : next;
+    const end = next < 0 ? src.size : nextStart;
+    const nal: ScannedNal = { start, header, end, type, refIdc };
+    if (head) nal.head = head.subarray(0, Math.min(head.length, end - header));
+    yield nal;
+    sc = next;
+    start = nextStart;
+  }
+}
+
 /**
- * Splits an Annex B file into pictures and times them: DTS one frame apart from
- * `startPts`, PTS from the picture order count (POC type 0) or equal to DTS.
+ * Finds the pictures of an Annex B stream and times them: DTS one frame apart
+ * from `startPts`, PTS from the picture order count (POC type 0) or equal to DTS.
  */
-export function readH264File(data: Buffer, opts: { frameRate?: FrameRate | undefined; startPts?: number } = {}): VideoTrack {
-  const nals = splitNalUnits(data);
-  if (nals.length === 0) throw new ElementaryStreamError('the video file is not H.264 Annex B (no start codes found)');
+export function indexH264(src: ByteSource, opts: { frameRate?: FrameRate | undefined; startPts?: number } = {}): VideoIndex {
   let sps: SpsInfo | undefined;
   const pictures: Picture[] = [];
-  let current: { start: number; hasVcl: boolean; first?: NalUnit } | undefined;
+  let current: { start: number; hasVcl: boolean; first?: ScannedNal } | undefined;
   let prevPocMsb = 0;
   let prevPocLsb = 0;
+  let nals = 0;
   const close = (end: number) => {
-    if (!current?.hasVcl || !current.first || !sps) {
+    if (!current?.hasVcl || !current.first?.head || !sps) {
       current = undefined;
       return;
     }
@@ -53,7 +101,7 @@ export function readH264File(data: Buffer, opts: { frameRate?: FrameRate | undef
     const idr = vcl.type === NAL_TYPE.IDR;
     let poc = pictures.length;
     if (sps.pocType === 0) {
-      const slice = parseSliceHeader(data.subarray(vcl.header, vcl.end), sps);
+      const slice = parseSliceHeader(vcl.head!, sps);
       const max = 2 ** sps.log2MaxPocLsb;
       if (idr) {
         prevPocMsb = 0;
@@ -75,14 +123,15 @@ export function readH264File(data: Buffer, opts: { frameRate?: FrameRate | undef
     current = undefined;
   };
   try {
-    for (const nal of nals) {
-      if (nal.type === NAL_TYPE.SPS) sps ??= parseSps(data.subarray(nal.header, nal.end));
+    for (const nal of scanNals(src)) {
+      nals++;
+      if (nal.type === NAL_TYPE.SPS && nal.head) sps ??= parseSps(nal.head);
       const vcl = isVcl(nal.type);
       let newUnit = current === undefined;
       if (current?.hasVcl) {
         if (startsAccessUnit(nal.type)) newUnit = true;
         // A slice with first_mb_in_slice 0 (ue(v) "1": the top bit) starts a new picture.
-        else if (vcl && (data[nal.header + 1]! & 0x80) !== 0) newUnit = true;
+        else if (vcl && nal.head && nal.head.length > 1 && (nal.head[1]! & 0x80) !== 0) newUnit = true;
       }
       if (newUnit) {
         if (current) close(nal.start);
@@ -93,11 +142,12 @@ export function readH264File(data: Buffer, opts: { frameRate?: FrameRate | undef
         current.first = nal;
       }
     }
-    close(data.length);
+    close(src.size);
   } catch (e) {
     if (e instanceof ElementaryStreamError) throw e;
     throw new ElementaryStreamError(`the video file has a malformed SPS or slice header: ${(e as Error).message}`);
   }
+  if (nals === 0) throw new ElementaryStreamError('the video file is not H.264 Annex B (no start codes found)');
   if (!sps) throw new ElementaryStreamError('the video file has no SPS: it does not start a decodable H.264 stream');
   if (pictures.length === 0) throw new ElementaryStreamError('the video file holds no pictures');
   const frameRate = opts.frameRate ?? sps.frameRate;
@@ -122,7 +172,8 @@ export function readH264File(data: Buffer, opts: { frameRate?: FrameRate | undef
   let reorderDelay = 0;
   for (let i = 0; i < pictures.length; i++) reorderDelay = Math.max(reorderDelay, i - display[i]!);
   const units = pictures.map((p, i) => ({
-    data: data.subarray(p.start, p.end),
+    offset: p.start,
+    length: p.end - p.start,
     dts: start + Math.round(i * dur),
     pts: start + Math.round((display[i]! + reorderDelay) * dur),
     key: p.idr,
@@ -130,26 +181,56 @@ export function readH264File(data: Buffer, opts: { frameRate?: FrameRate | undef
   return { units, frameRate, width: sps.width, height: sps.height, reorderDelay };
 }
 
-export interface AudioTrack {
-  units: AccessUnit[];
+/** The pictures of an Annex B stream in memory, timed (see indexH264). */
+export function readH264File(data: Buffer, opts: { frameRate?: FrameRate | undefined; startPts?: number } = {}): VideoTrack {
+  const index = indexH264(bufferSource(data), opts);
+  return {
+    ...index,
+    units: index.units.map(({ offset, length, pts, dts, key }) => ({ data: data.subarray(offset, offset + length), pts, dts, key })),
+  };
+}
+
+export interface AudioIndex {
+  units: UnitIndex[];
   sampleRate: number;
   channels: number;
 }
 
 /** One access unit per ADTS frame, timed by its sample count from `startPts`. */
-export function readAdtsFile(data: Buffer, opts: { startPts?: number } = {}): AudioTrack {
-  const { frames, badOffset } = scanAdtsFrames(data);
-  if (badOffset !== undefined) throw new ElementaryStreamError(`the audio file is not ADTS AAC (bad frame header at byte ${badOffset})`);
-  if (frames.length === 0) throw new ElementaryStreamError('the audio file is empty');
-  const { sampleRate, channels } = frames[0]!.header;
+export function indexAdts(src: ByteSource, opts: { startPts?: number } = {}): AudioIndex {
+  const units: UnitIndex[] = [];
   const start = opts.startPts ?? 0;
   let samples = 0;
-  const units = frames.map((f) => {
+  let sampleRate = 0;
+  let channels = 0;
+  for (let off = 0; off < src.size; ) {
+    const h = parseAdtsHeader(src.read(off, 9), 0);
+    if (!h || off + h.frameLength > src.size)
+      throw new ElementaryStreamError(`the audio file is not ADTS AAC (bad frame header at byte ${off})`);
+    if (units.length === 0) {
+      sampleRate = h.sampleRate;
+      channels = h.channels;
+    }
     const t = start + Math.floor((samples * PTS_HZ) / sampleRate);
-    samples += f.header.blocks * AAC_FRAME_SAMPLES;
-    return { data: data.subarray(f.offset, f.offset + f.header.frameLength), pts: t, dts: t, key: true };
-  });
+    samples += h.blocks * AAC_FRAME_SAMPLES;
+    units.push({ offset: off, length: h.frameLength, pts: t, dts: t, key: true });
+    off += h.frameLength;
+  }
+  if (units.length === 0) throw new ElementaryStreamError('the audio file is empty');
   return { units, sampleRate, channels };
+}
+
+export interface AudioTrack extends Omit<AudioIndex, 'units'> {
+  units: AccessUnit[];
+}
+
+/** The ADTS frames of a buffer, timed (see indexAdts). */
+export function readAdtsFile(data: Buffer, opts: { startPts?: number } = {}): AudioTrack {
+  const index = indexAdts(bufferSource(data), opts);
+  return {
+    ...index,
+    units: index.units.map(({ offset, length, pts, dts, key }) => ({ data: data.subarray(offset, offset + length), pts, dts, key })),
+  };
 }
 
 /** KLV packets spread evenly over [startPts, startPts + spanPts): a file of packets carries no times. */

@@ -23,8 +23,6 @@ export const NAL_TYPE = {
 /** An access unit delimiter with primary_pic_type 7 (any slice type) (§7.3.2.4). */
 export const AUD_NAL = Buffer.from([0, 0, 0, 1, NAL_TYPE.AUD, 0xf0]);
 
-const START_CODE = Buffer.from([0, 0, 1]);
-
 export interface NalUnit {
   /** Offset of the start code (its leading zero byte when 4 bytes long). */
   start: number;
@@ -40,9 +38,18 @@ export function isVcl(type: number): boolean {
   return type >= 1 && type <= 5;
 }
 
-/** Offset of the next 3-byte start code at or after `from`, or -1. */
+/**
+ * Offset of the next 3-byte start code at or after `from`, or -1. Searches
+ * for the 0x01 byte (a memchr, several times faster than a 3-byte search)
+ * and checks the two zeros before it.
+ */
 export function findStartCode(buf: Buffer, from: number): number {
-  return buf.indexOf(START_CODE, from);
+  let i = buf.indexOf(1, from + 2);
+  while (i >= 0) {
+    if (buf[i - 1] === 0 && buf[i - 2] === 0) return i - 2;
+    i = buf.indexOf(1, i + 1);
+  }
+  return -1;
 }
 
 /** True when the buffer begins with an Annex B start code (00 00 01 or 00 00 00 01). */
