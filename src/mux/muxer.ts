@@ -334,12 +334,20 @@ export class TsMuxer {
     this.cbr!.tick();
   }
 
+  /**
+   * An access unit whose DTS the PCR has already passed reaches the decoder
+   * too late: in CBR the rate is too low; in VBR the streams arrive further
+   * apart than the mux delay.
+   */
   private checkLate(dts: number): void {
-    if (!this.cbr || this.cbr.packetStart <= dts * PCR_PER_PTS) return;
+    if (dts * PCR_PER_PTS >= this.time) return;
     this.lateUnits++;
     if (this.lateUnits === 1 || this.lateUnits % 1000 === 0) {
-      log.warn('the constant mux rate is too low for the stream: access units arrive after their decode time; raise the mux rate', {
-        cbrRate: this.cbr.bitsPerSecond,
+      const fix = this.cbr
+        ? 'the constant mux rate is too low for the stream; raise it'
+        : 'audio and video arrive further apart than the mux delay; raise delayMs';
+      log.warn(`access units reach the TS after their decode time: ${fix}`, {
+        cbrRate: this.cbr?.bitsPerSecond ?? 0,
         lateUnits: this.lateUnits,
       });
     }

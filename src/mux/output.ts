@@ -17,7 +17,7 @@ export interface MuxStats {
   nullPackets: number;
   pcrs: number;
   psiRepeats: number;
-  /** Access units that left the muxer later than their DTS allowed (CBR rate too low). */
+  /** Access units that left the muxer after their DTS (CBR rate too low, or streams further apart than the delay). */
   lateUnits: number;
   discontinuities: number;
 }
