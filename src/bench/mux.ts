@@ -162,8 +162,9 @@ export const scenario: Scenario = {
     const cheaper = fc <= ff;
     const verdict = [
       cheaper
-        ? `fieldcast costs ${((fc / ff) * 100).toFixed(0)}% of ffmpeg (goal ≤ 100%: held)`
-        : `fieldcast costs ${(fc / ff).toFixed(2)}× ffmpeg (goal ≤ 1×: NOT held)`,
+        ? `fieldcast mux costs ${((fc / ff) * 100).toFixed(0)}% of ffmpeg's CPU, both as commands (goal ≤ 100%: held)`
+        : `fieldcast mux costs ${(fc / ff).toFixed(2)}× ffmpeg's CPU, both as commands (goal ≤ 1×: NOT held)`,
+      `the muxer alone (in process, no file I/O) ${((live / Math.max(ffNet, 1e-9)) * 100).toFixed(0)}% of ffmpeg's net cost`,
       coreShare < GOAL_CORE_SHARE_PCT
         ? `${coreShare.toFixed(2)}% of a core at 20 Mbit/s (goal < 2%: held)`
         : `${coreShare.toFixed(2)}% of a core at 20 Mbit/s (goal < 2%: NOT held)`,
