@@ -60,6 +60,14 @@ SrtOptions ReadOptions(const Napi::Object& o) {
   opt.passphrase = StrOpt(o, "passphrase");
   opt.pbkeylen = IntOpt(o, "pbkeylen", 0);
   opt.stream_id = StrOpt(o, "streamId");
+  auto accept = o.Get("acceptStreamIds");
+  if (accept.IsArray()) {
+    auto arr = accept.As<Napi::Array>();
+    for (uint32_t i = 0; i < arr.Length(); i++) {
+      auto v = arr.Get(i);
+      if (v.IsString()) opt.accept_stream_ids.push_back(v.As<Napi::String>().Utf8Value());
+    }
+  }
   opt.max_bw = Int64Opt(o, "maxBw", -2);
   opt.input_bw = Int64Opt(o, "inputBw", -1);
   opt.overhead_bw = IntOpt(o, "overheadBw", -1);

@@ -382,8 +382,15 @@ void SrtConnection::RunListener() {
 // Accept one peer at a time: while one is connected, others are refused with
 // SRT_REJX_CONFLICT (access_control.h: "resource already locked"), so a
 // second sender learns at once instead of timing out.
-int SrtConnection::ListenHook(void* opaque, SRTSOCKET ns, int, const sockaddr*, const char*) {
+int SrtConnection::ListenHook(void* opaque, SRTSOCKET ns, int, const sockaddr* peer, const char* streamid) {
   auto* self = static_cast<SrtConnection*>(opaque);
+  const auto& allowed = self->opt_.accept_stream_ids;  // set before the thread started; read-only since
+  if (!allowed.empty() && std::find(allowed.begin(), allowed.end(), std::string(streamid ? streamid : "")) ==
+                              allowed.end()) {
+    Log(LogLevel::kWarn, kModule, "refused a caller from " + FormatAddr(peer) + ": unknown stream id");
+    srt_setrejectreason(ns, SRT_REJX_NOTFOUND);
+    return -1;
+  }
   if (self->connected_.load()) {
     srt_setrejectreason(ns, SRT_REJX_CONFLICT);
     return -1;

@@ -39,6 +39,9 @@ struct SrtOptions {
   std::string passphrase;  // "" = no encryption; never logged or reported
   int pbkeylen = 0;        // 0 = libsrt default; 16/24/32
   std::string stream_id;
+  // listener: the stream ids it accepts (empty = any); others are refused with
+  // SRT_REJX_NOTFOUND (access_control.h), which the caller sees as "stream id refused".
+  std::vector<std::string> accept_stream_ids;
   int64_t max_bw = -2;  // bytes/s; -2 = libsrt default, -1 = unlimited, 0 = relative to input
   int64_t input_bw = -1;
   int overhead_bw = -1;  // percent

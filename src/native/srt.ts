@@ -21,6 +21,8 @@ export interface SrtNativeOptions {
   passphrase?: string;
   pbkeylen?: number;
   streamId?: string;
+  /** Listener: accept only callers with one of these stream ids (empty or absent = any). */
+  acceptStreamIds?: string[];
   /** Bytes per second; -1 unlimited, 0 relative to inputBw. */
   maxBw?: number;
   inputBw?: number;

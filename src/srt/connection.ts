@@ -30,6 +30,8 @@ export interface SrtConnectionOptions {
   statsIntervalMs?: number;
   /** Bound of the native send queue in messages (default 4096 ≈ 5.4 MB of 1316-byte messages). */
   sendQueuePackets?: number;
+  /** Listener only: accept callers with one of these stream ids, refuse the rest (default: any). */
+  acceptStreamIds?: string[];
 }
 
 export interface SrtPeerInfo {
@@ -65,8 +67,17 @@ export function toNativeOptions(e: SrtEndpoint, o: SrtConnectionOptions): SrtNat
   if (!Number.isInteger(sendQueuePackets) || sendQueuePackets < 1 || sendQueuePackets > 1_000_000) {
     throw new RangeError(`sendQueuePackets must be 1..1000000, not ${sendQueuePackets}`);
   }
+  const acceptStreamIds = o.acceptStreamIds ?? [];
+  if (acceptStreamIds.length > 0 && e.mode !== 'listener') {
+    throw new RangeError('acceptStreamIds applies to a listener only');
+  }
+  for (const id of acceptStreamIds) {
+    if (typeof id !== 'string' || id.length > 512)
+      throw new RangeError('acceptStreamIds: each stream id is a string of at most 512 characters');
+  }
   return {
     mode: e.mode,
+    acceptStreamIds,
     role: o.role ?? 'send',
     host: e.host,
     port: e.port,

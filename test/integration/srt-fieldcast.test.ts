@@ -18,8 +18,8 @@ describe.skipIf(!ok)('SRT between Fieldcast sockets', () => {
     return x;
   }
 
-  async function listener(query = ''): Promise<{ rx: SrtConnection; port: number; chunks: Buffer[] }> {
-    const rx = track(new SrtConnection(`srt://127.0.0.1:0?mode=listener${query}`, { role: 'receive' }));
+  async function listener(query = '', acceptStreamIds?: string[]): Promise<{ rx: SrtConnection; port: number; chunks: Buffer[] }> {
+    const rx = track(new SrtConnection(`srt://127.0.0.1:0?mode=listener${query}`, { role: 'receive', acceptStreamIds }));
     const chunks: Buffer[] = [];
     rx.on('data', (d) => chunks.push(d));
     rx.start();
@@ -44,6 +44,23 @@ describe.skipIf(!ok)('SRT between Fieldcast sockets', () => {
     const c = track(new SrtConnection(`srt://127.0.0.1:${port}`));
     c.start();
     await c.next('connected');
+  });
+
+  it('a listener that expects certain stream ids refuses others: the caller gets SRT_STREAMID_REJECTED', async () => {
+    const { rx, port } = await listener('', ['#!::r=cam1,m=publish']);
+    const wrong = track(new SrtOutput(`srt://127.0.0.1:${port}?streamid=%23!::r=cam2,m=publish&conntimeo=5000`));
+    wrong.start();
+    const [err, retryInMs] = await wrong.next('failed');
+    expect(err.code).toBe('SRT_STREAMID_REJECTED');
+    expect(err.message).toMatch(/stream id/);
+    expect(wrong.needsOperator).toBe(true);
+    expect(retryInMs).toBeGreaterThanOrEqual(30_000);
+    const right = track(new SrtConnection(`srt://127.0.0.1:${port}?streamid=%23!::r=cam1,m=publish`));
+    const both = Promise.all([right.next('connected'), rx.next('connected')]);
+    right.start();
+    const [, [info]] = await both;
+    expect(info.streamId).toBe('#!::r=cam1,m=publish');
+    expect(() => new SrtConnection('srt://127.0.0.1:1', { acceptStreamIds: ['x'] })).toThrow(/listener only/);
   });
 
   it('a full send queue drops the oldest messages, counts them, and never blocks', async () => {
