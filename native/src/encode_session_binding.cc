@@ -145,6 +145,7 @@ class EncodeSessionWrap : public Napi::ObjectWrap<EncodeSessionWrap> {
     }
     options_ = ParseOptions(info[0].As<Napi::Object>());
     on_message_ = Napi::Persistent(info[1].As<Napi::Function>());
+    final_stats_.bitrate = static_cast<double>(options_.video.bitrate);
   }
 
   ~EncodeSessionWrap() override {
@@ -158,6 +159,10 @@ class EncodeSessionWrap : public Napi::ObjectWrap<EncodeSessionWrap> {
     Drain(env, on_message_.Value());
     tsfn_.Release();
     closed_ = true;
+    // Free the encoders, sources and queue now rather than when GC gets to
+    // this object: a supervisor restarting pipelines must not pile them up.
+    final_stats_ = StatsSnapshot();
+    session_.reset();
     for (auto& d : close_waiters_) d.Resolve(env.Undefined());
     close_waiters_.clear();
   }
@@ -199,7 +204,10 @@ class EncodeSessionWrap : public Napi::ObjectWrap<EncodeSessionWrap> {
     const double bps = info[0].As<Napi::Number>().DoubleValue();
     if (!(bps >= 1e4 && bps <= 2e8)) throw Napi::RangeError::New(env, "setVideoBitrate: bps must be from 10000 to 200000000");
     if (session_) session_->SetVideoBitrate(static_cast<int64_t>(bps));
-    else options_.video.bitrate = static_cast<int64_t>(bps);
+    else if (!started_) {
+      options_.video.bitrate = static_cast<int64_t>(bps);
+      final_stats_.bitrate = bps;
+    }
     return env.Undefined();
   }
 
@@ -208,25 +216,51 @@ class EncodeSessionWrap : public Napi::ObjectWrap<EncodeSessionWrap> {
     return info.Env().Undefined();
   }
 
+  struct StatsValues {
+    double video_frames = 0, video_bytes = 0, keyframes = 0, audio_frames = 0, audio_bytes = 0, late_frames = 0, slate_frames = 0,
+           signal_losses = 0, bitrate = 0, dropped_video = 0, dropped_audio = 0, queue_depth = 0;
+    bool on_slate = false, audio_silence = false;
+  };
+
+  StatsValues StatsSnapshot() const {
+    if (!session_) return final_stats_;
+    const SessionCounters& c = session_->counters();
+    StatsValues v;
+    v.video_frames = static_cast<double>(c.video_frames);
+    v.video_bytes = static_cast<double>(c.video_bytes);
+    v.keyframes = static_cast<double>(c.keyframes);
+    v.audio_frames = static_cast<double>(c.audio_frames);
+    v.audio_bytes = static_cast<double>(c.audio_bytes);
+    v.late_frames = static_cast<double>(c.late_frames);
+    v.slate_frames = static_cast<double>(c.slate_frames);
+    v.signal_losses = static_cast<double>(c.signal_losses);
+    v.bitrate = static_cast<double>(c.bitrate.load());
+    v.on_slate = c.on_slate.load();
+    v.audio_silence = c.audio_silence.load();
+    v.dropped_video = static_cast<double>(session_->queue().dropped_video());
+    v.dropped_audio = static_cast<double>(session_->queue().dropped_audio());
+    v.queue_depth = static_cast<double>(session_->queue().depth());
+    return v;
+  }
+
   Napi::Value Stats(const Napi::CallbackInfo& info) {
     auto env = info.Env();
+    const StatsValues v = StatsSnapshot();
     auto o = Napi::Object::New(env);
-    static const SessionCounters kZero;
-    const SessionCounters& c = session_ ? session_->counters() : kZero;
-    o.Set("videoFrames", static_cast<double>(c.video_frames));
-    o.Set("videoBytes", static_cast<double>(c.video_bytes));
-    o.Set("keyframes", static_cast<double>(c.keyframes));
-    o.Set("audioFrames", static_cast<double>(c.audio_frames));
-    o.Set("audioBytes", static_cast<double>(c.audio_bytes));
-    o.Set("lateFrames", static_cast<double>(c.late_frames));
-    o.Set("slateFrames", static_cast<double>(c.slate_frames));
-    o.Set("signalLosses", static_cast<double>(c.signal_losses));
-    o.Set("videoBitrate", static_cast<double>(session_ ? c.bitrate.load() : options_.video.bitrate));
-    o.Set("onSlate", c.on_slate.load());
-    o.Set("audioSilence", c.audio_silence.load());
-    o.Set("droppedVideo", static_cast<double>(session_ ? session_->queue().dropped_video() : 0));
-    o.Set("droppedAudio", static_cast<double>(session_ ? session_->queue().dropped_audio() : 0));
-    o.Set("queueDepth", static_cast<double>(session_ ? session_->queue().depth() : 0));
+    o.Set("videoFrames", v.video_frames);
+    o.Set("videoBytes", v.video_bytes);
+    o.Set("keyframes", v.keyframes);
+    o.Set("audioFrames", v.audio_frames);
+    o.Set("audioBytes", v.audio_bytes);
+    o.Set("lateFrames", v.late_frames);
+    o.Set("slateFrames", v.slate_frames);
+    o.Set("signalLosses", v.signal_losses);
+    o.Set("videoBitrate", v.bitrate);
+    o.Set("onSlate", v.on_slate);
+    o.Set("audioSilence", v.audio_silence);
+    o.Set("droppedVideo", v.dropped_video);
+    o.Set("droppedAudio", v.dropped_audio);
+    o.Set("queueDepth", v.queue_depth);
     return o;
   }
 
@@ -253,6 +287,7 @@ class EncodeSessionWrap : public Napi::ObjectWrap<EncodeSessionWrap> {
   Napi::ThreadSafeFunction tsfn_;
   std::unique_ptr<EncodeSession> session_;
   std::vector<Napi::Promise::Deferred> close_waiters_;
+  StatsValues final_stats_;
   bool started_ = false, closing_ = false, closed_ = false;
 };
 
