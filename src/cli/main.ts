@@ -19,6 +19,7 @@ const COMMANDS: Record<string, { summary: string; load: Loader }> = {
   mux: { summary: 'mux H.264, AAC (ADTS) and KLV files into an MPEG-TS', load: () => import('./mux.js') },
   analyse: { summary: 'check an MPEG-TS against TR 101 290 and report', load: () => import('./analyse.js') },
   linksim: { summary: 'emulate lossy, rate-limited cellular links as UDP relays on loopback', load: () => import('./linksim.js') },
+  demo: { summary: 'the whole chain on this machine, with live figures (npm start)', load: () => import('./demo.js') },
   send: { summary: 'stream live over SRT (directly or bonded), printing a status line a second', load: () => import('./send.js') },
   receive: { summary: 'bonding receiver (SRTLA): merge uplinks and forward to an SRT listener', load: () => import('./receive.js') },
 };

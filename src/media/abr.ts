@@ -27,13 +27,16 @@
  * - It climbs without oscillating: it remembers the rate at which congestion
  *   last began (the ceiling). Below the ceiling it closes 40% of the gap
  *   per step (fast recovery to a rate known to work); at and above it, it
- *   probes gently (+3% a step); each probe that meets congestion again at the
- *   ceiling doubles the wait before the next (1 s up to 16 s), so a steady
+ *   probes (+5% a step, every 500 ms); each probe that meets congestion again
+ *   at the ceiling doubles the wait before the next (up to 16 s), so a steady
  *   link sees a rare probe rather than a sawtooth. The ceiling is forgotten
  *   after 30 s, or when a probe gets 15% past it, so a link that got better
  *   is found again.
- * - Bonded: it never asks for more than 85% of the bonded capacity estimate,
- *   so a dying modem lowers the bit rate before SRT's buffer ever sees it.
+ * - Bonded: when the bonding sender's capacity estimate falls well below its
+ *   recent peak (a modem dropped out), the bit rate follows it down to 85% of
+ *   what is left at once, before SRT's buffer ever sees the loss. (The
+ *   estimate is not a ceiling otherwise: links that carry little report
+ *   little, and the controller must still be free to climb.)
  *
  * The controller is pure: it does no I/O and takes the time as a parameter,
  * so tests drive it through synthetic statistics traces.
@@ -73,6 +76,8 @@ export type AbrReason = 'start' | 'severe-congestion' | 'congestion' | 'capacity
 export interface AbrDecision {
   bitrate: number;
   reason: AbrReason;
+  /** What was seen, in words for the status page: "send buffer 420 ms", "queueing 80 ms", … */
+  signal?: string;
 }
 
 /** MPEG-TS + PES + SRT header overhead on top of the elementary streams (≈ 188/184 and 1316 + 44 per datagram). */
@@ -82,18 +87,25 @@ const SEVERE_RTT_SHARE = 1 / 3;
 const MILD_BUFFER_MIN_MS = 60;
 const MILD_BUFFER_SHARE = 0.12;
 const QUEUE_DELAY_MIN_MS = 40;
-const RETRANS_MILD = 0.08;
+/** Loss alone is not congestion on a cellular link; this much retransmission is. */
+const RETRANS_MILD = 0.12;
+const RETRANS_MILD_BONDED = 0.25;
+const BONDED_QUEUE_DELAY_MIN_MS = 150;
 const SEVERE_CUT = 0.5;
 const MILD_CUT = 0.85;
 const DELIVERED_SEVERE = 0.8;
 const DELIVERED_MILD = 0.95;
 const CAPACITY_SHARE = 0.85;
+/** A capacity estimate this far below its recent peak is a lost link, not noise. */
+const CAPACITY_DROP = 0.6;
+const CAPACITY_PEAK_WINDOW_MS = 10_000;
 const DECREASE_HOLD_MS = 300;
 const INCREASE_AFTER_DECREASE_MS = 1500;
 const RECOVER_STEP_MS = 500;
-const PROBE_STEP_MS = 1000;
+const PROBE_STEP_MS = 500;
+const EPISODE_MS = 2000;
 const PROBE_BACKOFF_MAX_MS = 16_000;
-const PROBE_GAIN = 0.03;
+const PROBE_GAIN = 0.05;
 const RECOVER_GAIN = 0.4;
 const CEILING_MEMORY_MS = 30_000;
 const RTT_MIN_WINDOW_MS = 10_000;
@@ -108,10 +120,12 @@ export class AbrController {
   private lastDecrease = Number.NEGATIVE_INFINITY;
   private lastIncrease = Number.NEGATIVE_INFINITY;
   private mildStreak = 0;
+  private increasedSinceDecrease = false;
   /** How long to sit at the ceiling before probing above it; doubles each time a probe fails there. */
   private probeHoldMs = PROBE_STEP_MS;
   private readonly rttWindow: { t: number; rtt: number }[] = [];
   private readonly counters: { t: number; sent: number; retrans: number }[] = [];
+  private readonly capacityWindow: { t: number; bps: number }[] = [];
 
   constructor(opts: AbrOptions) {
     if (!(opts.minBps > 0 && opts.maxBps >= opts.minBps)) throw new RangeError('AbrController: need 0 < min <= max');
@@ -142,38 +156,52 @@ export class AbrController {
     const deliveredVideo = this.videoShare(s.sendRateBps);
     const queueDelay = Math.max(0, s.rttMs - rttMin);
 
-    // 1. Severe: the latency budget is at risk now.
+    // 1. Severe: the latency budget is at risk now. The send buffer spans
+    // everything unacknowledged, so its age is what SRT's too-late drop judges.
     if (s.sendBufferMs > latency * SEVERE_BUFFER_SHARE || s.rttMs > latency * SEVERE_RTT_SHARE) {
       this.mildStreak = 0;
       if (s.nowMs - this.lastDecrease < DECREASE_HOLD_MS / 2) return undefined;
       const candidates = [this.current * SEVERE_CUT];
       if (deliveredVideo > 0) candidates.push(deliveredVideo * DELIVERED_SEVERE);
-      return this.decrease(Math.min(...candidates), 'severe-congestion', s.nowMs, deliveredVideo);
+      const signal =
+        s.rttMs > latency * SEVERE_RTT_SHARE ? `RTT ${Math.round(s.rttMs)} ms` : `send buffer ${Math.round(s.sendBufferMs)} ms`;
+      return this.decrease(Math.min(...candidates), 'severe-congestion', s.nowMs, deliveredVideo, signal);
     }
 
-    // 2. The bonded links cannot carry what we ask of them.
-    if (s.capacityBps !== undefined) {
+    // 2. The bonded capacity fell away (a modem dropped out): follow it down at once.
+    if (s.capacityBps !== undefined && s.capacityBps < this.trackCapacity(s) * CAPACITY_DROP) {
       const cap = this.videoShare(s.capacityBps * CAPACITY_SHARE);
-      if (this.current > cap * 1.02) return this.decrease(cap, 'capacity', s.nowMs, 0);
+      if (this.current > cap * 1.02)
+        return this.decrease(cap, 'capacity', s.nowMs, 0, `bonded capacity ${(s.capacityBps / 1e6).toFixed(1)} Mbit/s`);
     }
 
-    // 3. Mild: the queue grows beyond what jitter explains, or many retransmissions.
+    // 3. Mild: data queues beyond what is in flight (the buffer minus one RTT),
+    // the RTT grows beyond what jitter explains, or many retransmissions.
+    // Bonded, SRT's RTT is a blend of the links' (it rises when traffic
+    // spreads to a slower modem, which is not congestion) and the listener's
+    // reorder losses inflate retransmissions: both need far more to count.
+    const bonded = s.capacityBps !== undefined;
     const bufferLimit = Math.max(MILD_BUFFER_MIN_MS, latency * MILD_BUFFER_SHARE);
-    const queueLimit = Math.max(QUEUE_DELAY_MIN_MS, rttMin * 0.5);
-    const mild = s.sendBufferMs > bufferLimit || queueDelay > queueLimit || retransRatio > RETRANS_MILD;
-    this.mildStreak = mild ? this.mildStreak + 1 : 0;
+    const queueLimit = bonded ? Math.max(BONDED_QUEUE_DELAY_MIN_MS, latency * 0.1) : Math.max(QUEUE_DELAY_MIN_MS, rttMin * 0.5);
+    const retransLimit = bonded ? RETRANS_MILD_BONDED : RETRANS_MILD;
+    const queued = s.sendBufferMs - s.rttMs;
+    let signal: string | undefined;
+    if (queued > bufferLimit) signal = `send buffer ${Math.round(s.sendBufferMs)} ms`;
+    else if (queueDelay > queueLimit) signal = `RTT ${Math.round(s.rttMs)} ms (${Math.round(queueDelay)} ms queueing)`;
+    else if (retransRatio > retransLimit) signal = `retransmissions ${(retransRatio * 100).toFixed(0)}%`;
+    this.mildStreak = signal ? this.mildStreak + 1 : 0;
     if (this.mildStreak >= 2) {
       if (s.nowMs - this.lastDecrease < DECREASE_HOLD_MS) return undefined;
       const candidates = [this.current * MILD_CUT];
       if (deliveredVideo > 0) candidates.push(Math.max(deliveredVideo * DELIVERED_MILD, this.current * SEVERE_CUT));
-      return this.decrease(Math.min(...candidates), 'congestion', s.nowMs, deliveredVideo);
+      return this.decrease(Math.min(...candidates), 'congestion', s.nowMs, deliveredVideo, signal);
     }
+    const mild = signal !== undefined;
     if (mild) return undefined;
 
     // 4. Clear: climb.
     if (s.nowMs - this.lastDecrease < INCREASE_AFTER_DECREASE_MS) return undefined;
-    let limit = this.opts.maxBps;
-    if (s.capacityBps !== undefined) limit = Math.min(limit, this.videoShare(s.capacityBps * CAPACITY_SHARE));
+    const limit = this.opts.maxBps;
     if (this.current >= limit) return undefined;
     const below = this.ceiling !== undefined && this.current < this.ceiling * 0.97;
     if (below) {
@@ -197,29 +225,35 @@ export class AbrController {
     return Math.min(this.opts.maxBps, Math.max(this.opts.minBps, rounded));
   }
 
-  private decrease(target: number, reason: AbrReason, now: number, deliveredVideo: number): AbrDecision | undefined {
+  private decrease(target: number, reason: AbrReason, now: number, deliveredVideo: number, signal: string): AbrDecision | undefined {
     const next = this.clamp(target);
     if (next >= this.current) return undefined;
     if (reason !== 'capacity') {
-      // Congestion again at about the remembered ceiling: probe above it less often.
-      if (this.ceiling !== undefined && this.current <= this.ceiling * 1.15) {
-        this.probeHoldMs = Math.min(this.probeHoldMs * 2, PROBE_BACKOFF_MAX_MS);
+      // Cuts close together are one congestion episode: only its first sets
+      // the ceiling, so a burst of cuts does not drag the ceiling to the floor.
+      if (this.increasedSinceDecrease || now - this.lastDecrease > EPISODE_MS) {
+        // Congestion again at about the remembered ceiling: probe above it less often.
+        if (this.ceiling !== undefined && this.current <= this.ceiling * 1.15) {
+          this.probeHoldMs = Math.min(this.probeHoldMs * 2, PROBE_BACKOFF_MAX_MS);
+        }
+        // Remember where trouble began: what actually got through while congested
+        // is the best estimate of the path's capacity.
+        const estimate = deliveredVideo > 0 ? Math.min(this.current, Math.max(deliveredVideo, this.opts.minBps)) : this.current;
+        this.ceiling = this.ceiling === undefined ? estimate : Math.min(this.ceiling, estimate);
       }
-      // Remember where trouble began: what actually got through while congested
-      // is the best estimate of the path's capacity. A lower ceiling replaces a higher one.
-      const estimate = deliveredVideo > next && deliveredVideo < this.current ? deliveredVideo : this.current;
-      this.ceiling = this.ceiling === undefined ? estimate : Math.min(this.ceiling, estimate);
       this.ceilingAt = now;
     }
     this.lastDecrease = now;
+    this.increasedSinceDecrease = false;
     this.mildStreak = 0;
-    return this.set(next, reason);
+    return { ...this.set(next, reason), signal };
   }
 
   private increase(target: number, reason: AbrReason, now: number): AbrDecision | undefined {
     const next = this.clamp(target);
-    if (next <= this.current * (1 + MIN_CHANGE / 2)) return undefined;
+    if (next <= this.current || (next < this.opts.maxBps && next <= this.current * (1 + MIN_CHANGE / 2))) return undefined;
     this.lastIncrease = now;
+    this.increasedSinceDecrease = true;
     // A probe that got well past the ceiling without congestion: the path got better.
     if (reason === 'probe' && this.ceiling !== undefined && next > this.ceiling * 1.15) {
       this.ceiling = undefined;
@@ -239,6 +273,15 @@ export class AbrController {
     let min = Number.POSITIVE_INFINITY;
     for (const r of this.rttWindow) min = Math.min(min, r.rtt);
     return Number.isFinite(min) ? min : s.rttMs;
+  }
+
+  /** Peak of the bonded capacity estimate over the last 10 s (the current sample excluded). */
+  private trackCapacity(s: AbrSample): number {
+    while (this.capacityWindow.length > 0 && s.nowMs - this.capacityWindow[0]!.t > CAPACITY_PEAK_WINDOW_MS) this.capacityWindow.shift();
+    let peak = 0;
+    for (const c of this.capacityWindow) peak = Math.max(peak, c.bps);
+    this.capacityWindow.push({ t: s.nowMs, bps: s.capacityBps ?? 0 });
+    return peak;
   }
 
   /** Share of packets sent in the last second that were retransmissions. */

@@ -274,7 +274,7 @@ export class Pipeline extends TypedEmitter<PipelineEvents> {
       retransPackets: s.pktRetransTotal,
       ...(this.capacityBps !== undefined ? { capacityBps: this.capacityBps } : {}),
     });
-    if (d) this.applyBitrate(d.bitrate, d.reason);
+    if (d) this.applyBitrate(d.bitrate, d.signal ? `${d.reason}: ${d.signal}` : d.reason);
   }
 
   private applyBitrate(bps: number, reason: string): void {

@@ -1,0 +1,180 @@
+/**
+ * `fieldcast demo` (the default of `npm start`): the whole chain on this
+ * machine, as it runs at a venue and in the cloud —
+ *
+ *   test pattern → pipeline process (encoder, muxer, SRT caller, ABR)
+ *     → bonding sender → 3 emulated cellular links (linksim)
+ *     → bonding receiver → a local SRT listener that checks every packet
+ *       (TR 101 290 analyser) and re-serves the stream on UDP for a player.
+ *
+ * It prints where to look, then one line of live figures a second.
+ * `--direct` skips bonding (pipeline → SRT listener).
+ */
+import dgram from 'node:dgram';
+import { BondSender } from '../bond/index.js';
+import { BondReceiver } from '../bond/receiver.js';
+import { formatBitrate } from '../lib/units.js';
+import { LinkSim, VENUE_LINKS } from '../linksim/index.js';
+import type { PipelineEvent, PipelineStats } from '../media/channel.js';
+import { pipelineSpecFromConfig } from '../media/spec.js';
+import { TsAnalyser } from '../mux/index.js';
+import { SrtConnection } from '../srt/index.js';
+import { PipelineChild } from '../supervisor/pipeline-child.js';
+import { type Command, numberOption, out, parseOptions } from './command.js';
+import { baseConfig, hideArguments, withOverrides } from './stream-options.js';
+
+const usage = `Usage: fieldcast demo [--direct] [--seconds N] [--bitrate MIN:MAX] [--watch PORT] [--config FILE]
+
+Runs the whole chain on this machine and prints live figures:
+  test pattern → encoder → MPEG-TS → SRT (AES-256) → bonding sender → 3 emulated
+  cellular links → bonding receiver → local SRT listener with a TS analyser.
+
+  --direct        no bonding: SRT straight to the local listener
+  --seconds N     stop after N seconds (default: until Ctrl-C)
+  --watch PORT    re-serve the received TS on udp://127.0.0.1:PORT (default 5600; 0 = off)
+  --config FILE   start from this config (video size, rates, …)`;
+
+const DEMO_PASSPHRASE_BYTES = 16;
+
+export const command: Command = {
+  name: 'demo',
+  summary: 'the whole chain on this machine, with live figures (npm start)',
+  usage,
+  async run(argv) {
+    hideArguments('demo');
+    const { values } = parseOptions(argv, {
+      direct: { type: 'boolean' },
+      seconds: { type: 'string' },
+      watch: { type: 'string' },
+      config: { type: 'string' },
+    });
+    const seconds = numberOption(values.seconds, '--seconds', 0, 1e7) ?? 0;
+    const watchPort = numberOption(values.watch, '--watch', 0, 65535) ?? 5600;
+    const { randomBytes } = await import('node:crypto');
+    const passphrase = randomBytes(DEMO_PASSPHRASE_BYTES).toString('base64url');
+
+    // 1. The "cloud" side: an SRT listener with a TS analyser (stands in for the ingest).
+    const analyser = new TsAnalyser();
+    const watch = watchPort > 0 ? dgram.createSocket('udp4') : undefined;
+    let watching = watch !== undefined;
+    watch?.on('close', () => {
+      watching = false;
+    });
+    const listener = new SrtConnection(`srt://127.0.0.1:0?mode=listener&latency=1500&passphrase=${passphrase}&pbkeylen=32`, {
+      role: 'receive',
+    });
+    let receivedBytes = 0;
+    let receivedWindow = 0;
+    listener.on('data', (chunk) => {
+      analyser.push(chunk);
+      receivedBytes += chunk.length;
+      receivedWindow += chunk.length;
+      if (watching) watch?.send(chunk, watchPort, '127.0.0.1');
+    });
+    const listenPort = await new Promise<number>((resolve, reject) => {
+      listener.once('listening', resolve);
+      listener.once('failed', reject);
+      listener.start();
+    });
+
+    // 2. Bonding: receiver in front of the listener, 3 emulated links, the sender.
+    let receiver: BondReceiver | undefined;
+    let links: LinkSim | undefined;
+    let bond: BondSender | undefined;
+    let callerUrl = `srt://127.0.0.1:${listenPort}`;
+    if (!values.direct) {
+      receiver = new BondReceiver({ listen: '127.0.0.1:0', forward: `127.0.0.1:${listenPort}` });
+      await receiver.start();
+      links = new LinkSim({ seed: 7, target: `127.0.0.1:${receiver.port}`, links: [...VENUE_LINKS] });
+      await links.start();
+      bond = new BondSender({
+        receiver: `127.0.0.1:${receiver.port}`,
+        links: links.names.map((name) => ({ name, bind: '127.0.0.1', via: links!.link(name).address })),
+      });
+      const local = await bond.start();
+      callerUrl = `srt://127.0.0.1:${local}`;
+    }
+
+    // 3. The pipeline process.
+    const config = withOverrides(await baseConfig(values.config), (c) => {
+      c.video ??= {};
+      c.video.maxBitrate ??= values.direct ? 8_000_000 : 10_000_000;
+      c.destinations = [{ name: 'demo', url: callerUrl, latencyMs: 1500, passphrase, pbkeylen: 32 }];
+    });
+    const spec = pipelineSpecFromConfig(config, config.destinations[0]!, seconds);
+    const pipeline = new PipelineChild({ spec });
+    const events: PipelineEvent[] = [];
+    pipeline.on('event', (e) => {
+      if (e.level !== 'info') events.push(e);
+    });
+    pipeline.on('restarting', (e) => out(`! ${e.message}`));
+    let capacityTimer: NodeJS.Timeout | undefined;
+    if (bond) capacityTimer = setInterval(() => pipeline.send({ type: 'capacity', bps: bond!.capacityBps() }), 100);
+
+    out(
+      'Fieldcast demo: test pattern → encoder → MPEG-TS → SRT (AES-256)' +
+        (bond ? ' → 3 bonded emulated cellular links → receiver' : '') +
+        ' → local SRT listener',
+    );
+    if (bond) {
+      for (const l of VENUE_LINKS)
+        out(
+          `  link ${l.name}: ${l.up?.rate} uplink, RTT ${(l.up?.delayMs ?? 0) * 2} ms, ${((l.up?.loss ?? 0) * 100).toFixed(1)}% loss in bursts of ${l.up?.burst}`,
+        );
+      out(`  bonding receiver: 127.0.0.1:${receiver!.port}`);
+    }
+    out(`  SRT listener (the stand-in ingest): 127.0.0.1:${listenPort}, analysing every packet (TR 101 290)`);
+    if (watch) out(`  watch it: ffplay -fflags nobuffer udp://127.0.0.1:${watchPort}`);
+    out('  Ctrl-C stops.\n');
+
+    pipeline.on('stats', (s) => {
+      const rx = receivedWindow * 8;
+      receivedWindow = 0;
+      out(demoLine(s, rx, analyser, bond, events.splice(0)));
+    });
+    const done = new Promise<void>((resolve) => pipeline.on('stopped', () => resolve()));
+    const onSignal = (): void => void pipeline.stop();
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+    pipeline.start();
+    await done;
+    clearInterval(capacityTimer);
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+
+    const r = analyser.report();
+    out(
+      `\nreceived ${(receivedBytes / 1e6).toFixed(1)} MB; TR 101 290 priority 1 errors: ${r.priority1Errors}, priority 2: ${r.priority2Errors}`,
+    );
+    listener.close();
+    watch?.close();
+    await bond?.close();
+    links?.close();
+    receiver?.close();
+    return 0;
+  },
+};
+
+function demoLine(s: PipelineStats, rxBps: number, analyser: TsAnalyser, bond: BondSender | undefined, events: PipelineEvent[]): string {
+  const t = new Date(s.uptimeS * 1000).toISOString().slice(11, 19);
+  const r = analyser.report();
+  const parts = [
+    `${t} ${s.state}`,
+    `video ${formatBitrate(s.videoBitrate)}`,
+    `sent ${formatBitrate(s.tsBitrate)}`,
+    `received ${formatBitrate(rxBps)}`,
+    `rtt ${s.srt.rttMs.toFixed(0)} ms`,
+    `retx ${s.srt.retransPackets}`,
+    `CC errors ${r.checks.Continuity_count_error ?? 0}`,
+  ];
+  if (bond) {
+    parts.push(
+      bond
+        .stats()
+        .links.map((l) => `${l.name} ${l.state === 'live' ? `${Math.round(l.share * 100)}%` : l.state}`)
+        .join(' '),
+    );
+  }
+  for (const e of events) parts.push(`${e.code}: ${e.message}`);
+  return parts.join(' | ');
+}
