@@ -67,7 +67,8 @@ async function run(opts: ScenarioOptions): Promise<ScenarioResult> {
       });
       process.stderr.write(
         `bond-venue: ${mbps} Mbit/s ${held ? 'held' : 'FAILED'} (CC errors ${r.ccErrors}, SRT dropped ${r.listener.dropped}, ` +
-          `overhead ${(r.caller.packets / Math.max(1, r.caller.unique)).toFixed(3)})\n`,
+          `overhead ${(r.caller.packets / Math.max(1, r.caller.unique)).toFixed(3)}, packets in ${r.inputPackets}, ` +
+          `SRT sent ${r.caller.unique} unique, listener got ${r.listener.unique} unique)\n`,
       );
       if (!held) break;
     }

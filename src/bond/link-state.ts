@@ -159,6 +159,8 @@ export class LinkState {
 
   sentPackets = 0;
   sentBytes = 0;
+  /** Mean size of the packets sent (an SRTLA ACK names packets, not bytes); SRT live: 16 + 1316. */
+  meanPacketBytes = 1332;
   ackedPackets = 0;
   lostPackets = 0;
   /** NAKs for packets this link had already delivered (reordering, not loss). */
@@ -215,6 +217,7 @@ export class LinkState {
     this.queueFreeAt = Math.min(now + maxQueueMs, Math.max(now, this.queueFreeAt) + this.serialiseMs(bytes));
     this.sentPackets++;
     this.sentBytes += bytes;
+    this.meanPacketBytes += (bytes - this.meanPacketBytes) / 64;
     this.inFlight++;
     this.inFlightBytes += bytes;
     this.lastSentAt = now;
@@ -238,10 +241,11 @@ export class LinkState {
     this.inFlightBytes = Math.max(0, this.inFlightBytes - bytes);
   }
 
-  recordDelivered(bytes: number, now: number): void {
+  /** One packet delivered over this link (an SRTLA ACK entry), counted at the link's mean packet size. */
+  recordDelivered(now: number): void {
     this.ackedPackets++;
     this.lastAckAt = now;
-    this.delivered.add(bytes, now);
+    this.delivered.add(this.meanPacketBytes, now);
     this.lossRate += (0 - this.lossRate) * LINK_TUNING.LOSS_ALPHA;
   }
 
@@ -260,9 +264,11 @@ export class LinkState {
     // The link queued less than the estimate predicted: the estimate is low.
     // Bring the virtual queue back to what was measured, and grow faster.
     const measuredQueue = rtt - minRtt;
-    if (predictedQueueMs > measuredQueue + this.thresholds().hold) {
+    const th = this.thresholds();
+    if (predictedQueueMs > measuredQueue + th.hold) {
       this.queueFreeAt = Math.min(this.queueFreeAt, now + measuredQueue);
-      this.underestimated = true;
+      // A full real queue (tail drop caps it) is not an underestimate.
+      if (measuredQueue < th.cut) this.underestimated = true;
     }
     const c = Math.max(minRtt, rtt - predictedQueueMs);
     this.corrected = this.corrected === undefined ? c : this.corrected + (c - this.corrected) * LINK_TUNING.RTT_ALPHA;
@@ -290,8 +296,8 @@ export class LinkState {
     const dt = this.lastGrowAt === undefined ? 0 : Math.min(now - this.lastGrowAt, 200);
     this.lastGrowAt = now;
     if (excess > cut) {
-      // Only a link that carries traffic can be queueing because of it.
-      if (this.sent.bps(now) > 0.3 * this.rateBps) this.cut(now);
+      // Only a link that carries close to its estimate can be queueing because of it.
+      if (this.sent.bps(now) >= LINK_TUNING.LOADED_SHARE * this.rateBps) this.cut(now);
     } else if (excess > hold) {
       // Queueing beyond the prediction: the link is saturated, so what it
       // delivered is its capacity. Settle there (at most once per RTT).
@@ -318,8 +324,8 @@ export class LinkState {
     const delivered = this.delivered.bps(now);
     // Saturated and queueing: it delivers its capacity; a little below that drains the queue.
     // (This may raise an estimate that had fallen below what the link carries.)
-    const next =
-      this.sent.bps(now) > delivered && delivered > 0 ? delivered * LINK_TUNING.DRAIN_FACTOR : this.rateBps * LINK_TUNING.CUT_FACTOR;
+    const saturated = this.loaded(now) && delivered > 0.5 * this.rateBps && this.sent.bps(now) > delivered;
+    const next = saturated ? delivered * LINK_TUNING.DRAIN_FACTOR : this.rateBps * LINK_TUNING.CUT_FACTOR;
     this.rateBps = Math.max(LINK_TUNING.MIN_RATE_BPS, next);
     this.setCeiling(now);
   }
@@ -334,7 +340,7 @@ export class LinkState {
     this.lostPackets++;
     this.lossRate += (1 - this.lossRate) * LINK_TUNING.LOSS_ALPHA;
     // Tail drop comes with queueing; random loss does not shrink the link.
-    if (this.excessDelay() > this.thresholds().hold && this.sent.bps(now) > 0.3 * this.rateBps) this.cut(now);
+    if (this.excessDelay() > this.thresholds().hold && this.sent.bps(now) >= LINK_TUNING.LOADED_SHARE * this.rateBps) this.cut(now);
   }
 
   /** After a stall: start again cautiously from half the old estimate. */

@@ -237,6 +237,9 @@ export class Scheduler {
     if (!l) return;
     let last: Flight | undefined;
     for (const seq of seqs) {
+      // Every entry is a packet this link delivered, whether or not its record is still here
+      // (a retransmission storm replaces records faster than ACKs come back).
+      l.recordDelivered(now);
       let f = this.flights.get(seq);
       while (f && f.link !== l) f = f.prev;
       if (!f) continue;
@@ -244,7 +247,6 @@ export class Scheduler {
         if (f.state === 'flight') l.leaveFlight(f.bytes);
         if (f.state === 'suspect') l.falseLosses++;
         f.state = 'acked';
-        l.recordDelivered(f.bytes, now);
       }
       if (!f.retx && (!last || seqLess(last.seq, seq))) last = f;
     }
