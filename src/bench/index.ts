@@ -10,6 +10,7 @@ export type { Figure, Scenario, ScenarioOptions, ScenarioResult } from './types.
 
 /** Scenarios by name, loaded only when run. Each file exports `scenario`. */
 export const SCENARIOS: Record<string, { description: string; load: () => Promise<{ scenario: Scenario }> }> = {
+  'srt-send': { description: 'SRT sender CPU at 10 Mbit/s beside srt-live-transmit', load: () => import('./srt-send.js') },
   mux: { description: 'MPEG-TS packetiser cost against ffmpeg -c copy', load: () => import('./mux.js') },
   encode: { description: 'libx264 from the test pattern at 720p30 and 1080p30 beside ffmpeg testsrc2', load: () => import('./encode.js') },
   'bond-venue': { description: 'bonded goodput on three bad emulated cellular links', load: () => import('./bond-venue.js') },
