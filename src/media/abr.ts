@@ -190,14 +190,13 @@ export class AbrController {
     else if (queueDelay > queueLimit) signal = `RTT ${Math.round(s.rttMs)} ms (${Math.round(queueDelay)} ms queueing)`;
     else if (retransRatio > retransLimit) signal = `retransmissions ${(retransRatio * 100).toFixed(0)}%`;
     this.mildStreak = signal ? this.mildStreak + 1 : 0;
-    if (this.mildStreak >= 2) {
+    if (signal !== undefined && this.mildStreak >= 2) {
       if (s.nowMs - this.lastDecrease < DECREASE_HOLD_MS) return undefined;
       const candidates = [this.current * MILD_CUT];
       if (deliveredVideo > 0) candidates.push(Math.max(deliveredVideo * DELIVERED_MILD, this.current * SEVERE_CUT));
       return this.decrease(Math.min(...candidates), 'congestion', s.nowMs, deliveredVideo, signal);
     }
-    const mild = signal !== undefined;
-    if (mild) return undefined;
+    if (signal !== undefined) return undefined;
 
     // 4. Clear: climb.
     if (s.nowMs - this.lastDecrease < INCREASE_AFTER_DECREASE_MS) return undefined;
