@@ -50,7 +50,7 @@ describe.skipIf(missing.length > 0)('SRT with real peers', () => {
 
   async function sltListener(port: number, query: string, out: string) {
     const child = children.srtLiveTransmit([`srt://:${port}?mode=listener${query}`, 'file://con'], out);
-    await waitUntil('srt-live-transmit to listen', () => udpPortBound(port) || child.exitCode !== null);
+    await waitUntil('srt-live-transmit to listen', () => udpPortBound(port) || child.exitCode !== null, 10_000);
     expect(child.exitCode, stderrOf(child)).toBeNull();
     return child;
   }
@@ -106,7 +106,7 @@ describe.skipIf(missing.length > 0)('SRT with real peers', () => {
     const port = await freeUdpPort();
     const out = dir.file('received-ffmpeg.ts');
     const ff = children.ffmpeg(['-i', `srt://127.0.0.1:${port}?mode=listener&latency=200000`, '-c', 'copy', '-f', 'mpegts', out]);
-    await waitUntil('ffmpeg to listen', () => udpPortBound(port) || ff.exitCode !== null);
+    await waitUntil('ffmpeg to listen', () => udpPortBound(port) || ff.exitCode !== null, 20_000);
     const conn = new SrtConnection(`srt://127.0.0.1:${port}?latency=200`);
     closers.push(() => conn.close());
     conn.start();
