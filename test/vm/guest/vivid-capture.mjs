@@ -112,6 +112,10 @@ try {
 
   // Capture -> encode through the encoder session: the signal cut mid-stream
   // puts the slate on air with no hole in the timestamps; the input comes back.
+  // 720p24 keeps the TCG guest (no KVM here) ahead of the input, so gaps in the
+  // timestamps show the hand-over itself rather than an overloaded VM.
+  await vivid('dv_timings_signal_mode=0');
+  await setDvTimings(DEVICE, { input: HDMI, width: 1280, height: 720, fps: 24 });
   const { EncoderSession } = await import(`${repo}/dist/media/session.js`);
   const session = await EncoderSession.start({
     video: `${DEVICE}:${HDMI}`,
@@ -124,7 +128,7 @@ try {
     inputName: 'HDMI 0',
     statsIntervalMs: 0,
   });
-  const enc = { phase: 'input', units: { input: 0, slate: 0, back: 0 }, pts: [], keys: 0, events: [] };
+  const enc = { phase: 'input', units: { input: 0, slate: 0, back: 0 }, pts: [], phases: [], keys: 0, events: [] };
   const done = new Promise((resolve) => {
     const safety = setTimeout(resolve, 60_000);
     session.on('event', (e) => {
@@ -140,10 +144,11 @@ try {
     session.on('accessUnit', (u) => {
       if (u.stream !== 'video') return;
       enc.pts.push(u.pts);
+      enc.phases.push(enc.phase);
       if (u.key) enc.keys++;
       const n = ++enc.units[enc.phase];
       if (enc.phase === 'input' && n === 30) vivid('dv_timings_signal_mode=1').catch((err) => (enc.controlError = String(err)));
-      if (enc.phase === 'slate' && n === 30) vivid('dv_timings_signal_mode=4').catch((err) => (enc.controlError = String(err)));
+      if (enc.phase === 'slate' && n === 30) vivid('dv_timings_signal_mode=0').catch((err) => (enc.controlError = String(err)));
       if (enc.phase === 'back' && n === 30) {
         clearTimeout(safety);
         resolve();
@@ -157,9 +162,17 @@ try {
   result.encode = {
     ...enc,
     pts: undefined,
+    phases: undefined,
+    // The five largest steps between pictures (ms) and the phases either side.
+    largestGaps: gaps
+      .map((g, i) => ({ ms: Math.round(g / 90), from: enc.phases[i], to: enc.phases[i + 1], at: i + 1 }))
+      .sort((a, b) => b.ms - a.ms)
+      .slice(0, 5),
     videoUnits: enc.pts.length,
     increasing: gaps.every((g) => g > 0),
     maxGapMs: gaps.length ? Math.max(...gaps) / 90 : 0,
+    // Steps into the first slate picture and into the first picture after the signal returned.
+    handoverGapsMs: [enc.phases.indexOf('slate'), enc.phases.indexOf('back')].map((i) => (i > 0 ? gaps[i - 1] / 90 : -1)),
   };
 } catch (err) {
   result.error = { name: err?.name, code: err?.code, message: err?.message, stack: err?.stack };
