@@ -162,7 +162,7 @@ export class Scheduler {
    * Chooses the link for a packet of `bytes`, without recording it. Among
    * usable links of the highest priority that are not full, the earliest
    * expected arrival; when all are full, the next priority; backup-only links
-   * last; when everything is full, the earliest arrival of all.
+   * last; when everything is full, the shortest virtual queue.
    */
   choose(bytes: number, now: number): string | undefined {
     let best: LinkState | undefined;
@@ -172,8 +172,11 @@ export class Scheduler {
     for (const l of this.links.values()) {
       if (!this.usable(l)) continue;
       const arrival = l.expectedArrival(bytes, now);
-      if (arrival < fallbackArrival) {
-        fallbackArrival = arrival;
+      // Overloaded (every link full): spread by virtual queue, i.e. in proportion to capacity,
+      // rather than piling the excess onto the lowest-delay link.
+      const q = l.queueDelay(now) + l.serialiseMs(bytes);
+      if (q < fallbackArrival) {
+        fallbackArrival = q;
         fallback = l;
       }
       if (this.full(l, now)) continue;
