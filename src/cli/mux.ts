@@ -2,7 +2,16 @@
 import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { type FrameRate, parseFrameRate } from '../lib/clock.js';
 import { parseBitrate } from '../lib/units.js';
-import { type AccessUnit, FileSource, indexAdts, indexH264, readKlvFile, TsMuxer, type UnitIndex } from '../mux/index.js';
+import {
+  type AccessUnit,
+  ElementaryStreamError,
+  FileSource,
+  indexAdts,
+  indexH264,
+  readKlvFile,
+  TsMuxer,
+  type UnitIndex,
+} from '../mux/index.js';
 import { type Command, numberOption, out, parseOptions, UsageError } from './command.js';
 
 const usage = `Usage: fieldcast mux --video IN.h264 [--audio IN.aac] [--klv IN.klv] [--fps N] [--cbr RATE] [--delay MS] -o OUT.ts
@@ -68,7 +77,7 @@ function muxFiles(
   const audio = audioFile ? indexAdts(audioFile, { startPts: START_PTS }) : undefined;
   const lastOf = (u: UnitIndex[] | undefined) => (u && u.length > 0 ? u[u.length - 1]!.dts : START_PTS);
   const span = Math.max(lastOf(video?.units), lastOf(audio?.units)) - START_PTS;
-  const klv = klvPath ? readKlvFile(readFileSync(klvPath), { startPts: START_PTS, spanPts: span }) : undefined;
+  const klv = klvPath ? readKlvFile(readInput(klvPath), { startPts: START_PTS, spanPts: span }) : undefined;
   const scratch = { buf: Buffer.allocUnsafe(1 << 16) };
   const unit = (file: FileSource, u: UnitIndex): AccessUnit => ({
     data: file.readInto(u.offset, u.length, scratch),
@@ -77,7 +86,14 @@ function muxFiles(
     key: u.key,
   });
 
-  const fd = output === '-' ? 1 : openSync(output, 'w');
+  let fd = 1;
+  try {
+    if (output !== '-') fd = openSync(output, 'w');
+  } catch (e) {
+    throw new ElementaryStreamError(`cannot write ${output}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, {
+      path: output,
+    });
+  }
   const pending = Buffer.allocUnsafe(WRITE_BUFFER);
   let fill = 0;
   const drain = () => {
@@ -128,4 +144,12 @@ function muxFiles(
   else out(summary);
   if (s.lateUnits > 0) process.stderr.write(`warning: ${s.lateUnits} access units left after their decode time: the CBR rate is too low\n`);
   return 0;
+}
+
+function readInput(file: string): Buffer {
+  try {
+    return readFileSync(file);
+  } catch (e) {
+    throw new ElementaryStreamError(`cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { path: file });
+  }
 }

@@ -4,6 +4,7 @@
  * touching fresh memory costs more than muxing it.
  */
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { ElementaryStreamError } from './errors.js';
 import { findStartCode } from './h264.js';
 
 export interface ByteSource {
@@ -32,8 +33,12 @@ export class FileSource implements ByteSource {
   private len = 0;
 
   constructor(path: string) {
-    this.fd = openSync(path, 'r');
-    this.size = fstatSync(this.fd).size;
+    try {
+      this.fd = openSync(path, 'r');
+      this.size = fstatSync(this.fd).size;
+    } catch (e) {
+      throw new ElementaryStreamError(`cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { path });
+    }
   }
 
   close(): void {

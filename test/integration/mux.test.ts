@@ -193,5 +193,8 @@ describe.skipIf(missing.length > 0)('fieldcast mux with real peers', () => {
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/not H\.264 Annex B/);
     expect(fieldcast(['mux', '-o', 'x.ts']).status).toBe(2);
+    const gone = fieldcast(['mux', '--video', path.join(dir, 'missing.h264'), '-o', path.join(dir, 'x.ts')]);
+    expect(gone.status).toBe(1);
+    expect(gone.stderr).toMatch(/cannot read .*missing\.h264: ENOENT/);
   });
 });
