@@ -193,7 +193,8 @@ describe('PMT of an audio-only muxer', () => {
 describe('TsMuxer (live interleave)', () => {
   it('counts audio that arrives further behind the video than the mux delay', () => {
     const m = new TsMuxer({ audio: { sampleRate: 48_000, channels: 2 }, delayMs: 50, onChunk: () => {} });
-    for (let i = 0; i < 30; i++) m.writeVideo({ data: picture(i, { idr: i === 0 }), pts: 90_000 + i * 3000, dts: 90_000 + i * 3000, key: i === 0 });
+    for (let i = 0; i < 30; i++)
+      m.writeVideo({ data: picture(i, { idr: i === 0 }), pts: 90_000 + i * 3000, dts: 90_000 + i * 3000, key: i === 0 });
     m.writeAudio({ data: adtsFrame(), pts: 90_000 + 29 * 3000 - 9000, dts: 90_000 + 29 * 3000 - 9000, key: true }); // 100 ms behind
     expect(m.stats.lateUnits).toBe(1);
     m.writeAudio({ data: adtsFrame(), pts: 90_000 + 29 * 3000 - 900, dts: 90_000 + 29 * 3000 - 900, key: true }); // 10 ms behind: within the delay
