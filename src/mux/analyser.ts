@@ -18,8 +18,9 @@ import {
   type ProgramReport,
   type StreamReport,
 } from './analyser-report.js';
-import { PID, streamTypeName, TABLE_ID, TS_PACKET_SIZE, TS_SYNC_BYTE } from './constants.js';
+import { PID, streamTypeName, TABLE_ID, TS_PACKET_SIZE } from './constants.js';
 import { readPcr } from './packet.js';
+import { PacketSync } from './packet-sync.js';
 import { parsePesHeader } from './pes.js';
 import { parsePat, parsePmt, parseSdt, sectionCrcOk, sectionHeader } from './psi-parse.js';
 import { SectionAssembler } from './section-assembler.js';
@@ -31,9 +32,6 @@ const PCR_REPETITION_LIMIT = 40 * MS;
 const PCR_DISCONTINUITY_LIMIT = 100 * MS;
 const PCR_ACCURACY_NS = 500;
 const PTS_LIMIT = 700 * MS;
-/** Sync is lost after 2 bad sync bytes in a row and regained after 5 good ones (§5.2.1 1.1). */
-const SYNC_LOST_AFTER = 2;
-const SYNC_FOUND_AFTER = 5;
 /** A PCR further than this from its neighbours' line means a variable-rate stream. */
 const CBR_MAX_DEVIATION_NS = 2_000_000;
 /** A PCR step beyond this is a broken clock, not time passing. */
@@ -60,9 +58,11 @@ const PID_COUNT = 0x2000;
 
 export class TsAnalyser {
   private readonly pidTimeout: number;
-  private rest: Buffer = Buffer.alloc(0);
-  private synced = false;
-  private badSyncRun = 0;
+  private readonly sync = new PacketSync(
+    (b, o) => this.packet(b, o),
+    () => this.counts.Sync_byte_error++,
+    () => this.counts.TS_sync_loss++,
+  );
   private packets = 0;
   private readonly counts: Record<CheckName, number> = Object.fromEntries(
     [...PRIORITY_1_CHECKS, ...PRIORITY_2_CHECKS].map((c) => [c, 0]),
@@ -112,34 +112,7 @@ export class TsAnalyser {
 
   /** Feeds bytes at any boundary. The bytes are not kept past the call. */
   push(data: Buffer): void {
-    const chunk = this.rest.length > 0 ? Buffer.concat([this.rest, data]) : data;
-    let i = 0;
-    for (;;) {
-      if (!this.synced) {
-        const s = findSync(chunk, i);
-        if (s < 0) {
-          i = Math.max(i, chunk.length - (SYNC_FOUND_AFTER - 1) * TS_PACKET_SIZE - 1);
-          break;
-        }
-        i = s;
-        this.synced = true;
-        this.badSyncRun = 0;
-      }
-      if (i + TS_PACKET_SIZE > chunk.length) break;
-      if (chunk[i] !== TS_SYNC_BYTE) {
-        this.counts.Sync_byte_error++;
-        if (++this.badSyncRun >= SYNC_LOST_AFTER) {
-          this.counts.TS_sync_loss++;
-          this.synced = false;
-          i++;
-        } else i += TS_PACKET_SIZE;
-        continue;
-      }
-      this.badSyncRun = 0;
-      this.packet(chunk, i);
-      i += TS_PACKET_SIZE;
-    }
-    this.rest = Buffer.from(chunk.subarray(Math.max(0, i)));
+    this.sync.push(data);
   }
 
   private assembler(pid: number): SectionAssembler {
@@ -422,15 +395,4 @@ export class TsAnalyser {
       nullPackets: this.pidPackets[PID.NULL]!,
     };
   }
-}
-
-/** First offset from `from` where SYNC_FOUND_AFTER sync bytes follow at packet spacing, or -1. */
-function findSync(b: Buffer, from: number): number {
-  const span = (SYNC_FOUND_AFTER - 1) * TS_PACKET_SIZE;
-  for (let i = b.indexOf(TS_SYNC_BYTE, from); i >= 0 && i + span < b.length; i = b.indexOf(TS_SYNC_BYTE, i + 1)) {
-    let ok = true;
-    for (let k = 1; k < SYNC_FOUND_AFTER && ok; k++) ok = b[i + k * TS_PACKET_SIZE] === TS_SYNC_BYTE;
-    if (ok) return i;
-  }
-  return -1;
 }

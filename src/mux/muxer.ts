@@ -13,8 +13,10 @@ import { createLogger } from '../lib/logger.js';
 import { parseAdtsHeader } from './adts.js';
 import { ByteClock } from './cbr-clock.js';
 import { KLVA, PID, PROGRAM_NUMBER, STREAM_ID, STREAM_TYPE, TRANSPORT_STREAM_ID } from './constants.js';
+import { copyBytes, releaseCopySource } from './copy-bytes.js';
 import { MuxInputError, MuxOptionsError } from './errors.js';
 import { klvPacketSize } from './klv.js';
+import { checkTimes, resolveOptions, type TsMuxerOptions } from './options.js';
 import { type MuxStats, TsOutput } from './output.js';
 import { type AdaptationFlags, adaptationSize, writePacketHeader } from './packet.js';
 import { MAX_PES_HEADER, MAX_PES_PACKET_LENGTH, pesHeaderSize, writePesHeader } from './pes.js';
@@ -25,31 +27,6 @@ import { VideoAuPreparer } from './video-au.js';
 
 const log = createLogger('mux');
 
-export interface TsMuxerOptions {
-  /** Carry an H.264 stream (default true). */
-  video?: boolean;
-  /** Carry an AAC (ADTS) stream; its format is checked against the frames. */
-  audio?: { sampleRate: number; channels: number } | false;
-  /** Carry an asynchronous KLV metadata stream (SMPTE RP 217). */
-  klv?: boolean;
-  /** How far the PCR leads the decode time, ms (default 100). */
-  delayMs?: number;
-  /** Longest gap between PCRs, ms (default 20; 10–40). */
-  pcrIntervalMs?: number;
-  /** Longest gap between PAT/PMT, ms (default 100; 20–100). */
-  psiIntervalMs?: number;
-  /** Constant mux rate in bit/s with null stuffing; 0 (default) for VBR. */
-  cbrRate?: number;
-  serviceName?: string;
-  providerName?: string;
-  /**
-   * Receives each 1316-byte chunk (7 packets); the last may be shorter only
-   * on flush. The muxer reuses the chunk's memory as soon as this returns:
-   * copy it to keep it.
-   */
-  onChunk: (chunk: Buffer) => void;
-}
-
 const TICKS_PER_MS = 27_000;
 const PCR_PER_PTS = 300;
 /** SDT at least every 2 s (EN 300 468 §5.1.4; TR 101 290 SDT_error); twice a second here. */
@@ -58,11 +35,7 @@ const SDT_INTERVAL_MS = 500;
 const MAX_FORWARD_JUMP_MS = 5000;
 const MAX_BACKWARD_JUMP_MS = 1000;
 
-function checkRange(name: string, v: number, min: number, max: number): number {
-  if (!Number.isFinite(v) || v < min || v > max)
-    throw new MuxOptionsError(`${name} must be from ${min} to ${max} (got ${v})`, { [name]: v });
-  return v;
-}
+export type { TsMuxerOptions } from './options.js';
 
 export class TsMuxer {
   private readonly out: TsOutput;
@@ -100,20 +73,14 @@ export class TsMuxer {
   private warnedAudioFormat = false;
 
   constructor(opts: TsMuxerOptions) {
-    this.video = opts.video ?? true;
-    this.audio = opts.audio ? opts.audio : undefined;
-    this.klv = opts.klv ?? false;
-    if (!this.video && !this.audio) throw new MuxOptionsError('a TS needs a video or an audio stream');
-    if (this.audio) {
-      checkRange('audio.sampleRate', this.audio.sampleRate, 7350, 96000);
-      checkRange('audio.channels', this.audio.channels, 1, 8);
-    }
-    this.delayTicks = checkRange('delayMs', opts.delayMs ?? 100, 0, 1000) * TICKS_PER_MS;
-    this.pcrTicks = checkRange('pcrIntervalMs', opts.pcrIntervalMs ?? 20, 10, 40) * TICKS_PER_MS;
-    this.psiTicks = checkRange('psiIntervalMs', opts.psiIntervalMs ?? 100, 20, 100) * TICKS_PER_MS;
-    const rate = opts.cbrRate ?? 0;
-    if (rate !== 0) this.cbr = new ByteClock(Math.round(checkRange('cbrRate', rate, 100_000, 120_000_000)));
-    if (typeof opts.onChunk !== 'function') throw new MuxOptionsError('onChunk must be a function');
+    const o = resolveOptions(opts);
+    this.video = o.video;
+    this.audio = o.audio;
+    this.klv = o.klv;
+    this.delayTicks = o.delayMs * TICKS_PER_MS;
+    this.pcrTicks = o.pcrIntervalMs * TICKS_PER_MS;
+    this.psiTicks = o.psiIntervalMs * TICKS_PER_MS;
+    if (o.cbrRate !== 0) this.cbr = new ByteClock(o.cbrRate);
 
     this.pcrPid = this.video ? PID.VIDEO : PID.AUDIO;
     const streams: PmtStream[] = [];
@@ -122,9 +89,7 @@ export class TsMuxer {
     if (this.klv) streams.push({ streamType: STREAM_TYPE.PRIVATE_PES, pid: PID.KLV, descriptors: [registrationDescriptor(KLVA)] });
     let sdtSection: Buffer;
     try {
-      sdtSection = buildSdt(TRANSPORT_STREAM_ID, [
-        { serviceId: PROGRAM_NUMBER, providerName: opts.providerName ?? 'Fieldcast', serviceName: opts.serviceName ?? 'Fieldcast' },
-      ]);
+      sdtSection = buildSdt(TRANSPORT_STREAM_ID, [{ serviceId: PROGRAM_NUMBER, providerName: o.providerName, serviceName: o.serviceName }]);
     } catch (e) {
       throw new MuxOptionsError(`service or provider name does not fit the SDT: ${(e as Error).message}`);
     }
@@ -448,44 +413,8 @@ export class TsMuxer {
       first = false;
     }
     for (let i = 0; i < count; i++) this.parts[i] = EMPTY; // drop references to the caller's buffers
-    srcBuf = undefined;
-    srcView = undefined;
+    releaseCopySource();
   }
 }
 
 const EMPTY = Buffer.alloc(0);
-
-/**
- * Copies `n` bytes. Buffer#copy of part of a buffer allocates a view on every
- * call (Node 20), which at a thousand packets a second per Mbit/s keeps the
- * garbage collector busy; this copies four bytes at a time through DataViews
- * cached per buffer, allocating nothing per packet.
- */
-let srcBuf: Buffer | undefined;
-let srcView: DataView | undefined;
-let dstBuf: Buffer | undefined;
-let dstView: DataView | undefined;
-function copyBytes(src: Buffer, from: number, dst: Buffer, to: number, n: number): void {
-  if (src !== srcBuf) {
-    srcBuf = src;
-    srcView = new DataView(src.buffer, src.byteOffset, src.length);
-  }
-  if (dst !== dstBuf) {
-    dstBuf = dst;
-    dstView = new DataView(dst.buffer, dst.byteOffset, dst.length);
-  }
-  const words = n >>> 2;
-  for (let i = 0; i < words; i++) dstView!.setUint32(to + i * 4, srcView!.getUint32(from + i * 4));
-  for (let i = words * 4; i < n; i++) dst[to + i] = src[from + i]!;
-}
-
-/** Checked, rounded timestamps of an access unit; throws before anything changes. */
-function checkTimes(au: AccessUnit): { pts: number; dts: number } {
-  if (!au || !Buffer.isBuffer(au.data)) throw new MuxInputError('access unit has no data buffer');
-  if (!Number.isFinite(au.pts) || !Number.isFinite(au.dts))
-    throw new MuxInputError('access unit has no valid PTS/DTS', { pts: au.pts, dts: au.dts });
-  const pts = Math.round(au.pts);
-  const dts = Math.round(au.dts);
-  if (pts < dts) throw new MuxInputError('access unit is presented before it is decoded (PTS < DTS)', { pts, dts });
-  return { pts, dts };
-}
