@@ -2,6 +2,12 @@
 export * from './errors.js';
 export { LINK_TUNING } from './link-state.js';
 export * from './protocol.js';
+export { BondReceiver, type BondReceiverOptions, parseForwardTarget, RECEIVER_DEFAULTS, type ReceiverEvents } from './receiver.js';
+export { ReceiverOptionsError, ReceiverStartError } from './receiver-errors.js';
+export { serveReceiverMetrics } from './receiver-http.js';
+export { DEFAULT_REGISTRATION_LIMITS, type RegistrationLimits } from './receiver-limits.js';
+export { type GroupStatsSnapshot, type LinkStatsSnapshot, type ReceiverStats, receiverMetrics } from './receiver-stats.js';
+export { ReorderBuffer, type ReorderStats } from './reorder.js';
 export { type LinkStateName, type LinkStats, SCHEDULER_TUNING, Scheduler, type SchedulerLinkOptions } from './scheduler.js';
 export {
   BondSender,
