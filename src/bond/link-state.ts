@@ -297,7 +297,7 @@ export class LinkState {
     this.lastGrowAt = now;
     if (excess > cut) {
       // Only a link that carries close to its estimate can be queueing because of it.
-      if (this.sent.bps(now) >= LINK_TUNING.LOADED_SHARE * this.rateBps) this.cut(now);
+      if (this.sent.bps(now) > 0.3 * this.rateBps) this.cut(now);
     } else if (excess > hold) {
       // Queueing beyond the prediction: the link is saturated, so what it
       // delivered is its capacity. Settle there (at most once per RTT).
@@ -340,7 +340,7 @@ export class LinkState {
     this.lostPackets++;
     this.lossRate += (1 - this.lossRate) * LINK_TUNING.LOSS_ALPHA;
     // Tail drop comes with queueing; random loss does not shrink the link.
-    if (this.excessDelay() > this.thresholds().hold && this.sent.bps(now) >= LINK_TUNING.LOADED_SHARE * this.rateBps) this.cut(now);
+    if (this.excessDelay() > this.thresholds().hold && this.sent.bps(now) > 0.3 * this.rateBps) this.cut(now);
   }
 
   /** After a stall: start again cautiously from half the old estimate. */

@@ -33,6 +33,8 @@ export const SCHEDULER_TUNING = {
   INFLIGHT_CAP_FACTOR: 1.5,
   /** Silence after which a link's traffic moves elsewhere (issue 5: within 300 ms). */
   STALL_MS: 250,
+  /** Silence after which retransmissions avoid a link (keepalive echoes come every 100 ms). */
+  QUIET_MS: 150,
   /** Silence after which a link is dead and registers again (SRTLA.md: 4 s). */
   DEAD_MS: 4000,
   /** How long send records are kept (an SRTLA ACK over a slow link may come after the SRT ACK over a fast one). */
@@ -164,13 +166,18 @@ export class Scheduler {
    * expected arrival; when all are full, the next priority; backup-only links
    * last; when everything is full, the shortest virtual queue.
    */
-  choose(bytes: number, now: number): string | undefined {
+  choose(bytes: number, now: number, retransmission = false): string | undefined {
     let best: LinkState | undefined;
     let bestKey: [number, number, number] | undefined; // [tier (lower first), -priority, arrival]
     let fallback: LinkState | undefined;
     let fallbackArrival = Infinity;
+    // A retransmission is SRT's second chance: keep it off a link that has gone quiet,
+    // even before that link is declared stalled.
+    const avoidQuiet =
+      retransmission && [...this.links.values()].some((l) => this.usable(l) && now - l.lastRecvAt <= SCHEDULER_TUNING.QUIET_MS);
     for (const l of this.links.values()) {
       if (!this.usable(l)) continue;
+      if (avoidQuiet && now - l.lastRecvAt > SCHEDULER_TUNING.QUIET_MS) continue;
       const arrival = l.expectedArrival(bytes, now);
       // Overloaded (every link full): spread by virtual queue, i.e. in proportion to capacity,
       // rather than piling the excess onto the lowest-delay link.
@@ -195,7 +202,7 @@ export class Scheduler {
 
   /** Chooses a link for data packet `seq` and records it as in flight there. */
   send(seq: number, bytes: number, now: number, retransmission = false): string | undefined {
-    const id = this.choose(bytes, now);
+    const id = this.choose(bytes, now, retransmission);
     if (id === undefined) return undefined;
     this.record(id, seq, bytes, now, retransmission);
     return id;
