@@ -119,15 +119,24 @@ void FillClipped(AVFrame* frame, int x0, int y0, int x1, int y1, uint8_t luma) {
 
 }  // namespace
 
+namespace {
+// Larger than any picture needs; keeps every product below within int range.
+constexpr int kMaxScale = 256;
+constexpr size_t kMaxChars = 4096;
+}  // namespace
+
 int TextWidth(std::string_view text, int scale) {
   if (text.empty()) return 0;
-  scale = std::max(scale, 1);
+  scale = std::clamp(scale, 1, kMaxScale);
+  text = text.substr(0, kMaxChars);
   return (static_cast<int>(text.size()) * kGlyphAdvance - (kGlyphAdvance - kGlyphWidth)) * scale;
 }
 
 void DrawText(AVFrame* frame, int x, int y, int scale, std::string_view text, uint8_t luma) {
   if (frame == nullptr || frame->data[0] == nullptr || !HasByteLumaPlane(frame)) return;
-  scale = std::max(scale, 1);
+  scale = std::clamp(scale, 1, kMaxScale);
+  // Positions far outside the picture draw nothing; clamping keeps the sums in range.
+  if (x < -(1 << 24) || y < -(1 << 24)) return;
   // Whole line outside the picture: nothing to do (also keeps the math below in range).
   if (y >= frame->height || y + kGlyphHeight * scale <= 0 || x >= frame->width) return;
   int gx = x;

@@ -25,7 +25,7 @@ void DrawText(AVFrame* frame, int x, int y, int scale, std::string_view text, ui
 // Width in pixels of `text` drawn at `scale` (no trailing spacing).
 int TextWidth(std::string_view text, int scale);
 
-// Height in pixels of one line drawn at `scale`.
-inline int TextHeight(int scale) { return kGlyphHeight * (scale < 1 ? 1 : scale); }
+// Height in pixels of one line drawn at `scale` (scale is clamped to 1..256).
+inline int TextHeight(int scale) { return kGlyphHeight * (scale < 1 ? 1 : scale > 256 ? 256 : scale); }
 
 }  // namespace fieldcast
