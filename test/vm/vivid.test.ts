@@ -155,6 +155,15 @@ describe.skipIf(missing.length > 0)('kernel V4L2 capture on vivid (qemu)', () =>
     expect(s.increasing).toBe(true);
   });
 
+  it('opens with no signal (camera off), reports it, and captures once the signal comes', () => {
+    const s = step('open-without-signal');
+    expect(s.opened).toMatchObject({ width: 1280, height: 720, fpsNum: 60, fpsDen: 1 });
+    expect(s.events.length).toBeGreaterThanOrEqual(1);
+    for (const e of s.events) expect(e).toMatchObject({ type: 'no-signal', code: 'INPUT_NO_SIGNAL', atFrame: 0 });
+    expect(s.frames).toBeGreaterThanOrEqual(5);
+    expect(s.sizes).toEqual(['1280x720']);
+  });
+
   it('encodes from the capture input, bridges a signal loss with the slate without a timestamp hole, and returns to the input', () => {
     const e = result.encode;
     expect(e, 'the guest ran no capture -> encode step').toBeDefined();

@@ -110,6 +110,32 @@ try {
   mark('signal-loss');
   result.steps.push({ name: 'signal-loss', phase, ...summary(report) });
 
+  // Opened while the camera is off (the box booted first): no signal at once,
+  // then pictures when it comes (same timings: no format change).
+  await vivid('dv_timings_signal_mode=1');
+  const stop2 = new AbortController();
+  let restored = false;
+  let afterRestore = 0;
+  const cold = await captureTest(
+    { source: 'v4l2', device: DEVICE, input: HDMI, durationMs: 60_000 },
+    {
+      signal: stop2.signal,
+      onEvent: (e) => {
+        if (!restored && e.type === 'no-signal') {
+          restored = true;
+          vivid('dv_timings_signal_mode=4').catch((err) => {
+            result.controlError = String(err);
+            stop2.abort();
+          });
+        } else if (restored && 'index' in e && ++afterRestore >= 5) {
+          stop2.abort();
+        }
+      },
+    },
+  );
+  mark('open-without-signal');
+  result.steps.push({ name: 'open-without-signal', ...summary(cold) });
+
   // Capture -> encode through the encoder session: the signal cut mid-stream
   // puts the slate on air with no hole in the timestamps; the input comes back.
   // 720p24 keeps the TCG guest (no KVM here) ahead of the input, so gaps in the
