@@ -1,14 +1,18 @@
 /** `fieldcast mux`: H.264 Annex B, ADTS AAC and KLV files in, one MPEG-TS out. */
-import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
-import { type FrameRate, parseFrameRate } from '../lib/clock.js';
+import { closeSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { type FrameRate, frameDurationPts, parseFrameRate } from '../lib/clock.js';
 import { parseBitrate } from '../lib/units.js';
 import {
   type AccessUnit,
+  checkScan,
   ElementaryStreamError,
   FileSource,
+  type H264ScanState,
   indexAdts,
   indexH264,
   readKlvFile,
+  type ScannedPicture,
+  scanPictures,
   TsMuxer,
   type UnitIndex,
 } from '../mux/index.js';
@@ -73,14 +77,24 @@ function muxFiles(
   opts: { frameRate: FrameRate | undefined; cbrRate: number; delayMs: number },
 ): number {
   const { cbrRate, delayMs } = opts;
-  const video = videoFile ? indexH264(videoFile, { frameRate: opts.frameRate, startPts: START_PTS }) : undefined;
+  // Video without reordering (POC type 2, what live encoders send) is muxed as
+  // it is scanned, in one pass; with B-frames (or KLV, spread over the whole
+  // duration) the file is indexed first for the picture order.
+  const state: H264ScanState = { nals: 0 };
+  let stream: { pictures: Generator<ScannedPicture>; first: ScannedPicture; frameRate: FrameRate } | undefined;
+  if (videoFile && !klvPath) {
+    const pictures = scanPictures(videoFile, state);
+    const first = pictures.next();
+    if (!first.done && state.sps?.pocType === 2) stream = { pictures, first: first.value, frameRate: checkScan(state, 1, opts.frameRate) };
+  }
+  const video = videoFile && !stream ? indexH264(videoFile, { frameRate: opts.frameRate, startPts: START_PTS }) : undefined;
   const audio = audioFile ? indexAdts(audioFile, { startPts: START_PTS }) : undefined;
   const lastOf = (u: UnitIndex[] | undefined) => (u && u.length > 0 ? u[u.length - 1]!.dts : START_PTS);
   const span = Math.max(lastOf(video?.units), lastOf(audio?.units)) - START_PTS;
   const klv = klvPath ? readKlvFile(readInput(klvPath), { startPts: START_PTS, spanPts: span }) : undefined;
   const scratch = { buf: Buffer.allocUnsafe(1 << 16) };
   const unit = (file: FileSource, u: UnitIndex): AccessUnit => ({
-    data: file.readInto(u.offset, u.length, scratch),
+    data: file.view(u.offset, u.length, scratch),
     pts: u.pts,
     dts: u.dts,
     key: u.key,
@@ -102,7 +116,7 @@ function muxFiles(
     fill = 0;
   };
   const muxer = new TsMuxer({
-    video: video !== undefined,
+    video: videoFile !== undefined,
     audio: audio ? { sampleRate: audio.sampleRate, channels: audio.channels } : false,
     klv: klv !== undefined,
     cbrRate,
@@ -120,21 +134,40 @@ function muxFiles(
   let vi = 0;
   let ai = 0;
   let ki = 0;
-  while (vi < v.length || ai < a.length || ki < k.length) {
-    const vd = vi < v.length ? v[vi]!.dts : Number.POSITIVE_INFINITY;
-    const ad = ai < a.length ? a[ai]!.dts : Number.POSITIVE_INFINITY;
-    const kd = ki < k.length ? k[ki]!.dts : Number.POSITIVE_INFINITY;
-    if (vd <= ad && vd <= kd) muxer.writeVideo(unit(videoFile!, v[vi++]!));
-    else if (ad <= kd) muxer.writeAudio(unit(audioFile!, a[ai++]!));
-    else muxer.writeKlv(k[ki++]!);
+  try {
+    if (stream) {
+      const dur = frameDurationPts(stream.frameRate);
+      for (let pic: ScannedPicture | undefined = stream.first; pic; vi++) {
+        const dts = START_PTS + Math.round(vi * dur);
+        while (ai < a.length && a[ai]!.dts < dts) muxer.writeAudio(unit(audioFile!, a[ai++]!));
+        muxer.writeVideo({ data: videoFile!.view(pic.start, pic.end - pic.start, scratch), pts: dts, dts, key: pic.idr });
+        const next = stream.pictures.next();
+        pic = next.done ? undefined : next.value;
+      }
+    }
+    while (vi < v.length || ai < a.length || ki < k.length) {
+      const vd = vi < v.length ? v[vi]!.dts : Number.POSITIVE_INFINITY;
+      const ad = ai < a.length ? a[ai]!.dts : Number.POSITIVE_INFINITY;
+      const kd = ki < k.length ? k[ki]!.dts : Number.POSITIVE_INFINITY;
+      if (vd <= ad && vd <= kd) muxer.writeVideo(unit(videoFile!, v[vi++]!));
+      else if (ad <= kd) muxer.writeAudio(unit(audioFile!, a[ai++]!));
+      else muxer.writeKlv(k[ki++]!);
+    }
+  } catch (e) {
+    // A stream that turns out bad halfway leaves no half-written TS behind.
+    if (fd !== 1) {
+      closeSync(fd);
+      rmSync(output, { force: true });
+    }
+    throw e;
   }
   muxer.flush();
   drain();
   if (fd !== 1) closeSync(fd);
   const s = muxer.stats;
   const parts = [
-    video
-      ? `${v.length} pictures (${video.width}x${video.height} at ${(video.frameRate.num / video.frameRate.den).toFixed(3)} fps)`
+    videoFile
+      ? `${vi} pictures (${video ? describeVideo(video, video.frameRate) : describeVideo(state.sps!, stream!.frameRate)})`
       : undefined,
     audio ? `${a.length} audio frames (${audio.sampleRate} Hz, ${audio.channels} ch)` : undefined,
     klv ? `${k.length} KLV packets` : undefined,
@@ -152,4 +185,8 @@ function readInput(file: string): Buffer {
   } catch (e) {
     throw new ElementaryStreamError(`cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { path: file });
   }
+}
+
+function describeVideo(size: { width: number; height: number }, rate: FrameRate): string {
+  return `${size.width}x${size.height} at ${(rate.num / rate.den).toFixed(3)} fps`;
 }

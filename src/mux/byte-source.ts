@@ -78,6 +78,16 @@ export class FileSource implements ByteSource {
     return -1;
   }
 
+  /**
+   * The bytes [pos, pos+n): a view of the window when they lie in it (valid
+   * until the next call), else read into `into`.
+   */
+  view(pos: number, n: number, into: { buf: Buffer }): Buffer {
+    if (pos >= this.base && pos + n <= this.base + this.len) return this.buf.subarray(pos - this.base, pos - this.base + n);
+    if (n <= WINDOW / 4) return this.read(pos, n); // small: slide the window there, as reading goes on forward
+    return this.readInto(pos, n, into);
+  }
+
   /** Reads [pos, pos+n) into `into` (grown when too small); returns the bytes. */
   readInto(pos: number, n: number, into: { buf: Buffer }): Buffer {
     if (into.buf.length < n) into.buf = Buffer.allocUnsafe(Math.max(n, into.buf.length * 2));

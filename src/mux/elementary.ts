@@ -39,13 +39,6 @@ function startsAccessUnit(type: number): boolean {
   return type === NAL_TYPE.AUD || type === NAL_TYPE.SPS || type === NAL_TYPE.PPS || type === NAL_TYPE.SEI || (type >= 14 && type <= 18);
 }
 
-interface Picture {
-  start: number;
-  end: number;
-  idr: boolean;
-  poc: number;
-}
-
 /** Bytes of a NAL unit kept for parsing: an SPS, or the head of a slice. */
 const HEAD_BYTES = 512;
 
@@ -81,25 +74,34 @@ function* scanNals(src: ByteSource): Generator<ScannedNal> {
   }
 }
 
-/**
- * Finds the pictures of an Annex B stream and times them: DTS one frame apart
- * from `startPts`, PTS from the picture order count (POC type 0) or equal to DTS.
- */
-export function indexH264(src: ByteSource, opts: { frameRate?: FrameRate | undefined; startPts?: number } = {}): VideoIndex {
-  let sps: SpsInfo | undefined;
-  const pictures: Picture[] = [];
+/** What scanning has learnt so far: the first SPS, and how many NAL units were seen. */
+export interface H264ScanState {
+  sps?: SpsInfo;
+  nals: number;
+}
+
+export interface ScannedPicture {
+  start: number;
+  end: number;
+  idr: boolean;
+  /** Picture order count (POC type 0), else the decode index. */
+  poc: number;
+}
+
+/** The pictures of an Annex B stream in decode order, found one at a time (H.264 §7.4.1.2.3). */
+export function* scanPictures(src: ByteSource, state: H264ScanState): Generator<ScannedPicture> {
   let current: { start: number; hasVcl: boolean; first?: ScannedNal } | undefined;
   let prevPocMsb = 0;
   let prevPocLsb = 0;
-  let nals = 0;
-  const close = (end: number) => {
-    if (!current?.hasVcl || !current.first?.head || !sps) {
-      current = undefined;
-      return;
-    }
-    const vcl = current.first;
+  let count = 0;
+  const close = (end: number): ScannedPicture | undefined => {
+    const sps = state.sps;
+    const cur = current;
+    current = undefined;
+    if (!cur?.hasVcl || !cur.first?.head || !sps) return undefined;
+    const vcl = cur.first;
     const idr = vcl.type === NAL_TYPE.IDR;
-    let poc = pictures.length;
+    let poc = count;
     if (sps.pocType === 0) {
       const slice = parseSliceHeader(vcl.head!, sps);
       const max = 2 ** sps.log2MaxPocLsb;
@@ -119,13 +121,13 @@ export function indexH264(src: ByteSource, opts: { frameRate?: FrameRate | undef
     } else if (sps.pocType === 1) {
       throw new ElementaryStreamError('H.264 with picture order count type 1 is not supported by fieldcast mux');
     }
-    pictures.push({ start: current.start, end, idr, poc });
-    current = undefined;
+    count++;
+    return { start: cur.start, end, idr, poc };
   };
   try {
     for (const nal of scanNals(src)) {
-      nals++;
-      if (nal.type === NAL_TYPE.SPS && nal.head) sps ??= parseSps(nal.head);
+      state.nals++;
+      if (nal.type === NAL_TYPE.SPS && nal.head) state.sps ??= parseSps(nal.head);
       const vcl = isVcl(nal.type);
       let newUnit = current === undefined;
       if (current?.hasVcl) {
@@ -134,7 +136,10 @@ export function indexH264(src: ByteSource, opts: { frameRate?: FrameRate | undef
         else if (vcl && nal.head && nal.head.length > 1 && (nal.head[1]! & 0x80) !== 0) newUnit = true;
       }
       if (newUnit) {
-        if (current) close(nal.start);
+        if (current) {
+          const pic = close(nal.start);
+          if (pic) yield pic;
+        }
         current = { start: nal.start, hasVcl: false };
       }
       if (vcl && current && !current.hasVcl) {
@@ -142,16 +147,33 @@ export function indexH264(src: ByteSource, opts: { frameRate?: FrameRate | undef
         current.first = nal;
       }
     }
-    close(src.size);
+    const last = close(src.size);
+    if (last) yield last;
   } catch (e) {
     if (e instanceof ElementaryStreamError) throw e;
     throw new ElementaryStreamError(`the video file has a malformed SPS or slice header: ${(e as Error).message}`);
   }
-  if (nals === 0) throw new ElementaryStreamError('the video file is not H.264 Annex B (no start codes found)');
-  if (!sps) throw new ElementaryStreamError('the video file has no SPS: it does not start a decodable H.264 stream');
-  if (pictures.length === 0) throw new ElementaryStreamError('the video file holds no pictures');
-  const frameRate = opts.frameRate ?? sps.frameRate;
-  if (!frameRate) throw new ElementaryStreamError('the video stream carries no frame rate (no VUI timing info): give one with --fps');
+}
+
+/** Throws when a scanned stream cannot be muxed; returns its frame rate (given, else from the SPS). */
+export function checkScan(state: H264ScanState, pictures: number, frameRate: FrameRate | undefined): FrameRate {
+  if (state.nals === 0) throw new ElementaryStreamError('the video file is not H.264 Annex B (no start codes found)');
+  if (!state.sps) throw new ElementaryStreamError('the video file has no SPS: it does not start a decodable H.264 stream');
+  if (pictures === 0) throw new ElementaryStreamError('the video file holds no pictures');
+  const rate = frameRate ?? state.sps.frameRate;
+  if (!rate) throw new ElementaryStreamError('the video stream carries no frame rate (no VUI timing info): give one with --fps');
+  return rate;
+}
+
+/**
+ * Finds the pictures of an Annex B stream and times them: DTS one frame apart
+ * from `startPts`, PTS from the picture order count (POC type 0) or equal to DTS.
+ */
+export function indexH264(src: ByteSource, opts: { frameRate?: FrameRate | undefined; startPts?: number } = {}): VideoIndex {
+  const state: H264ScanState = { nals: 0 };
+  const pictures = [...scanPictures(src, state)];
+  const frameRate = checkScan(state, pictures.length, opts.frameRate);
+  const sps = state.sps!;
   const dur = frameDurationPts(frameRate);
   const start = opts.startPts ?? 0;
 

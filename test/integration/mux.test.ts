@@ -133,6 +133,42 @@ describe.skipIf(missing.length > 0)('fieldcast mux with real peers', () => {
     expect(peer.maxPcrGapMs).toBeLessThanOrEqual(40);
   });
 
+  it('a live encoder stream (no B-frames): muxed in one pass, every frame decodes at its time', () => {
+    const video = path.join(dir, 'zl.h264');
+    execFileSync('ffmpeg', [
+      ...['-hide_banner', '-loglevel', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc=size=320x240:rate=25:duration=10'],
+      ...['-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000:duration=10'],
+      ...[
+        '-map',
+        '0:v',
+        '-c:v',
+        'libx264',
+        '-preset',
+        'ultrafast',
+        '-tune',
+        'zerolatency',
+        '-g',
+        '50',
+        '-pix_fmt',
+        'yuv420p',
+        '-f',
+        'h264',
+        video,
+      ],
+      ...['-map', '1:a', '-c:a', 'aac', '-f', 'adts', path.join(dir, 'zl.aac')],
+    ]);
+    const out = path.join(dir, 'zl.ts');
+    const r = fieldcast(['mux', '--video', video, '--audio', path.join(dir, 'zl.aac'), '-o', out]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/250 pictures \(320x240 at 25\.000 fps\)/);
+    expect(decodeErrors(out)).toBe('');
+    const v = framePts(out, 'v');
+    expect(v.map((pts) => pts - v[0]!)).toEqual(v.map((_, i) => i * 3600));
+    expect(v).toHaveLength(250);
+    const rep = analyse(out);
+    expect(rep.priority1Errors + rep.priority2Errors).toBe(0);
+  });
+
   it('CBR: holds its rate within 0.1% every second, still decodes cleanly', () => {
     const out = path.join(dir, 'cbr.ts');
     const rate = 1_500_000;
