@@ -24,7 +24,12 @@ busybox="$(command -v busybox || true)"
 
 # Debian's kernel: the package linux-image-amd64 depends on today (the ABI
 # number changes with kernel updates, so resolve it now rather than pin it).
-pkg="$(apt-cache depends linux-image-amd64 2>/dev/null | sed -n 's/^ *Depends: \(linux-image-[0-9][^ ]*\)$/\1/p' | head -n1)"
+resolve() { apt-cache depends linux-image-amd64 2>/dev/null | sed -n 's/^ *Depends: \(linux-image-[0-9][^ ]*\)$/\1/p' | head -n1; }
+pkg="$(resolve)"
+if [ -z "$pkg" ] && [ "$(id -u)" -eq 0 ]; then
+  apt-get update -qq >/dev/null 2>&1 || true # a fresh machine may have no package lists yet
+  pkg="$(resolve)"
+fi
 [ -n "$pkg" ] || { echo "prepare: cannot resolve linux-image-amd64's kernel package (apt-get update?)" >&2; exit 2; }
 kver="${pkg#linux-image-}"
 # The image is keyed by the kernel and by this rig's own files, so a change to
@@ -96,4 +101,10 @@ chmod +x "$ird/init"
 ( cd "$ird" && find . -print0 | cpio --null -o -H newc --quiet | gzip -1 ) >"$out/initrd.cpio.gz"
 rm -rf "$out/root" "$ird"
 touch "$out/.ready"
+# Images and packages of earlier kernels or rig versions are not needed any more.
+find "$cache/deb" -name "*.deb" ! -name "${pkg}_*" -delete
+for d in "$cache"/*/; do
+  d="${d%/}"
+  [ "$d" = "$out" ] || [ ! -f "$d/vmlinux" ] || rm -rf "$d"
+done
 echo "$out"
