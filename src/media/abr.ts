@@ -23,15 +23,16 @@
  *   Severe: the buffer holds more than 35% of the latency, or RTT above a
  *   third of the latency. Mild: the buffer or the queueing delay (RTT above
  *   its 10 s minimum) grows past what jitter explains, or retransmissions
- *   exceed 8% of what was sent in the last second.
+ *   exceed 12% of what was sent in the last second (bonded: 25%, and RTT
+ *   counts only past 150 ms of queueing — the blend of links' RTTs moves
+ *   when traffic spreads to a slower modem, which is not congestion).
  * - It climbs without oscillating: it remembers the rate at which congestion
  *   last began (the ceiling). Below the ceiling it closes 40% of the gap
  *   per step (fast recovery to a rate known to work); at and above it, it
  *   probes (+5% a step, every 500 ms); each probe that meets congestion again
  *   at the ceiling doubles the wait before the next (up to 16 s), so a steady
  *   link sees a rare probe rather than a sawtooth. The ceiling is forgotten
- *   after 30 s, or when a probe gets 15% past it, so a link that got better
- *   is found again.
+ *   after 30 s without congestion, so a link that got better is found again.
  * - Bonded: when the bonding sender's capacity estimate falls well below its
  *   recent peak (a modem dropped out), the bit rate follows it down to 85% of
  *   what is left at once, before SRT's buffer ever sees the loss. (The
@@ -104,6 +105,7 @@ const INCREASE_AFTER_DECREASE_MS = 1500;
 const RECOVER_STEP_MS = 500;
 const PROBE_STEP_MS = 500;
 const EPISODE_MS = 2000;
+const SEND_RATE_EMA = 0.3;
 const PROBE_BACKOFF_MAX_MS = 16_000;
 const PROBE_GAIN = 0.05;
 const RECOVER_GAIN = 0.4;
@@ -121,6 +123,7 @@ export class AbrController {
   private lastIncrease = Number.NEGATIVE_INFINITY;
   private mildStreak = 0;
   private increasedSinceDecrease = false;
+  private sendRateEma: number | undefined;
   /** How long to sit at the ceiling before probing above it; doubles each time a probe fails there. */
   private probeHoldMs = PROBE_STEP_MS;
   private readonly rttWindow: { t: number; rtt: number }[] = [];
@@ -150,10 +153,17 @@ export class AbrController {
   update(s: AbrSample): AbrDecision | undefined {
     const rttMin = this.trackRtt(s);
     const retransRatio = this.trackRetrans(s);
-    if (this.ceiling !== undefined && s.nowMs - this.ceilingAt > CEILING_MEMORY_MS) this.ceiling = undefined;
+    if (this.ceiling !== undefined && s.nowMs - this.ceilingAt > CEILING_MEMORY_MS) {
+      // No congestion for a long while: the path may have improved; probe freely again.
+      this.ceiling = undefined;
+      this.probeHoldMs = PROBE_STEP_MS;
+    }
 
     const latency = this.opts.latencyMs;
-    const deliveredVideo = this.videoShare(s.sendRateBps);
+    // SRT's send rate over one 100 ms sample is noisy (bursts, pauses): smooth it over about a second.
+    this.sendRateEma =
+      this.sendRateEma === undefined ? s.sendRateBps : this.sendRateEma + SEND_RATE_EMA * (s.sendRateBps - this.sendRateEma);
+    const deliveredVideo = this.videoShare(this.sendRateEma);
     const queueDelay = Math.max(0, s.rttMs - rttMin);
 
     // 1. Severe: the latency budget is at risk now. The send buffer spans
@@ -165,14 +175,14 @@ export class AbrController {
       if (deliveredVideo > 0) candidates.push(deliveredVideo * DELIVERED_SEVERE);
       const signal =
         s.rttMs > latency * SEVERE_RTT_SHARE ? `RTT ${Math.round(s.rttMs)} ms` : `send buffer ${Math.round(s.sendBufferMs)} ms`;
-      return this.decrease(Math.min(...candidates), 'severe-congestion', s.nowMs, deliveredVideo, signal);
+      return this.decrease(Math.min(...candidates), 'severe-congestion', s.nowMs, signal);
     }
 
     // 2. The bonded capacity fell away (a modem dropped out): follow it down at once.
     if (s.capacityBps !== undefined && s.capacityBps < this.trackCapacity(s) * CAPACITY_DROP) {
       const cap = this.videoShare(s.capacityBps * CAPACITY_SHARE);
       if (this.current > cap * 1.02)
-        return this.decrease(cap, 'capacity', s.nowMs, 0, `bonded capacity ${(s.capacityBps / 1e6).toFixed(1)} Mbit/s`);
+        return this.decrease(cap, 'capacity', s.nowMs, `bonded capacity ${(s.capacityBps / 1e6).toFixed(1)} Mbit/s`);
     }
 
     // 3. Mild: data queues beyond what is in flight (the buffer minus one RTT),
@@ -194,7 +204,7 @@ export class AbrController {
       if (s.nowMs - this.lastDecrease < DECREASE_HOLD_MS) return undefined;
       const candidates = [this.current * MILD_CUT];
       if (deliveredVideo > 0) candidates.push(Math.max(deliveredVideo * DELIVERED_MILD, this.current * SEVERE_CUT));
-      return this.decrease(Math.min(...candidates), 'congestion', s.nowMs, deliveredVideo, signal);
+      return this.decrease(Math.min(...candidates), 'congestion', s.nowMs, signal);
     }
     if (signal !== undefined) return undefined;
 
@@ -208,7 +218,8 @@ export class AbrController {
       const next = this.current + Math.max(ROUND_BPS * 5, (this.ceiling! - this.current) * RECOVER_GAIN);
       return this.increase(Math.min(next, limit), 'recover', s.nowMs);
     }
-    const atCeiling = this.ceiling !== undefined && this.current <= this.ceiling * 1.1;
+    // At or above the ceiling every probe risks congestion: wait the backed-off hold.
+    const atCeiling = this.ceiling !== undefined;
     const hold = atCeiling ? this.probeHoldMs : PROBE_STEP_MS;
     if (s.nowMs - Math.max(this.lastIncrease, this.lastDecrease) < hold) return undefined;
     return this.increase(Math.min(this.current * (1 + PROBE_GAIN) + ROUND_BPS * 3, limit), 'probe', s.nowMs);
@@ -224,21 +235,21 @@ export class AbrController {
     return Math.min(this.opts.maxBps, Math.max(this.opts.minBps, rounded));
   }
 
-  private decrease(target: number, reason: AbrReason, now: number, deliveredVideo: number, signal: string): AbrDecision | undefined {
+  private decrease(target: number, reason: AbrReason, now: number, signal: string): AbrDecision | undefined {
     const next = this.clamp(target);
     if (next >= this.current) return undefined;
     if (reason !== 'capacity') {
       // Cuts close together are one congestion episode: only its first sets
       // the ceiling, so a burst of cuts does not drag the ceiling to the floor.
       if (this.increasedSinceDecrease || now - this.lastDecrease > EPISODE_MS) {
-        // Congestion again at about the remembered ceiling: probe above it less often.
-        if (this.ceiling !== undefined && this.current <= this.ceiling * 1.15) {
+        // Congestion again at or above the remembered ceiling: probe above it less often.
+        if (this.ceiling !== undefined && this.current >= this.ceiling * 0.9) {
           this.probeHoldMs = Math.min(this.probeHoldMs * 2, PROBE_BACKOFF_MAX_MS);
         }
-        // Remember where trouble began: what actually got through while congested
-        // is the best estimate of the path's capacity.
-        const estimate = deliveredVideo > 0 ? Math.min(this.current, Math.max(deliveredVideo, this.opts.minBps)) : this.current;
-        this.ceiling = this.ceiling === undefined ? estimate : Math.min(this.ceiling, estimate);
+        // Remember the episode's first cut: the best guess of a sustainable
+        // rate (SRT's send rate while congested counts retransmissions and
+        // bursts, so it overstates what got through).
+        this.ceiling = this.ceiling === undefined ? next : Math.min(this.ceiling, Math.max(next, this.ceiling * SEVERE_CUT));
       }
       this.ceilingAt = now;
     }
@@ -253,11 +264,7 @@ export class AbrController {
     if (next <= this.current || (next < this.opts.maxBps && next <= this.current * (1 + MIN_CHANGE / 2))) return undefined;
     this.lastIncrease = now;
     this.increasedSinceDecrease = true;
-    // A probe that got well past the ceiling without congestion: the path got better.
-    if (reason === 'probe' && this.ceiling !== undefined && next > this.ceiling * 1.15) {
-      this.ceiling = undefined;
-      this.probeHoldMs = PROBE_STEP_MS;
-    }
+
     return this.set(next, reason);
   }
 

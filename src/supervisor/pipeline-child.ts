@@ -16,7 +16,8 @@ import type { ChildMessage, ParentMessageT, PipelineEvent, PipelineSpecInput, Pi
 
 const log = createLogger('supervisor.pipeline');
 
-const CHILD_ENTRY = fileURLToPath(new URL('../media/child.js', import.meta.url));
+// The built entry point, from src/ (tests) and dist/ alike: both sit one level below the package root.
+const CHILD_ENTRY = fileURLToPath(new URL('../../dist/media/child.js', import.meta.url));
 /** First restart is immediate-ish; repeated crashes back off up to this. */
 const RESTART_MIN_MS = 250;
 const RESTART_MAX_MS = 10_000;

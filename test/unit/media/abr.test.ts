@@ -90,8 +90,9 @@ describe('adaptive bitrate controller', () => {
     const rates = decisions.map((d) => d.bitrate);
     const lo = Math.min(...rates, ctl.bitrate);
     const hi = Math.max(...rates, ctl.bitrate);
+    // Probes may overshoot the link briefly (that is how they find out); never by much.
     expect(lo).toBeGreaterThan(3.5e6);
-    expect(hi).toBeLessThan(6e6);
+    expect(hi).toBeLessThan(6e6 * 1.1);
   });
 
   it('climbs back when the link recovers', () => {
