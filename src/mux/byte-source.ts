@@ -84,7 +84,7 @@ export class FileSource implements ByteSource {
    */
   view(pos: number, n: number, into: { buf: Buffer }): Buffer {
     if (pos >= this.base && pos + n <= this.base + this.len) return this.buf.subarray(pos - this.base, pos - this.base + n);
-    if (n <= WINDOW / 4) return this.read(pos, n); // small: slide the window there, as reading goes on forward
+    if (pos >= this.base && n <= WINDOW / 4) return this.read(pos, n); // ahead: slide the window on, reading goes forward
     return this.readInto(pos, n, into);
   }
 
