@@ -32,9 +32,12 @@ import {
   srtControlType,
   srtDataSeq,
 } from './protocol.js';
-import { type LinkStateName, type LinkStats, Scheduler } from './scheduler.js';
+import { type LinkStateName, Scheduler } from './scheduler.js';
 import { ReturnDedupe } from './sender-dedupe.js';
 import { type BondLinkOptions, SenderLink } from './sender-link.js';
+import { type BondSenderStats, keepaliveInfo, senderLinkStats } from './sender-stats.js';
+
+export type { BondSenderStats, SenderLinkStats } from './sender-stats.js';
 
 const log = createLogger('bond');
 
@@ -57,24 +60,6 @@ export interface BondSenderOptions {
   listen?: string;
   /** Monotonic clock in ms (tests). */
   clock?: () => number;
-}
-
-export interface SenderLinkStats extends LinkStats {
-  name: string;
-  local?: string;
-  target?: string;
-}
-
-export interface BondSenderStats {
-  group: 'registering' | 'registered';
-  caller?: string;
-  capacityBps: number;
-  links: SenderLinkStats[];
-  packetsFromCaller: number;
-  packetsToCaller: number;
-  unroutedPackets: number;
-  duplicatesDropped: number;
-  malformedPackets: number;
 }
 
 export type BondSenderEvents = {
@@ -205,42 +190,10 @@ export class BondSender extends TypedEmitter<BondSenderEvents> {
 
   stats(): BondSenderStats {
     const now = this.now();
-    const links: SenderLinkStats[] = [];
-    const byId = new Map(this.scheduler.stats(now).map((s) => [s.id, s]));
-    for (const link of this.links.values()) {
-      const s = byId.get(link.name);
-      const base: SenderLinkStats = s
-        ? { ...s, name: link.name }
-        : {
-            id: link.name,
-            name: link.name,
-            state: 'registering',
-            why: 'opening the uplink',
-            priority: link.options.priority ?? 5,
-            backupOnly: link.options.backupOnly ?? false,
-            throughputBps: 0,
-            share: 0,
-            loss: 0,
-            lostPackets: 0,
-            sentPackets: 0,
-            ackedPackets: 0,
-            inFlight: 0,
-            capacityBps: 0,
-            deliveredBps: 0,
-          };
-      if (link.localAddress) base.local = link.localAddress;
-      if (link.target) base.target = formatHostPort(link.target.address, link.target.port);
-      if (!link.registered && link.refusedUntil > now) {
-        base.why = `the bonding receiver refused this link (${link.refusedReason}); trying again in ${Math.ceil((link.refusedUntil - now) / 1000)} s`;
-      } else if (!link.registered && !this.fullId) {
-        base.why = 'waiting for the bonding receiver to answer (is it running and reachable?)';
-      }
-      links.push(base);
-    }
     const out: BondSenderStats = {
       group: this.fullId ? 'registered' : 'registering',
       capacityBps: this.scheduler.capacityBps(now),
-      links,
+      links: senderLinkStats([...this.links.values()], this.scheduler.stats(now), this.fullId !== undefined, now),
       packetsFromCaller: this.packetsFromCaller,
       packetsToCaller: this.packetsToCaller,
       unroutedPackets: this.unrouted,
@@ -474,14 +427,6 @@ export class BondSender extends TypedEmitter<BondSenderEvents> {
   }
 
   private keepalive(l: SenderLink, now: number): Buffer {
-    const st = this.scheduler.link(l.name);
-    return encodeKeepalive(Math.floor(now), {
-      linkId: [...this.links.keys()].indexOf(l.name),
-      window: st ? Math.round(st.rateBps / 1000) : 0,
-      inFlight: st?.inFlight ?? 0,
-      rttMs: st?.srtt ?? 0,
-      nakCount: st?.lostPackets ?? 0,
-      bytesPerSecond: st ? st.sent.bps(now) / 8 : 0,
-    });
+    return encodeKeepalive(Math.floor(now), keepaliveInfo([...this.links.keys()].indexOf(l.name), this.scheduler.link(l.name), now));
   }
 }
