@@ -12,6 +12,7 @@
 
 #include "v4l2_device.h"
 #include "v4l2_frame.h"
+#include "v4l2_negotiate.h"
 
 namespace fieldcast {
 
@@ -20,7 +21,6 @@ namespace {
 constexpr const char* kModule = "v4l2";
 constexpr int kSignalPollMs = 100;     // how often a lost signal is re-checked
 constexpr int kRestartBackoffMs = 1000; // between attempts to restart a stalled device
-constexpr uint32_t kAutoOrder[] = {V4L2_PIX_FMT_NV12, V4L2_PIX_FMT_YUYV, V4L2_PIX_FMT_UYVY, V4L2_PIX_FMT_MJPEG};
 
 bool SameFormat(const VideoFormat& a, const VideoFormat& b) {
   return a.width == b.width && a.height == b.height && a.pix_fmt == b.pix_fmt &&
@@ -125,30 +125,7 @@ class V4l2Source final : public VideoSource {
   }
 
  private:
-  Status PickFourcc() {
-    const auto formats = dev_.EnumFormats();
-    auto offered = [&](uint32_t f) {
-      return std::any_of(formats.begin(), formats.end(), [f](const v4l2_fmtdesc& d) { return d.pixelformat == f; });
-    };
-    if (opt_.pixel_format != 0) {
-      if (!offered(opt_.pixel_format) || CapturedPixelFormat(opt_.pixel_format) == AV_PIX_FMT_NONE) {
-        return Status::Error("INPUT_UNSUPPORTED", opt_.device + " cannot capture " + FourccToString(opt_.pixel_format) +
-                                                      " (Fieldcast reads YUYV, UYVY, NV12 and MJPEG)");
-      }
-      fourcc_ = opt_.pixel_format;
-      return Status::Ok();
-    }
-    for (uint32_t f : kAutoOrder) {
-      if (offered(f)) {
-        fourcc_ = f;
-        return Status::Ok();
-      }
-    }
-    std::string list;
-    for (const auto& d : formats) list += (list.empty() ? "" : ", ") + FourccToString(d.pixelformat);
-    return Status::Error("INPUT_UNSUPPORTED", opt_.device + " offers none of YUYV, UYVY, NV12, MJPEG (it offers: " +
-                                                  (list.empty() ? "nothing" : list) + ")");
-  }
+  Status PickFourcc() { return PickCaptureFourcc(dev_, opt_, &fourcc_); }
 
   // True when the input has a usable signal; *timings filled for DV inputs.
   bool SignalPresent(v4l2_dv_timings* timings, std::string* why) {
@@ -184,74 +161,12 @@ class V4l2Source final : public VideoSource {
 
   // Sets timings (DV inputs), the pixel format and size; computes format_.
   Status Negotiate(const v4l2_dv_timings* timings) {
-    v4l2_dv_timings current{};
-    if (dv_) {
-      if (timings != nullptr) {
-        if (dev_.GetDvTimings(&current) != 0 || !SameDvTimings(current.bt, timings->bt)) {
-          if (Status s = dev_.SetDvTimings(*timings); !s.ok()) return s;
-        }
-        current = *timings;
-      } else {
-        dev_.GetDvTimings(&current);
-      }
-    }
-    v4l2_format fmt{};
-    fmt.type = V4L2_BUF_TYPE_VIDEO_CAPTURE;
-    if (int e = dev_.Ioctl(VIDIOC_G_FMT, &fmt); e < 0) {
-      return Status::Error("INPUT_UNSUPPORTED", "cannot read the capture format of " + name() + " (" + strerror(-e) + ")");
-    }
-    fmt.fmt.pix.pixelformat = fourcc_;
-    if (dv_ && current.bt.width > 0) {
-      fmt.fmt.pix.width = current.bt.width;
-      fmt.fmt.pix.height = current.bt.height;
-      fmt.fmt.pix.field = current.bt.interlaced ? V4L2_FIELD_INTERLACED : V4L2_FIELD_NONE;
-    } else if (opt_.width > 0 && opt_.height > 0) {
-      fmt.fmt.pix.width = static_cast<uint32_t>(opt_.width);
-      fmt.fmt.pix.height = static_cast<uint32_t>(opt_.height);
-      fmt.fmt.pix.field = V4L2_FIELD_NONE;
-    }
-    fmt.fmt.pix.bytesperline = 0;  // let the driver choose its stride
-    if (int e = dev_.Ioctl(VIDIOC_S_FMT, &fmt); e < 0) {
-      return Status::Error(e == -EBUSY ? "INPUT_BUSY" : "INPUT_UNSUPPORTED",
-                           "cannot set the capture format of " + name() + " (" + strerror(-e) + ")");
-    }
-    if (fmt.fmt.pix.pixelformat != fourcc_) {
-      return Status::Error("INPUT_UNSUPPORTED", name() + " refused the pixel format " + FourccToString(fourcc_));
-    }
-    VideoFormat f;
-    f.width = static_cast<int>(fmt.fmt.pix.width);
-    f.height = static_cast<int>(fmt.fmt.pix.height);
-    f.pix_fmt = CapturedPixelFormat(fourcc_);
-    if (dv_ && current.bt.width > 0) {
-      DvTimingsRate(current.bt, &f.fps_num, &f.fps_den);
-    } else {
-      ReadStreamRate(&f);
-    }
-    if (f.fps_num <= 0) {
-      f.fps_num = 30;  // the driver says nothing; frames still carry their own capture times
-      f.fps_den = 1;
-    }
-    if (Status s = converter_.Configure(fourcc_, f.width, f.height, static_cast<int>(fmt.fmt.pix.bytesperline));
-        !s.ok()) {
-      return s;
-    }
-    sizeimage_ = fmt.fmt.pix.sizeimage;
-    format_ = f;
+    NegotiatedFormat n;
+    if (Status s = NegotiateCapture(dev_, name(), opt_, fourcc_, dv_, timings, &n); !s.ok()) return s;
+    if (Status s = converter_.Configure(fourcc_, n.format.width, n.format.height, n.bytesperline); !s.ok()) return s;
+    sizeimage_ = n.sizeimage;
+    format_ = n.format;
     return Status::Ok();
-  }
-
-  // Non-DV devices: the rate from S_PARM/G_PARM (timeperframe is seconds per frame).
-  void ReadStreamRate(VideoFormat* f) {
-    v4l2_streamparm parm{};
-    parm.type = V4L2_BUF_TYPE_VIDEO_CAPTURE;
-    if (opt_.fps > 0) {
-      parm.parm.capture.timeperframe = {1, static_cast<uint32_t>(opt_.fps)};
-      dev_.Ioctl(VIDIOC_S_PARM, &parm);
-    }
-    if (dev_.Ioctl(VIDIOC_G_PARM, &parm) == 0 && parm.parm.capture.timeperframe.numerator > 0) {
-      f->fps_num = static_cast<int>(parm.parm.capture.timeperframe.denominator);
-      f->fps_den = static_cast<int>(parm.parm.capture.timeperframe.numerator);
-    }
   }
 
   Status StartStreaming() {
