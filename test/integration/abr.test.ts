@@ -37,7 +37,7 @@ describe.skipIf(missing.length > 0)('adaptive bitrate through an emulated link',
     sim = new LinkSim({
       seed: 3,
       target: `127.0.0.1:${port}`,
-      links: [{ name: 'cell', listen: '127.0.0.1:0', up: { rate: '6M', delayMs: 20, queueMs: 300 }, down: { delayMs: 20 } }],
+      links: [{ name: 'cell', listen: '127.0.0.1:0', up: { rate: '6M', delayMs: 20, queueMs: 600 }, down: { delayMs: 20 } }],
     });
     await sim.start();
     const link = sim.link('cell');
