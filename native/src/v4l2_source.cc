@@ -191,6 +191,7 @@ class V4l2Source final : public VideoSource {
 
   void EnterNoSignal(const std::string& why) {
     StopStreaming();
+    last_check_us_ = MonotonicMicros();  // the caller just looked
     status_ = Status::Error("INPUT_NO_SIGNAL", why);
     Log(LogLevel::kWarn, kModule, why);
   }
@@ -214,11 +215,16 @@ class V4l2Source final : public VideoSource {
   // Not streaming: waits for the signal until deadline. kFrame = streaming again.
   ReadResult WaitForSignal(int64_t deadline) {
     for (;;) {
-      DrainEvents();
+      // Query the input on a source-change event, else every kSignalPollMs: a
+      // caller polling with short timeouts (the encoder while on the slate)
+      // must not turn into a stream of I2C transactions to the HDMI bridge.
+      const bool changed = DrainEvents();
       v4l2_dv_timings timings{};
       std::string why;
       const int64_t now = MonotonicMicros();
-      if (now >= next_restart_us_ && SignalPresent(&timings, &why)) {
+      const bool check = now >= next_restart_us_ && (changed || now - last_check_us_ >= kSignalPollMs * 1000LL);
+      if (check) last_check_us_ = now;
+      if (check && SignalPresent(&timings, &why)) {
         Status s = Negotiate(dv_ ? &timings : nullptr);
         if (s.ok()) s = StartStreaming();
         if (s.ok()) {
@@ -234,7 +240,8 @@ class V4l2Source final : public VideoSource {
       if (now >= deadline) return ReadResult::kNoSignal;
       // The device fd reports POLLERR while not streaming, so only the wake fd is polled.
       pollfd p{wake_.get(), POLLIN, 0};
-      const int wait_ms = static_cast<int>(std::min<int64_t>((deadline - now + 999) / 1000, kSignalPollMs));
+      const int64_t next_check = std::max<int64_t>(last_check_us_ + kSignalPollMs * 1000LL, next_restart_us_);
+      const int wait_ms = static_cast<int>(std::clamp<int64_t>((std::min<int64_t>(deadline, next_check) - now + 999) / 1000, 1, kSignalPollMs));
       if (poll(&p, 1, wait_ms) > 0 && DrainWake()) return ReadResult::kTimeout;
     }
   }
@@ -363,6 +370,7 @@ class V4l2Source final : public VideoSource {
   bool pending_no_signal_ = false;
   int64_t last_frame_us_ = 0;
   int64_t next_restart_us_ = 0;
+  int64_t last_check_us_ = 0;  // last signal query while not streaming
   uint64_t bad_frames_ = 0;
 };
 
