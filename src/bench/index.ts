@@ -14,6 +14,8 @@ export const SCENARIOS: Record<string, { description: string; load: () => Promis
   mux: { description: 'MPEG-TS packetiser cost against ffmpeg -c copy', load: () => import('./mux.js') },
   encode: { description: 'libx264 from the test pattern at 720p30 and 1080p30 beside ffmpeg testsrc2', load: () => import('./encode.js') },
   'bond-venue': { description: 'bonded goodput on three bad emulated cellular links', load: () => import('./bond-venue.js') },
+  latency: { description: 'glass to glass through encoder, mux, SRT, bonded links and a decoder', load: () => import('./latency.js') },
+  'av-sync': { description: 'audio minus video at the far end, from the flash and the beep', load: () => import('./av-sync.js') },
   'receiver-scale': {
     description: 'fieldcast receive with 50 senders x 3 links at 4 Mbit/s: receiver CPU per stream',
     load: () => import('./receiver-scale.js'),

@@ -37,6 +37,8 @@ export type PipelineEvents = {
   state: [PipelineState, string | undefined];
   stats: [PipelineStats];
   event: [PipelineEvent];
+  /** A video access unit left the encoder (capture time, µs of the media clock): for latency measurement. */
+  videoUnit: [captureUs: number];
   /** The pipeline ended by itself (seconds ran out, the input ended, a fatal error): code null when clean. */
   finished: [string | null, string | undefined];
 };
@@ -228,8 +230,10 @@ export class Pipeline extends TypedEmitter<PipelineEvents> {
       if (au.stream !== 'video' || !au.key) return;
       this.waitingForKey = false;
     }
-    if (au.stream === 'video') mux.writeVideo(au);
-    else mux.writeAudio(au);
+    if (au.stream === 'video') {
+      mux.writeVideo(au);
+      this.emit('videoUnit', au.captureUs);
+    } else mux.writeAudio(au);
   }
 
   private sendChunk(chunk: Buffer): void {
