@@ -15,10 +15,9 @@ import { spawn } from 'node:child_process';
 import { BondReceiver } from '../bond/receiver.js';
 import { BondSender } from '../bond/sender.js';
 import { LinkSim } from '../linksim/index.js';
-import { percentile } from '../media/far-end.js';
+import { percentile, videoPesStarts } from '../media/far-end.js';
 import { Pipeline } from '../media/pipeline.js';
 import { readTimecode } from '../media/timecode.js';
-import { PID } from '../mux/constants.js';
 import { SrtConnection } from '../srt/index.js';
 import type { Figure, Scenario, ScenarioResult } from './types.js';
 
@@ -35,30 +34,6 @@ function nowUs(): number {
 function ptsToCaptureUs(pts: number, now: number): number {
   const us = (pts * 100) / 9;
   return us + Math.round((now - us) / WRAP_US) * WRAP_US;
-}
-
-/** PTS of each video PES that starts in a chunk of TS packets. */
-function videoPesStarts(chunk: Buffer): number[] {
-  const out: number[] = [];
-  for (let off = 0; off + 188 <= chunk.length; off += 188) {
-    if (chunk[off] !== 0x47 || !(chunk[off + 1]! & 0x40)) continue;
-    if ((((chunk[off + 1]! & 0x1f) << 8) | chunk[off + 2]!) !== PID.VIDEO) continue;
-    const afc = (chunk[off + 3]! >> 4) & 3;
-    let p = off + 4;
-    if (afc === 2) continue;
-    if (afc === 3) p += 1 + chunk[p]!;
-    if (p + 14 > off + 188 || chunk[p] !== 0 || chunk[p + 1] !== 0 || chunk[p + 2] !== 1) continue;
-    if (!(chunk[p + 7]! & 0x80)) continue;
-    const b = p + 9;
-    const pts =
-      ((chunk[b]! >> 1) & 0x07) * 2 ** 30 +
-      chunk[b + 1]! * 2 ** 22 +
-      ((chunk[b + 2]! >> 1) & 0x7f) * 2 ** 15 +
-      chunk[b + 3]! * 2 ** 7 +
-      (chunk[b + 4]! >> 1);
-    out.push(pts);
-  }
-  return out;
 }
 
 export const scenario: Scenario = {

@@ -5,6 +5,7 @@
  * capture times are read by ./timecode.ts.
  */
 import { execFileSync } from 'node:child_process';
+import { PID } from '../mux/constants.js';
 import { isFlashFrame } from './timecode.js';
 
 const PTS_PER_SAMPLE = 90_000 / 48_000;
@@ -85,4 +86,28 @@ export function percentile(values: number[], p: number): number {
   if (values.length === 0) return Number.NaN;
   const s = [...values].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))]!;
+}
+
+/** PTS of each video PES that starts in a chunk of TS packets. */
+export function videoPesStarts(chunk: Buffer): number[] {
+  const out: number[] = [];
+  for (let off = 0; off + 188 <= chunk.length; off += 188) {
+    if (chunk[off] !== 0x47 || !(chunk[off + 1]! & 0x40)) continue;
+    if ((((chunk[off + 1]! & 0x1f) << 8) | chunk[off + 2]!) !== PID.VIDEO) continue;
+    const afc = (chunk[off + 3]! >> 4) & 3;
+    let p = off + 4;
+    if (afc === 2) continue;
+    if (afc === 3) p += 1 + chunk[p]!;
+    if (p + 14 > off + 188 || chunk[p] !== 0 || chunk[p + 1] !== 0 || chunk[p + 2] !== 1) continue;
+    if (!(chunk[p + 7]! & 0x80)) continue;
+    const b = p + 9;
+    const pts =
+      ((chunk[b]! >> 1) & 0x07) * 2 ** 30 +
+      chunk[b + 1]! * 2 ** 22 +
+      ((chunk[b + 2]! >> 1) & 0x7f) * 2 ** 15 +
+      chunk[b + 3]! * 2 ** 7 +
+      (chunk[b + 4]! >> 1);
+    out.push(pts);
+  }
+  return out;
 }

@@ -39,6 +39,8 @@ export type PipelineEvents = {
   event: [PipelineEvent];
   /** A video access unit left the encoder (capture time, µs of the media clock): for latency measurement. */
   videoUnit: [captureUs: number];
+  /** The video bit rate was changed (by the ABR controller or the operator), and why. */
+  bitrate: [bps: number, reason: string];
   /** The pipeline ended by itself (seconds ran out, the input ended, a fatal error): code null when clean. */
   finished: [string | null, string | undefined];
 };
@@ -287,6 +289,7 @@ export class Pipeline extends TypedEmitter<PipelineEvents> {
     this.session.setVideoBitrate(bps);
     this.videoBitrate = bps;
     this.abrReason = reason;
+    this.emit('bitrate', bps, reason);
   }
 
   private emitStats(): void {
