@@ -167,16 +167,19 @@ class SrtSocketWrap : public Napi::ObjectWrap<SrtSocketWrap> {
       throw Napi::TypeError::New(env, "SrtSocket(options, onMessage)");
     }
     SrtOptions opt = ReadOptions(info[0].As<Napi::Object>());
-    tsfn_ = Napi::ThreadSafeFunction::New(env, info[1].As<Napi::Function>(), "fieldcast-srt", 0, 1);
-    Napi::ThreadSafeFunction tsfn = tsfn_;
-    conn_ = std::make_unique<SrtConnection>(std::move(opt), [tsfn](std::unique_ptr<SrtMessage> m) mutable {
+    auto tsfn = std::make_shared<Napi::ThreadSafeFunction>();
+    conn_ = std::make_shared<SrtConnection>(std::move(opt), [tsfn](std::unique_ptr<SrtMessage> m) {
       // Unbounded TSFN queue and NonBlockingCall: the native thread never waits
       // on JS (close() joins it from the JS thread). Data is bounded upstream.
-      auto st = tsfn.NonBlockingCall(m.get(), [](Napi::Env env, Napi::Function fn, SrtMessage* raw) {
+      auto st = tsfn->NonBlockingCall(m.get(), [](Napi::Env env, Napi::Function fn, SrtMessage* raw) {
         std::unique_ptr<SrtMessage> owned(raw);
         if (owned->pending) owned->pending->fetch_sub(owned->data.size());
         if (env == nullptr || fn == nullptr) return;
-        fn.Call({MessageToJs(env, *owned)});
+        try {
+          fn.Call({MessageToJs(env, *owned)});
+        } catch (const Napi::Error& e) {
+          e.ThrowAsJavaScriptException();  // surfaces as an uncaught exception, as from any socket callback
+        }
       });
       if (st == napi_ok) {
         m.release();
@@ -184,6 +187,18 @@ class SrtSocketWrap : public Napi::ObjectWrap<SrtSocketWrap> {
         m->pending->fetch_sub(m->data.size());
       }
     });
+    // The thread only calls the TSFN after start(), so filling it in now is safe.
+    // Its finalizer also runs when Node tears the environment down with the
+    // socket still open: it stops the native thread before the TSFN is freed.
+    auto gone = tsfn_gone_;
+    *tsfn = Napi::ThreadSafeFunction::New(env, info[1].As<Napi::Function>(), "fieldcast-srt", 0, 1,
+                                          [conn = conn_, gone](Napi::Env) {
+                                            conn->Close();
+                                            *gone = true;
+                                          });
+    // An unstarted socket must not keep the process alive; start() takes a reference.
+    tsfn->Unref(env);
+    tsfn_ = tsfn;
   }
 
   ~SrtSocketWrap() override { Shutdown(); }
@@ -191,13 +206,15 @@ class SrtSocketWrap : public Napi::ObjectWrap<SrtSocketWrap> {
  private:
   void Shutdown() {
     if (!conn_) return;
-    conn_->Close();  // joins: no more calls into tsfn_ after this
+    conn_->Close();  // joins: no more calls into the TSFN after this
     conn_.reset();
-    tsfn_.Release();
+    if (!*tsfn_gone_) tsfn_->Release();
   }
 
   Napi::Value Start(const Napi::CallbackInfo& info) {
     if (!conn_) throw Napi::Error::New(info.Env(), "SrtSocket: closed");
+    if (!started_) tsfn_->Ref(info.Env());
+    started_ = true;
     conn_->Start();
     return info.Env().Undefined();
   }
@@ -220,8 +237,10 @@ class SrtSocketWrap : public Napi::ObjectWrap<SrtSocketWrap> {
     return Napi::Boolean::New(info.Env(), conn_ && conn_->connected());
   }
 
-  Napi::ThreadSafeFunction tsfn_;
-  std::unique_ptr<SrtConnection> conn_;
+  std::shared_ptr<Napi::ThreadSafeFunction> tsfn_;
+  std::shared_ptr<bool> tsfn_gone_ = std::make_shared<bool>(false);  // set by the TSFN finalizer (JS thread)
+  std::shared_ptr<SrtConnection> conn_;
+  bool started_ = false;
 };
 
 Napi::Value SrtVersion(const Napi::CallbackInfo& info) {

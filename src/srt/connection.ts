@@ -256,11 +256,17 @@ export class SrtConnection extends TypedEmitter<SrtConnectionEvents> {
         if (this.endpoint.mode !== 'listener') this.#state = 'closed';
         this.emit('failed', srtErrorFromNative(m.code, m.message, { target: endpointTarget(this.endpoint), rejectReason: m.rejectReason }));
         return;
-      case 'closed':
+      case 'closed': {
         this.#state = 'closed';
         this.#stats = undefined;
+        // The native thread has ended by itself (a caller that failed or was
+        // dropped): release the socket so it no longer holds the process open.
+        const s = this.#socket;
+        this.#socket = undefined;
+        s?.close();
         this.emit('closed');
         return;
+      }
     }
   }
 }
