@@ -3,7 +3,7 @@
  * src/srt (SrtConnection, SrtOutput), which validates options first.
  */
 
-/** Flat options the native SrtSocket reads; every value already validated (src/srt/endpoint.ts). */
+/** Flat options the native SrtSocket reads; every value already validated (src/srt/url.ts, connection.ts). */
 export interface SrtNativeOptions {
   mode: 'caller' | 'listener' | 'rendezvous';
   /** Which way the stream flows on this socket. */
