@@ -8,7 +8,8 @@ import { createWriteStream } from 'node:fs';
 import path from 'node:path';
 import { avOffsets, beepOnsets, flashTimes, percentile } from '../media/far-end.js';
 import { Pipeline } from '../media/pipeline.js';
-import { SrtConnection } from '../srt/index.js';
+import { defaultMux, testPatternSource } from '../media/spec.js';
+import { SrtConnection, startListening } from '../srt/index.js';
 import type { Figure, Scenario, ScenarioResult } from './types.js';
 
 const WIDTH = 1280;
@@ -24,41 +25,10 @@ export const scenario: Scenario = {
     const out = createWriteStream(file);
     const listener = new SrtConnection('srt://127.0.0.1:0?mode=listener&latency=300', { role: 'receive' });
     listener.on('data', (c) => out.write(c));
-    const port = await new Promise<number>((resolve, reject) => {
-      listener.once('listening', resolve);
-      listener.once('failed', reject);
-      listener.start();
-    });
+    const port = await startListening(listener);
     const pipeline = new Pipeline({
-      source: {
-        kind: 'encode',
-        inputName: 'bench',
-        video: 'testpattern',
-        audio: 'testtone',
-        width: WIDTH,
-        height: HEIGHT,
-        fps: '30',
-        codec: 'libx264',
-        bitrate: 3_000_000,
-        minBitrate: 3_000_000,
-        maxBitrate: 3_000_000,
-        adaptive: false,
-        rateControl: 'cbr',
-        keyframeSeconds: 2,
-        profile: 'high',
-        bframes: 0,
-        audioBitrate: 128_000,
-        channels: 2,
-      },
-      mux: {
-        delayMs: 100,
-        pcrIntervalMs: 20,
-        psiIntervalMs: 100,
-        cbrRate: 0,
-        serviceName: 'Fieldcast',
-        providerName: 'Fieldcast',
-        klv: false,
-      },
+      source: testPatternSource({ inputName: 'bench', width: WIDTH, height: HEIGHT, bitrate: 3_000_000 }),
+      mux: defaultMux(),
       output: { url: `srt://127.0.0.1:${port}`, latencyMs: 300, pbkeylen: 32 },
       seconds,
     });

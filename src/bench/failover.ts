@@ -16,8 +16,9 @@ import { BondSender } from '../bond/sender.js';
 import { LinkSim, VENUE_CAPACITY_BPS, VENUE_LINKS } from '../linksim/index.js';
 import { videoPesStarts } from '../media/far-end.js';
 import { Pipeline } from '../media/pipeline.js';
+import { defaultMux, testPatternSource } from '../media/spec.js';
 import { TsAnalyser } from '../mux/index.js';
-import { SrtConnection } from '../srt/index.js';
+import { SrtConnection, startListening } from '../srt/index.js';
 import type { Figure, Scenario, ScenarioResult } from './types.js';
 
 const LATENCY_MS = 2000;
@@ -70,11 +71,7 @@ export const scenario: Scenario = {
     listener.on('stats', (s) => {
       rcvDrops = s.pktRcvDropTotal;
     });
-    const port = await new Promise<number>((resolve, reject) => {
-      listener.once('listening', resolve);
-      listener.once('failed', reject);
-      listener.start();
-    });
+    const port = await startListening(listener);
     const receiver = new BondReceiver({ listen: '127.0.0.1:0', forward: `127.0.0.1:${port}` });
     await receiver.start();
     const links = new LinkSim({ seed: 20, target: `127.0.0.1:${receiver.port}`, links: [...VENUE_LINKS] });
@@ -85,35 +82,15 @@ export const scenario: Scenario = {
     });
     const local = await sender.start();
     const pipeline = new Pipeline({
-      source: {
-        kind: 'encode',
+      source: testPatternSource({
         inputName: 'bench',
-        video: 'testpattern',
-        audio: 'testtone',
-        width: 1280,
-        height: 720,
-        fps: '30',
-        codec: 'libx264',
         bitrate: maxVideo,
         minBitrate: 1_000_000,
         maxBitrate: maxVideo,
         adaptive: true,
-        rateControl: 'cbr',
-        keyframeSeconds: 2,
-        profile: 'high',
-        bframes: 0,
         audioBitrate: AUDIO_BPS,
-        channels: 2,
-      },
-      mux: {
-        delayMs: 100,
-        pcrIntervalMs: 20,
-        psiIntervalMs: 100,
-        cbrRate: 0,
-        serviceName: 'Fieldcast',
-        providerName: 'Fieldcast',
-        klv: false,
-      },
+      }),
+      mux: defaultMux(),
       output: { url: `srt://127.0.0.1:${local}`, latencyMs: LATENCY_MS, pbkeylen: 32 },
       seconds: 0,
     });

@@ -17,8 +17,9 @@ import { BondSender } from '../bond/sender.js';
 import { LinkSim } from '../linksim/index.js';
 import { percentile, videoPesStarts } from '../media/far-end.js';
 import { Pipeline } from '../media/pipeline.js';
+import { defaultMux, testPatternSource } from '../media/spec.js';
 import { readTimecode } from '../media/timecode.js';
-import { SrtConnection } from '../srt/index.js';
+import { SrtConnection, startListening } from '../srt/index.js';
 import type { Figure, Scenario, ScenarioResult } from './types.js';
 
 const WIDTH = 1280;
@@ -95,11 +96,7 @@ export const scenario: Scenario = {
         pending = pending.subarray(frame);
       }
     });
-    const port = await new Promise<number>((resolve, reject) => {
-      listener.once('listening', resolve);
-      listener.once('failed', reject);
-      listener.start();
-    });
+    const port = await startListening(listener);
     const receiver = new BondReceiver({ listen: '127.0.0.1:0', forward: `127.0.0.1:${port}` });
     await receiver.start();
     // Three clean links of different delay: the SRT latency absorbs the spread.
@@ -115,35 +112,8 @@ export const scenario: Scenario = {
     });
     const local = await sender.start();
     const pipeline = new Pipeline({
-      source: {
-        kind: 'encode',
-        inputName: 'bench',
-        video: 'testpattern',
-        audio: 'testtone',
-        width: WIDTH,
-        height: HEIGHT,
-        fps: '30',
-        codec: 'libx264',
-        bitrate: 4_000_000,
-        minBitrate: 4_000_000,
-        maxBitrate: 4_000_000,
-        adaptive: false,
-        rateControl: 'cbr',
-        keyframeSeconds: 2,
-        profile: 'high',
-        bframes: 0,
-        audioBitrate: 128_000,
-        channels: 2,
-      },
-      mux: {
-        delayMs: 100,
-        pcrIntervalMs: 20,
-        psiIntervalMs: 100,
-        cbrRate: 0,
-        serviceName: 'Fieldcast',
-        providerName: 'Fieldcast',
-        klv: false,
-      },
+      source: testPatternSource({ inputName: 'bench', width: WIDTH, height: HEIGHT }),
+      mux: defaultMux(),
       output: { url: `srt://127.0.0.1:${local}`, latencyMs: SRT_LATENCY_MS, pbkeylen: 32 },
       seconds,
     });

@@ -18,7 +18,7 @@ import { LinkSim, VENUE_LINKS } from '../linksim/index.js';
 import type { PipelineEvent, PipelineStats } from '../media/channel.js';
 import { pipelineSpecFromConfig } from '../media/spec.js';
 import { TsAnalyser } from '../mux/index.js';
-import { SrtConnection } from '../srt/index.js';
+import { SrtConnection, startListening } from '../srt/index.js';
 import { PipelineChild } from '../supervisor/pipeline-child.js';
 import { type Command, numberOption, out, parseOptions } from './command.js';
 import { baseConfig, hideArguments, withOverrides } from './stream-options.js';
@@ -71,11 +71,7 @@ export const command: Command = {
       receivedWindow += chunk.length;
       if (watching) watch?.send(chunk, watchPort, '127.0.0.1');
     });
-    const listenPort = await new Promise<number>((resolve, reject) => {
-      listener.once('listening', resolve);
-      listener.once('failed', reject);
-      listener.start();
-    });
+    const listenPort = await startListening(listener);
 
     // 2. Bonding: receiver in front of the listener, 3 emulated links, the sender.
     let receiver: BondReceiver | undefined;

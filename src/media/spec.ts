@@ -1,5 +1,5 @@
 /** Builds the pipeline's spec from the appliance config (and command-line overrides). */
-import type { Config, DestinationConfigT } from '../config/schema.js';
+import { type Config, type DestinationConfigT, MuxConfig } from '../config/schema.js';
 import type { PipelineSpecInput } from './channel.js';
 
 export interface SourceChoice {
@@ -48,4 +48,37 @@ export function pipelineSpecFromConfig(
     },
     seconds,
   };
+}
+
+type EncodeSource = Extract<PipelineSpecInput['source'], { kind: 'encode' }>;
+
+/** The test pattern with the test tone, encoded with libx264 at 720p30: the source of benchmarks and tests. */
+export function testPatternSource(overrides: Partial<Omit<EncodeSource, 'kind'>> = {}): EncodeSource {
+  const bitrate = overrides.bitrate ?? 4_000_000;
+  return {
+    kind: 'encode',
+    inputName: 'Test pattern',
+    video: 'testpattern',
+    audio: 'testtone',
+    width: 1280,
+    height: 720,
+    fps: '30',
+    codec: 'libx264',
+    bitrate,
+    minBitrate: bitrate,
+    maxBitrate: bitrate,
+    adaptive: false,
+    rateControl: 'cbr',
+    keyframeSeconds: 2,
+    profile: 'high',
+    bframes: 0,
+    audioBitrate: 128_000,
+    channels: 2,
+    ...overrides,
+  };
+}
+
+/** The muxer's settings as the config defaults them. */
+export function defaultMux(): PipelineSpecInput['mux'] {
+  return MuxConfig.parse({});
 }

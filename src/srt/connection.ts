@@ -270,3 +270,12 @@ export class SrtConnection extends TypedEmitter<SrtConnectionEvents> {
     }
   }
 }
+
+/** Starts a listener and resolves with the port it bound (useful with port 0), or rejects with why it could not. */
+export function startListening(conn: SrtConnection): Promise<number> {
+  return new Promise((resolve, reject) => {
+    conn.once('listening', resolve);
+    conn.once('failed', reject);
+    conn.start();
+  });
+}

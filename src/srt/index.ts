@@ -8,6 +8,7 @@ export {
   type SrtConnectionOptions,
   type SrtConnectionState,
   type SrtPeerInfo,
+  startListening,
 } from './connection.js';
 export * from './errors.js';
 export { SrtOutput, type SrtOutputCounters, type SrtOutputEvents, type SrtOutputOptions, type SrtOutputState } from './output.js';

@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { LinkSim } from '../../src/linksim/index.js';
 import type { PipelineStats } from '../../src/media/channel.js';
+import { defaultMux, testPatternSource } from '../../src/media/spec.js';
 import { TsAnalyser } from '../../src/mux/index.js';
 import { PipelineChild } from '../../src/supervisor/pipeline-child.js';
 import { Children, freeUdpPort, hasTool, TempDir, udpPortBound, waitUntil } from './srt-helpers.js';
@@ -43,35 +44,8 @@ describe.skipIf(missing.length > 0)('adaptive bitrate through an emulated link',
     const link = sim.link('cell');
     pipeline = new PipelineChild({
       spec: {
-        source: {
-          kind: 'encode',
-          inputName: 'Camera 1',
-          video: 'testpattern',
-          audio: 'testtone',
-          width: 1280,
-          height: 720,
-          fps: '30',
-          codec: 'libx264',
-          bitrate: 3_000_000,
-          minBitrate: 500_000,
-          maxBitrate: 5_000_000,
-          adaptive: true,
-          rateControl: 'cbr',
-          keyframeSeconds: 1,
-          profile: 'high',
-          bframes: 0,
-          audioBitrate: 128_000,
-          channels: 2,
-        },
-        mux: {
-          delayMs: 100,
-          pcrIntervalMs: 20,
-          psiIntervalMs: 100,
-          cbrRate: 0,
-          serviceName: 'Fieldcast',
-          providerName: 'Fieldcast',
-          klv: false,
-        },
+        source: testPatternSource({ bitrate: 3_000_000, minBitrate: 500_000, maxBitrate: 5_000_000, adaptive: true, keyframeSeconds: 1 }),
+        mux: defaultMux(),
         output: { url: `srt://${link.address}`, latencyMs: 2000, pbkeylen: 32 },
         seconds: 0,
       },
