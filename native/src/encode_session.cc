@@ -22,6 +22,10 @@ constexpr int kReadTimeoutMs = 200;
 constexpr int64_t kStallUs = 1000000;
 // When JS stops reading after the video ended, audio gives up after this.
 constexpr int64_t kAudioTailUs = 2000000;
+// How often a lost or missing audio device is tried again while silence is sent.
+constexpr int64_t kAudioRetryUs = 5000000;
+// Audio timestamps may wobble this much (the encoder absorbs it); more overlap is dropped.
+constexpr int64_t kAudioOverlapUs = 20000;
 
 int64_t UsToPts(int64_t us) { return (us * 9 + 50) / 100; }  // src/lib/clock.ts microsToPts
 
@@ -329,6 +333,10 @@ void EncodeSession::SwitchToSilence(const Status& why, int64_t from_us) {
 
 bool EncodeSession::EncodeAudio(AudioChunk& chunk) {
   const int rate = audio_enc_->sample_rate();
+  if (chunk.capture_us + kAudioOverlapUs < last_audio_end_us_) {
+    // Sound from before what was already sent (a source hand-over): time never runs backwards.
+    return true;
+  }
   const auto pts_samples = static_cast<int64_t>(std::llround(static_cast<double>(chunk.capture_us) * rate / 1e6));
   std::vector<AdtsFrame> frames;
   Status s = audio_enc_->Encode(chunk.frame.get(), pts_samples, &frames);
@@ -353,9 +361,25 @@ bool EncodeSession::EncodeAudio(AudioChunk& chunk) {
 }
 
 void EncodeSession::AudioThread() {
+  const bool device_wanted = options_.audio_source != "testtone" && options_.audio_source != "none";
+  int64_t next_retry = MonotonicMicros() + kAudioRetryUs;
   bool ok = true;
   while (!stop_ && ok) {
     if (video_done_ && (last_audio_end_us_ >= end_us_ || MonotonicMicros() > end_us_ + kAudioTailUs)) break;
+    if (device_wanted && counters_.audio_silence && MonotonicMicros() >= next_retry) {
+      // A USB interface replugged, an HDMI bridge's audio back: try the device again.
+      next_retry = MonotonicMicros() + kAudioRetryUs;
+      auto device = CreateAlsaSource({options_.audio_source});
+      if (device->Open().ok()) {
+        {
+          std::lock_guard<std::mutex> lock(sources_mu_);
+          audio_ = std::move(device);
+          if (stop_) audio_->Interrupt();
+        }
+        counters_.audio_silence = false;
+        PostEvent("AUDIO_RESTORED", "audio input " + options_.audio_source + " is back");
+      }
+    }
     AudioChunk chunk;
     const ReadResult r = audio_->Read(kReadTimeoutMs, &chunk);
     if (r == ReadResult::kFrame) {

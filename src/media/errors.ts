@@ -52,9 +52,16 @@ export class SessionStateError extends FieldcastError {
  * Event codes a running session emits; none of them stops the stream.
  * INPUT_NO_SIGNAL: the slate is on air. INPUT_SIGNAL_RESTORED: pictures again.
  * INPUT_FORMAT_CHANGED: the input's size/rate changed; the output keeps its own.
- * AUDIO_SILENCE: no usable audio device; a silent track is sent instead.
+ * AUDIO_SILENCE: no usable audio device; a silent track is sent instead (the
+ * device is tried again every 5 s). AUDIO_RESTORED: the device is back.
  */
-export const MEDIA_EVENT_CODES = ['INPUT_NO_SIGNAL', 'INPUT_SIGNAL_RESTORED', 'INPUT_FORMAT_CHANGED', 'AUDIO_SILENCE'] as const;
+export const MEDIA_EVENT_CODES = [
+  'INPUT_NO_SIGNAL',
+  'INPUT_SIGNAL_RESTORED',
+  'INPUT_FORMAT_CHANGED',
+  'AUDIO_SILENCE',
+  'AUDIO_RESTORED',
+] as const;
 export type MediaEventCode = (typeof MEDIA_EVENT_CODES)[number];
 
 /** Rebuilds a native `{code, message}` (or thrown Error) as the matching named class. */

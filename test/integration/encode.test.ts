@@ -106,6 +106,39 @@ describe.skipIf(missing.length > 0)('encode: test pattern through libx264 and th
     for (const f of flashPts.slice(1)) expect(Math.min(...onsets.map((o) => Math.abs(f - o)))).toBeLessThanOrEqual(frame);
   });
 
+  it.each([
+    ['25', 1280, 720],
+    ['29.97', 1280, 720],
+    ['30', 1280, 720],
+    ['50', 1280, 720],
+    ['59.94', 1920, 1080],
+    ['60', 1920, 1080],
+  ])('at %s fps (%dx%d) the drawn times step by exactly one frame and the flash comes once a second', async (fps, width, height) => {
+    const rate = fps === '29.97' ? 30_000 / 1001 : fps === '59.94' ? 60_000 / 1001 : Number(fps);
+    const file = path.join(tmp.dir, `rate-${fps}.ts`);
+    await encodeToTs(file, {
+      video: 'testpattern',
+      audio: 'testtone',
+      width,
+      height,
+      fps,
+      bitrate: 3_000_000,
+      codec: 'libx264',
+      preset: 'ultrafast',
+      paced: false,
+      maxFrames: Math.ceil(rate * 2.2),
+    });
+    const { frames } = decodeLuma(file, width, height);
+    const times = frames.map((f) => readTimecode(f, width, height)?.captureUs);
+    expect(times.every((t) => t !== undefined)).toBe(true);
+    const start = times[0]!;
+    // Frame k is at start + k/rate exactly (rounded once to the µs, never accumulated).
+    for (let k = 0; k < times.length; k++) expect(Math.abs(times[k]! - start - (k * 1e6) / rate)).toBeLessThanOrEqual(1);
+    const flashes = frames.flatMap((f, k) => (isFlashFrame(f, width, height) ? [k] : []));
+    // The first frame at or after each whole second: 0, ceil(rate), ceil(2 * rate).
+    expect(flashes).toEqual([0, Math.ceil(rate - 1e-9), Math.ceil(2 * rate - 1e-9)]);
+  });
+
   it('a bitrate change mid-stream shows in the per-second bitrate within 2 s, without restarting the encoder', async () => {
     const file = path.join(tmp.dir, 'bitrate.ts');
     const fps = 30;
