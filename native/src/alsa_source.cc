@@ -3,6 +3,9 @@
 #include <alsa/asoundlib.h>
 
 #include <atomic>
+#include <cstdarg>
+#include <cstdio>
+#include <mutex>
 
 namespace fieldcast {
 
@@ -129,6 +132,27 @@ class AlsaSource : public AudioSource {
 
 }  // namespace
 
-std::unique_ptr<AudioSource> CreateAlsaSource(const AlsaOptions& options) { return std::make_unique<AlsaSource>(options); }
+namespace {
+
+void AlsaErrorToLog(const char* file, int line, const char* function, int err, const char* fmt, ...) {
+  char msg[512];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  va_end(ap);
+  Log(LogLevel::kDebug, "alsa", std::string(function ? function : "?") + ": " + msg + (err ? std::string(" (") + snd_strerror(err) + ")" : ""));
+}
+
+}  // namespace
+
+void RouteAlsaErrorsToLog() {
+  static std::once_flag once;
+  std::call_once(once, [] { snd_lib_error_set_handler(&AlsaErrorToLog); });
+}
+
+std::unique_ptr<AudioSource> CreateAlsaSource(const AlsaOptions& options) {
+  RouteAlsaErrorsToLog();
+  return std::make_unique<AlsaSource>(options);
+}
 
 }  // namespace fieldcast

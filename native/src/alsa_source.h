@@ -18,4 +18,8 @@ struct AlsaOptions {
 // kError with AUDIO_DEVICE_LOST (the session then carries on with silence).
 std::unique_ptr<AudioSource> CreateAlsaSource(const AlsaOptions& options);
 
+// alsa-lib writes its own errors to stderr; the addon never prints, so they
+// go to the log at debug level (our callers report failures in words). Idempotent.
+void RouteAlsaErrorsToLog();
+
 }  // namespace fieldcast

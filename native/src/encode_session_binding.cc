@@ -4,6 +4,7 @@
 // that drains the bounded queue (unit_queue.h); native threads never touch JS.
 #include <napi.h>
 
+#include <cctype>
 #include <memory>
 #include <vector>
 
@@ -40,6 +41,13 @@ bool Bool(const Napi::Object& o, const char* key, bool def) {
   return v.As<Napi::Boolean>().Value();
 }
 
+void OneOf(const Napi::Object& o, const char* key, const std::string& value, std::initializer_list<const char*> allowed) {
+  for (const char* a : allowed) {
+    if (value == a) return;
+  }
+  throw Napi::RangeError::New(o.Env(), std::string("session option ") + key + " \"" + value + "\" is not one of the known values");
+}
+
 SessionOptions ParseOptions(const Napi::Object& o) {
   SessionOptions s;
   s.video_source = Str(o, "videoSource", "testpattern");
@@ -61,9 +69,16 @@ SessionOptions ParseOptions(const Napi::Object& o) {
   v.keyint_seconds = Num(o, "keyintSeconds", 2, 0.1, 60);
   v.profile = Str(o, "profile", "high");
   v.level = Str(o, "level", "");
+  if (!v.level.empty() && !(v.level.size() == 3 && isdigit(v.level[0]) && v.level[1] == '.' && isdigit(v.level[2]))) {
+    throw Napi::RangeError::New(o.Env(), "session option level must look like 4.1");
+  }
   v.bframes = static_cast<int>(Num(o, "bframes", 0, 0, 4));
   v.preset = Str(o, "preset", "superfast");
   v.tune = Str(o, "tune", "zerolatency");
+  // Checked here too: x264 reports a bad name on stderr before libavcodec's log hook is in place.
+  OneOf(o, "preset", v.preset, {"ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow"});
+  OneOf(o, "tune", v.tune, {"", "zerolatency", "film", "animation", "grain", "stillimage", "fastdecode"});
+  OneOf(o, "profile", v.profile, {"baseline", "main", "high"});
   s.audio_bitrate = static_cast<int64_t>(Num(o, "audioBitrate", 128000, 32000, 512000));
   s.audio_channels = static_cast<int>(Num(o, "audioChannels", 2, 1, 2));
   s.queue_units = static_cast<size_t>(Num(o, "queueUnits", 512, 16, 1e5));

@@ -5,6 +5,7 @@
 
 #include <memory>
 
+#include "alsa_source.h"
 #include "audio_encoder.h"
 #include "registry.h"
 #include "video_encoder.h"
@@ -22,6 +23,7 @@ struct CtlCloser {
 };
 
 std::vector<AlsaDeviceProbe> ProbeAlsa() {
+  RouteAlsaErrorsToLog();
   std::vector<AlsaDeviceProbe> out;
   int card = -1;
   while (snd_card_next(&card) == 0 && card >= 0) {

@@ -38,6 +38,10 @@ describe.skipIf(!available)('native media exports', () => {
     expect(() => new ctor({ videoSource: 7 }, () => {})).toThrow(/videoSource must be a string/);
     expect(() => new ctor({ paced: 'yes' }, () => {})).toThrow(/paced must be a boolean/);
     expect(() => new ctor({ videoSource: 'testpattern' }, () => {})).toThrow(/needs a width, height and frame rate/);
+    const good = { width: 320, height: 240, fpsNum: 30 };
+    expect(() => new ctor({ ...good, preset: 'nope' }, () => {})).toThrow(/preset "nope" is not one of/);
+    expect(() => new ctor({ ...good, profile: 'weird' }, () => {})).toThrow(/profile "weird" is not one of/);
+    expect(() => new ctor({ ...good, level: 'x' }, () => {})).toThrow(/level must look like 4.1/);
   });
 
   it('EncodeSession: start once, live controls checked, close idempotent, messages in order', async () => {
