@@ -119,6 +119,7 @@ Napi::Object StatsToJs(Napi::Env env, const SrtMessage& m) {
   num("pktSndLossTotal", s.pktSndLossTotal);
   num("pktRcvLossTotal", s.pktRcvLossTotal);
   num("pktRetransTotal", s.pktRetransTotal);
+  num("pktRecvACKTotal", s.pktRecvACKTotal);
   num("pktSndDropTotal", s.pktSndDropTotal);
   num("pktRcvDropTotal", s.pktRcvDropTotal);
   num("pktRcvUndecryptTotal", s.pktRcvUndecryptTotal);

@@ -141,10 +141,6 @@ export class Pipeline extends TypedEmitter<PipelineEvents> {
       u.searchParams.set('pbkeylen', String(o.pbkeylen));
     }
     if (o.streamId) u.searchParams.set('streamid', o.streamId);
-    // Notice a vanished listener sooner than libsrt's 5 s default, so the
-    // stream is back within moments of its return; but never sooner than the
-    // latency, which already tolerates a gap that long.
-    if (!u.searchParams.has('peeridletimeo')) u.searchParams.set('peeridletimeo', String(Math.min(5000, Math.max(1500, o.latencyMs))));
     return u.toString();
   }
 
@@ -346,7 +342,8 @@ export class Pipeline extends TypedEmitter<PipelineEvents> {
     if (this.session) await this.session.close();
     this.muxer?.flush();
     this.emitStats();
-    this.output?.close();
+    // Let the last pictures reach the destination whole before hanging up.
+    if (this.output) await this.output.end();
     this.setState('stopped');
   }
 }

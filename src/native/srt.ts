@@ -75,6 +75,8 @@ export interface SrtNativeStats {
   pktSndLossTotal: number;
   pktRcvLossTotal: number;
   pktRetransTotal: number;
+  /** SRT ACKs received since connect: a sender that stops hearing them has lost its receiver. */
+  pktRecvACKTotal: number;
   pktSndDropTotal: number;
   pktRcvDropTotal: number;
   pktRcvUndecryptTotal: number;

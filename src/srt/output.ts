@@ -19,11 +19,14 @@
 import { TypedEmitter } from '../lib/events.js';
 import { createLogger } from '../lib/logger.js';
 import { SrtConnection, type SrtPeerInfo, toNativeOptions } from './connection.js';
-import { OPERATOR_FIX_CODES, type SrtError } from './errors.js';
+import { OPERATOR_FIX_CODES, SrtConnectionLostError, type SrtError } from './errors.js';
 import type { SrtStats } from './stats.js';
 import { endpointTarget, parseSrtUrl, type SrtEndpoint } from './url.js';
 
 const log = createLogger('srt.output');
+
+/** No SRT ACK for this long (or 4 RTTs) while sending: the receiver is gone. */
+const ACK_SILENCE_MIN_MS = 1000;
 
 export interface SrtOutputOptions {
   /** Statistics period in ms (10..1000, default 100). */
@@ -74,6 +77,7 @@ export class SrtOutput extends TypedEmitter<SrtOutputEvents> {
   #lastError: SrtError | undefined;
   #stats: SrtStats | undefined;
   #connDroppedBase = 0;
+  #acks = { total: 0, sent: 0, at: 0, rttMs: 0 };
   readonly #counters: SrtOutputCounters = { connects: 0, failures: 0, droppedPackets: 0, droppedBytes: 0, sentBytes: 0 };
 
   /** Validates the URL and options now (SrtUrlInvalidError, RangeError); connects on start(). */
@@ -173,6 +177,7 @@ export class SrtOutput extends TypedEmitter<SrtOutputEvents> {
     }
     this.#conn = conn;
     this.#connDroppedBase = 0;
+    this.#acks = { total: 0, sent: 0, at: 0, rttMs: 0 };
     conn.on('connected', (info) => {
       if (this.#conn !== conn) return;
       this.#attempt = 0;
@@ -186,6 +191,7 @@ export class SrtOutput extends TypedEmitter<SrtOutputEvents> {
       this.#stats = s;
       this.#syncDropped(s);
       this.emit('stats', s);
+      this.#watchAcks(s);
     });
     conn.on('disconnected', (err) => {
       if (this.#conn !== conn) return;
@@ -216,6 +222,37 @@ export class SrtOutput extends TypedEmitter<SrtOutputEvents> {
     this.emit('connecting', this.#attempt);
     log.debug('connecting', { to: endpointTarget(this.endpoint), attempt: this.#attempt });
     conn.start();
+  }
+
+  /**
+   * libsrt declares a silent peer gone only after 16 expiry periods of at
+   * least 300 ms each (about 5 s, whatever SRTO_PEERIDLETIMEO says). A
+   * receiver acknowledges every 10 ms, so a sender that has sent data and
+   * heard no ACK for a second (or 4 RTTs, or half the latency, if longer) has lost it: drop the
+   * connection and call again, so a listener that comes back is reached at
+   * once.
+   */
+  #watchAcks(s: SrtStats): void {
+    const now = performance.now();
+    if (s.pktRecvACKTotal !== this.#acks.total || this.#acks.at === 0) {
+      this.#acks = { total: s.pktRecvACKTotal, sent: s.pktSentTotal, at: now, rttMs: s.msRTT || this.#acks.rttMs };
+      return;
+    }
+    const silentMs = now - this.#acks.at;
+    // Within half the latency SRT may still recover the gap by retransmission: wait at least that.
+    const limit = Math.max(ACK_SILENCE_MIN_MS, this.#acks.rttMs * 4, (this.endpoint.latencyMs ?? 120) / 2);
+    if (silentMs <= limit || s.pktSentTotal === this.#acks.sent || this.#state !== 'connected') return;
+    const err = new SrtConnectionLostError(
+      `no answer from ${endpointTarget(this.endpoint)} for ${(silentMs / 1000).toFixed(1)} s; calling again`,
+      {
+        silentMs: Math.round(silentMs),
+      },
+    );
+    this.#acks = { total: 0, sent: 0, at: 0, rttMs: 0 };
+    this.#lastError = err;
+    this.#stats = undefined;
+    this.emit('disconnected', err);
+    this.#retry(err, false);
   }
 
   #syncDropped(s: SrtStats): void {
