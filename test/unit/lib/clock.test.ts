@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { frameDurationPts, parseFrameRate, pcrDiff, PtsUnwrapper, ptsDiff, TS_WRAP, wrapPcr, wrapPts } from '../../../src/lib/clock.js';
+import { frameDurationPts, PtsUnwrapper, parseFrameRate, pcrDiff, ptsDiff, TS_WRAP, wrapPcr, wrapPts } from '../../../src/lib/clock.js';
 
 describe('media clock', () => {
   it('wraps PTS at 2^33 and measures differences across the wrap', () => {
