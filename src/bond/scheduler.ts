@@ -31,9 +31,17 @@ export const SCHEDULER_TUNING = {
   FULL_QUEUE_MS: 150,
   /** In-flight cap = rate x (RTT + FULL_QUEUE_MS) x this. */
   INFLIGHT_CAP_FACTOR: 1.5,
-  /** Silence after which a link's traffic moves elsewhere (issue 5: within 300 ms). */
+  /**
+   * Silence, beyond the freshest link's, after which a link's traffic moves elsewhere
+   * (issue 5: within 300 ms). Measured against the other links, not the clock: SRT ACKs
+   * come back on every live link every 10 ms, so a live link is never far behind the
+   * freshest one, while a pause of the whole process (or of the receiver) leaves every
+   * link equally silent and must not tear the bond down.
+   */
   STALL_MS: 250,
-  /** Silence after which retransmissions avoid a link (keepalive echoes come every 100 ms). */
+  /** Silence of every link at once after which they stall (a receiver gone, or a single link dark). */
+  ALL_SILENT_STALL_MS: 1000,
+  /** Silence, beyond the freshest link's, after which retransmissions avoid a link (keepalive echoes come every 100 ms). */
   QUIET_MS: 150,
   /** Silence after which a link is dead and registers again (SRTLA.md: 4 s). */
   DEAD_MS: 4000,
@@ -173,11 +181,10 @@ export class Scheduler {
     let fallbackArrival = Infinity;
     // A retransmission is SRT's second chance: keep it off a link that has gone quiet,
     // even before that link is declared stalled.
-    const avoidQuiet =
-      retransmission && [...this.links.values()].some((l) => this.usable(l) && now - l.lastRecvAt <= SCHEDULER_TUNING.QUIET_MS);
+    const freshest = retransmission ? this.freshestRecv(true) : -Infinity;
     for (const l of this.links.values()) {
       if (!this.usable(l)) continue;
-      if (avoidQuiet && now - l.lastRecvAt > SCHEDULER_TUNING.QUIET_MS) continue;
+      if (retransmission && freshest - l.lastRecvAt > SCHEDULER_TUNING.QUIET_MS) continue;
       const arrival = l.expectedArrival(bytes, now);
       // Overloaded (every link full): spread by virtual queue, i.e. in proportion to capacity,
       // rather than piling the excess onto the lowest-delay link.
@@ -323,19 +330,32 @@ export class Scheduler {
     if (i > 0) this.suspects = this.suspects.slice(i);
   }
 
+  /** The latest time anything arrived on a registered link (only usable ones if `usableOnly`). */
+  private freshestRecv(usableOnly: boolean): number {
+    let t = -Infinity;
+    for (const l of this.links.values()) if ((usableOnly ? this.usable(l) : l.registered) && l.lastRecvAt > t) t = l.lastRecvAt;
+    return t;
+  }
+
   /** Housekeeping: stalls and deaths from silence. Returns the links whose state changed. */
   tick(now: number): string[] {
     this.judgeSuspects(now);
     const changed: string[] = [];
+    const freshest = this.freshestRecv(false);
     for (const l of this.links.values()) {
       if (!l.registered) continue;
       const silent = now - l.lastRecvAt;
+      const behind = freshest - l.lastRecvAt;
       if (silent > SCHEDULER_TUNING.DEAD_MS && !this.dead.has(l.id)) {
         this.dead.add(l.id);
         this.stalled.delete(l.id);
         this.dropFlights(l);
         changed.push(l.id);
-      } else if (silent > SCHEDULER_TUNING.STALL_MS && !this.stalled.has(l.id) && !this.dead.has(l.id)) {
+      } else if (
+        (behind > SCHEDULER_TUNING.STALL_MS || silent > SCHEDULER_TUNING.ALL_SILENT_STALL_MS) &&
+        !this.stalled.has(l.id) &&
+        !this.dead.has(l.id)
+      ) {
         this.stalled.add(l.id);
         this.dropFlights(l);
         changed.push(l.id);

@@ -345,6 +345,29 @@ describe('bonding scheduler on simulated links', () => {
     expect(sim.sentBy.get('cell-a')!).toBeGreaterThan(before);
   });
 
+  it('keeps every link when the whole process pauses, and stalls only a link left behind', () => {
+    const s = new Scheduler();
+    for (const id of ['a', 'b']) {
+      s.addLink(id, {}, 0);
+      s.setRegistered(id, true, 0);
+    }
+    // A 600 ms pause (garbage collection, a busy machine): nothing was read on any link meanwhile.
+    expect(s.tick(600)).toEqual([]);
+    expect(s.stateOf('a')).toBe('live');
+    expect(s.stateOf('b')).toBe('live');
+    // Afterwards b answers and a stays silent: a is behind and its traffic moves.
+    for (let t = 610; t <= 900; t += 10) {
+      s.onReceive('b', t);
+      s.tick(t);
+    }
+    expect(s.stateOf('a')).toBe('stalled');
+    expect(s.stateOf('b')).toBe('live');
+    expect(s.send(1, 1316, 900)).toBe('b');
+    // Every link silent for over a second (the receiver is gone): they all stall.
+    s.tick(2000);
+    expect(s.stateOf('b')).toBe('stalled');
+  });
+
   it('fills higher-priority links first and uses a lower one only for what they cannot carry', () => {
     const sim = new Sim([
       { id: 'eth', rateBps: 10e6, rttMs: 30, priority: 9 },
