@@ -10,7 +10,8 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { readTimecode } from '../../src/media/timecode.js';
 import { TsAnalyser } from '../../src/mux/index.js';
-import { Children, freeUdpPort, hasTool, makeTestTs, probe, sleep, TempDir, udpPortBound, waitUntil } from './srt-helpers.js';
+import { SrtConnection } from '../../src/srt/index.js';
+import { Children, freeUdpPort, hasTool, makeTestTs, pacedSend, probe, sleep, TempDir, udpPortBound, waitUntil } from './srt-helpers.js';
 
 const CLI = path.resolve(import.meta.dirname, '../../bin/fieldcast.js');
 const PASS = 'fieldcast-test-passphrase-256';
@@ -200,6 +201,40 @@ describe.skipIf(missing.length > 0)('fieldcast send → real SRT listeners', () 
     const got = readFileSync(file);
     expect(got.length).toBeGreaterThan(bytes.length * 0.9);
     expect(bytes.subarray(0, got.length).equals(got)).toBe(true);
+  });
+
+  it('relays a TS arriving over SRT (an existing encoder as caller) to the destination', async () => {
+    const dir = tempDir();
+    const input = dir.file('in.ts');
+    const { bytes, bitsPerSecond } = makeTestTs(input, 4);
+    const inPort = await freeUdpPort();
+    const outPort = await freeUdpPort();
+    const file = dir.file('relayed.ts');
+    children.srtLiveTransmit([`srt://:${outPort}?mode=listener&latency=200`, 'file://con'], file);
+    await waitUntil('listener bound', () => udpPortBound(outPort));
+    const run = send([
+      '--input',
+      `srt://:${inPort}?mode=listener&latency=200`,
+      '--to',
+      `srt://127.0.0.1:${outPort}?latency=200`,
+      '--seconds',
+      '9',
+    ]);
+    await waitUntil('relay input listening', () => udpPortBound(inPort), 10_000);
+    const encoder = new SrtConnection(`srt://127.0.0.1:${inPort}?latency=200`);
+    const connected = new Promise<void>((r) => encoder.once('connected', () => r()));
+    encoder.start();
+    await connected;
+    await sleep(500);
+    await pacedSend(bytes, bitsPerSecond, (c) => encoder.send(c));
+    await encoder.end();
+    expect(await run.done).toBe(0);
+    const got = readFileSync(file);
+    // What arrives is the encoder's stream, unchanged and in order.
+    expect(got.length).toBeGreaterThan(bytes.length * 0.8);
+    const start = bytes.indexOf(got.subarray(0, 188 * 70));
+    expect(start).toBeGreaterThanOrEqual(0);
+    expect(bytes.subarray(start, start + got.length).equals(got)).toBe(true);
   });
 
   it('rejects malformed destinations and options with a clear message, before streaming', async () => {
