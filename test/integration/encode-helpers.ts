@@ -87,28 +87,6 @@ export function decodeLuma(file: string, width: number, height: number): { frame
   return { frames, pts: json.frames.map((f) => f.pts) };
 }
 
-/** Decoded sound as mono float samples at 48 kHz, and the audio stream's start time (90 kHz). */
-export function decodeAudio(file: string): { samples: Float32Array; startPts: number } {
-  const raw = execFileSync('ffmpeg', ['-v', 'error', '-i', file, '-map', '0:a', '-ac', '1', '-f', 'f32le', '-'], { maxBuffer: 1 << 30 });
-  const samples = new Float32Array(raw.buffer, raw.byteOffset, raw.length / 4);
-  const json = JSON.parse(
-    execFileSync('ffprobe', [
-      '-v',
-      'error',
-      '-select_streams',
-      'a',
-      '-show_entries',
-      'packet=pts',
-      '-read_intervals',
-      '%+#1',
-      '-of',
-      'json',
-      file,
-    ]).toString(),
-  ) as { packets: { pts: number }[] };
-  return { samples, startPts: json.packets[0]!.pts };
-}
-
 /** Video packets of a TS: pts (90 kHz) and size, for per-second bitrates. */
 export function videoPackets(file: string): { pts: number; size: number }[] {
   const json = JSON.parse(

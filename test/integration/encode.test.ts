@@ -9,8 +9,9 @@ import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { microsToPts, wrapPts } from '../../src/lib/clock.js';
+import { beepOnsets } from '../../src/media/far-end.js';
 import { isFlashFrame, readTimecode } from '../../src/media/timecode.js';
-import { decodeAudio, decodeLuma, encodeToTs, missingForEncode, tempDir, videoPackets } from './encode-helpers.js';
+import { decodeLuma, encodeToTs, missingForEncode, tempDir, videoPackets } from './encode-helpers.js';
 
 const missing = missingForEncode();
 if (missing.length)
@@ -84,18 +85,7 @@ describe.skipIf(missing.length > 0)('encode: test pattern through libx264 and th
     const { frames, pts } = decodeLuma(file, 1280, 720);
     const flashPts = frames.flatMap((f, i) => (isFlashFrame(f, 1280, 720) ? [pts[i]!] : []));
     expect(flashPts.length).toBe(5); // frames 0, 30, 60, 90, 120: the first at or after each second
-    const { samples, startPts } = decodeAudio(file);
-    // Beep onsets: the first 1 ms window above -30 dBFS RMS after at least 100 ms below it.
-    const win = 48;
-    const onsets: number[] = [];
-    let quiet = 0;
-    for (let off = 0; off + win <= samples.length; off += win) {
-      let e = 0;
-      for (let i = off; i < off + win; i++) e += samples[i]! * samples[i]!;
-      const loud = Math.sqrt(e / win) > 0.03;
-      if (loud && quiet * win >= 4800) onsets.push(startPts + Math.round((off * 90_000) / 48_000));
-      quiet = loud ? 0 : quiet + 1;
-    }
+    const onsets = beepOnsets(file);
     // Every beep has its flash within one frame; every flash after the first (which may fall
     // before the audio stream's first packet) has its beep.
     const frame = 90_000 / (30_000 / 1001);
