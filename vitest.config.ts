@@ -8,5 +8,7 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 120_000,
     reporters: ['default'],
+    // Tests check behaviour; the log lines of the code under test would bury the summary.
+    env: { FIELDCAST_LOG: process.env.FIELDCAST_LOG ?? 'warn' },
   },
 });
