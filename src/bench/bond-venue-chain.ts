@@ -53,6 +53,9 @@ export interface SrtCounts {
   dropped: number;
 }
 
+/** The receiver's reorder hold in this chain, ms. */
+export const DEFAULT_REORDER_MS = 120;
+
 const ZERO: SrtCounts = { packets: 0, unique: 0, lost: 0, retransmitted: 0, dropped: 0 };
 
 function sleep(ms: number): Promise<void> {
@@ -226,7 +229,9 @@ export class BondChain {
   async startReceiver(): Promise<void> {
     const listen = `127.0.0.1:${this.receiverPort}`;
     const forward = `srt://127.0.0.1:${this.listenerPort}`;
-    const reorderMs = this.opts.reorderMs ?? 50;
+    // A hold near the links' RTT spread (40 to 120 ms on the venue links, plus jitter): the
+    // listener then sees nearly every packet in order and asks again only for real losses.
+    const reorderMs = this.opts.reorderMs ?? DEFAULT_REORDER_MS;
     if (this.opts.processes === 'in-process') {
       this.receiver = new BondReceiver({ listen, forward, reorderMs });
       await this.receiver.start();

@@ -35,6 +35,11 @@ export const LINK_TUNING = {
   /** Queueing beyond prediction that cuts. */
   CUT_MS: 30,
   CUT_SHARE: 0.4,
+  /** …and at least these multiples of the link's own delay variation (its radio jitter, not queueing). */
+  HOLD_JITTER_K: 1.5,
+  CUT_JITTER_K: 2.5,
+  /** Growth stops at this multiple of the delivery rate measured from SRTLA ACKs. */
+  DELIVERY_GROWTH_CAP: 2,
   /** RTT smoothing (RFC 6298 §2: alpha 1/8, beta 1/4). */
   RTT_ALPHA: 1 / 8,
   RTT_BETA: 1 / 4,
@@ -131,6 +136,8 @@ export class LinkState {
   /** Smoothed queue-corrected delay and its windowed minimum. */
   private corrected: number | undefined;
   private readonly minCorrected = new WindowedMin(LINK_TUNING.MIN_RTT_WINDOW_MS);
+  /** Mean deviation of the queue-corrected delay samples, ms: the link's own jitter. */
+  private jitter = 0;
 
   rateBps: number = LINK_TUNING.INITIAL_RATE_BPS;
   /** When the virtual queue empties (ms). */
@@ -271,6 +278,7 @@ export class LinkState {
       if (measuredQueue < th.cut) this.underestimated = true;
     }
     const c = Math.max(minRtt, rtt - predictedQueueMs);
+    if (this.corrected !== undefined) this.jitter += (Math.abs(c - this.corrected) - this.jitter) * LINK_TUNING.RTT_BETA;
     this.corrected = this.corrected === undefined ? c : this.corrected + (c - this.corrected) * LINK_TUNING.RTT_ALPHA;
     this.minCorrected.update(this.corrected, now);
     this.adaptRate(now);
@@ -284,9 +292,10 @@ export class LinkState {
 
   private thresholds(): { hold: number; cut: number } {
     const base = this.minCorrected.value ?? this.srtt ?? 100;
+    // A jittery link's delay swings by itself: only queueing beyond those swings is the estimate's fault.
     return {
-      hold: Math.max(LINK_TUNING.HOLD_MS, base * LINK_TUNING.HOLD_SHARE),
-      cut: Math.max(LINK_TUNING.CUT_MS, base * LINK_TUNING.CUT_SHARE),
+      hold: Math.max(LINK_TUNING.HOLD_MS, base * LINK_TUNING.HOLD_SHARE, LINK_TUNING.HOLD_JITTER_K * this.jitter),
+      cut: Math.max(LINK_TUNING.CUT_MS, base * LINK_TUNING.CUT_SHARE, LINK_TUNING.CUT_JITTER_K * this.jitter),
     };
   }
 
@@ -312,7 +321,10 @@ export class LinkState {
       const perRtt = (Math.LN2 * 1000) / Math.max(20, this.rttOrGuess());
       const fast = this.ceilingBps === undefined || this.rateBps < LINK_TUNING.CEILING_SHARE * this.ceilingBps;
       const growth = fast ? perRtt : this.underestimated ? LINK_TUNING.GROWTH_PER_S * 3 : LINK_TUNING.GROWTH_PER_S;
-      this.rateBps = Math.min(LINK_TUNING.MAX_RATE_BPS, this.rateBps * Math.exp((growth * dt) / 1000));
+      // Never more than a multiple of what the link was measured to deliver: delay signals come
+      // an RTT and a queue late, and a jittery link would otherwise overshoot far past its capacity.
+      const bound = Math.max(this.rateBps, LINK_TUNING.INITIAL_RATE_BPS, LINK_TUNING.DELIVERY_GROWTH_CAP * this.delivered.bps(now));
+      this.rateBps = Math.min(LINK_TUNING.MAX_RATE_BPS, bound, this.rateBps * Math.exp((growth * dt) / 1000));
     }
     this.underestimated = false;
   }
@@ -343,9 +355,9 @@ export class LinkState {
     if (this.excessDelay() > this.thresholds().hold && this.sent.bps(now) > 0.3 * this.rateBps) this.cut(now);
   }
 
-  /** After a stall: start again cautiously from half the old estimate. */
+  /** After a stall: start again cautiously from half the old estimate (a link that never carried keeps its first one). */
   restart(now: number): void {
-    this.rateBps = Math.max(LINK_TUNING.MIN_RATE_BPS, this.rateBps / 2);
+    if (this.sentPackets > 0) this.rateBps = Math.max(LINK_TUNING.MIN_RATE_BPS, this.rateBps / 2);
     this.queueFreeAt = now;
     this.inFlight = 0;
     this.inFlightBytes = 0;

@@ -41,8 +41,17 @@ export const SCHEDULER_TUNING = {
   STALL_MS: 250,
   /** Silence of every link at once after which they stall (a receiver gone, or a single link dark). */
   ALL_SILENT_STALL_MS: 1000,
-  /** Silence, beyond the freshest link's, after which retransmissions avoid a link (keepalive echoes come every 100 ms). */
-  QUIET_MS: 150,
+  /**
+   * Silence, beyond the freshest link's, after which retransmissions avoid a link. While
+   * SRT runs its ACKs come back on every live link every 10 ms, so a link this far behind
+   * is very likely dark, and a retransmission sent there would be lost a second time.
+   */
+  QUIET_MS: 80,
+  /**
+   * A retransmission is dropped as redundant while an earlier copy is still due over a
+   * live link: until the copy's late arrival bound plus max(this, half the link's RTT).
+   */
+  REDUNDANT_MARGIN_MS: 50,
   /** Silence after which a link is dead and registers again (SRTLA.md: 4 s). */
   DEAD_MS: 4000,
   /** How long send records are kept (an SRTLA ACK over a slow link may come after the SRT ACK over a fast one). */
@@ -85,6 +94,8 @@ interface Flight {
   bytes: number;
   sentAt: number;
   queueMs: number;
+  /** Late bound of its expected arrival at the receiver (LinkState.expectedArrival when sent). */
+  due: number;
   /**
    * flight: unconfirmed; acked: SRTLA ACK on its link; srtacked: covered by
    * an SRT ACK first; suspect: NAKed (or sent again) and not yet confirmed
@@ -207,6 +218,25 @@ export class Scheduler {
     return (best ?? fallback)?.id;
   }
 
+  /**
+   * Whether a retransmission of `seq` that SRT asks for now would only duplicate a copy
+   * that already arrived (its link's SRTLA ACK came: the NAK was reordering) or is still
+   * on its way over a live link. Forwarding it anyway is how a retransmission storm starts
+   * (issue 5): the listener repeats its NAKs while the first repair waits in a modem's
+   * queue, each repeat lengthens that queue, and the queue overflows. Not forwarding it
+   * costs nothing if the copy arrives; if it was lost, SRT asks again after the copy was due.
+   */
+  redundantRetransmission(seq: number, now: number): boolean {
+    for (let f = this.flights.get(seq); f; f = f.prev) {
+      if (f.state === 'acked' || f.state === 'srtacked') return true;
+      if (f.state !== 'flight' && f.state !== 'suspect') continue;
+      if (!this.usable(f.link) || this.links.get(f.link.id) !== f.link) continue;
+      const margin = Math.max(SCHEDULER_TUNING.REDUNDANT_MARGIN_MS, f.link.rttOrGuess() / 2);
+      if (now < f.due + margin) return true;
+    }
+    return false;
+  }
+
   /** Chooses a link for data packet `seq` and records it as in flight there. */
   send(seq: number, bytes: number, now: number, retransmission = false): string | undefined {
     const id = this.choose(bytes, now, retransmission);
@@ -224,8 +254,9 @@ export class Scheduler {
       old.prev = undefined; // keep one earlier copy, not a chain
       if (old.state === 'flight') this.suspect(old, now);
     }
+    const due = l.expectedArrival(bytes, now);
     const queueMs = l.recordSend(bytes, now, SCHEDULER_TUNING.MAX_QUEUE_MS);
-    const f: Flight = { seq, link: l, bytes, sentAt: now, queueMs, state: 'flight', retx: retransmission || old !== undefined };
+    const f: Flight = { seq, link: l, bytes, sentAt: now, queueMs, due, state: 'flight', retx: retransmission || old !== undefined };
     if (old) f.prev = old;
     this.flights.set(seq, f);
     this.order.push(f);

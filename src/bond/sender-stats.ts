@@ -20,6 +20,8 @@ export interface BondSenderStats {
   packetsToCaller: number;
   unroutedPackets: number;
   duplicatesDropped: number;
+  /** SRT retransmissions not forwarded: an earlier copy had arrived or was still on its way. */
+  redundantRetransmissions: number;
   malformedPackets: number;
 }
 

@@ -101,6 +101,7 @@ export class BondSender extends TypedEmitter<BondSenderEvents> {
   private packetsToCaller = 0;
   private unrouted = 0;
   private duplicates = 0;
+  private redundant = 0;
   private malformed = 0;
 
   constructor(private readonly opts: BondSenderOptions) {
@@ -198,6 +199,7 @@ export class BondSender extends TypedEmitter<BondSenderEvents> {
       packetsToCaller: this.packetsToCaller,
       unroutedPackets: this.unrouted,
       duplicatesDropped: this.duplicates,
+      redundantRetransmissions: this.redundant,
       malformedPackets: this.malformed,
     };
     if (this.caller) out.caller = formatHostPort(this.caller.address, this.caller.port);
@@ -228,7 +230,12 @@ export class BondSender extends TypedEmitter<BondSenderEvents> {
     const now = this.now();
     const seq = srtDataSeq(msg);
     if (seq !== undefined) {
-      const id = this.scheduler.send(seq, msg.length, now, isRetransmission(msg));
+      const retx = isRetransmission(msg);
+      if (retx && this.scheduler.redundantRetransmission(seq, now)) {
+        this.redundant++;
+        return;
+      }
+      const id = this.scheduler.send(seq, msg.length, now, retx);
       const link = id === undefined ? undefined : this.links.get(id);
       if (link) link.send(msg);
       else this.unrouted++;
