@@ -93,8 +93,6 @@ export const command: Command = {
 
     // 3. The pipeline process.
     const config = withOverrides(await baseConfig(values.config), (c) => {
-      c.video ??= {};
-      c.video.maxBitrate ??= values.direct ? 8_000_000 : 10_000_000;
       c.destinations = [{ name: 'demo', url: callerUrl, latencyMs: 1500, passphrase, pbkeylen: 32 }];
     });
     const spec = pipelineSpecFromConfig(config, config.destinations[0]!, seconds);
