@@ -1,8 +1,10 @@
 /**
  * The typed channel between the supervisor (or `fieldcast send`) and the
  * media pipeline process. Messages travel over Node's fork IPC with the
- * structured-clone serializer; each side validates what it receives with
- * these schemas, so a bad message is a clear error, never a crash.
+ * structured-clone serializer. The pipeline validates every command it
+ * receives against these schemas (a bad one is logged and ignored, never a
+ * crash); the supervisor reads the pipeline's messages by their `type` and
+ * ignores any it does not know.
  */
 import { z } from 'zod';
 import { AudioSource, MuxConfig, srtUrl, VideoSource } from '../config/schema.js';
