@@ -368,6 +368,40 @@ describe('bonding scheduler on simulated links', () => {
     expect(s.stateOf('b')).toBe('stalled');
   });
 
+  it('holds back a retransmission while the first copy is still due, and lets it through once that copy is overdue or its link dark', () => {
+    const s = new Scheduler();
+    for (const id of ['a', 'b']) {
+      s.addLink(id, {}, 0);
+      s.setRegistered(id, true, 0);
+    }
+    for (let t = 0; t <= 1000; t += 10) {
+      for (const id of ['a', 'b']) {
+        s.onReceive(id, t);
+        if (t % 100 === 0) s.onKeepaliveRtt(id, id === 'a' ? 40 : 120, t - (id === 'a' ? 40 : 120), t);
+      }
+    }
+    expect(s.send(7, 1316, 1000)).toBeDefined();
+    // SRT asks again 10 ms later (a premature NAK): the copy is still on its way.
+    s.onNak([{ from: 7, to: 7 }], 1010);
+    expect(s.redundantRetransmission(7, 1010)).toBe(true);
+    // Long after the copy was due, it was really lost: the retransmission goes.
+    expect(s.redundantRetransmission(7, 1600)).toBe(false);
+    // A copy that its link reported delivered needs no repair at all.
+    const link8 = s.send(8, 1316, 1600)!;
+    s.onSrtlaAck(link8, [8], 1650);
+    expect(s.redundantRetransmission(8, 1700)).toBe(true);
+    // A copy on a link that went dark does not hold anything back.
+    const link9 = s.send(9, 1316, 1700)!;
+    expect(s.redundantRetransmission(9, 1700)).toBe(true);
+    const other = link9 === 'a' ? 'b' : 'a';
+    for (let t = 1700; t <= 2100; t += 10) {
+      s.onReceive(other, t);
+      s.tick(t);
+    }
+    expect(s.stateOf(link9)).toBe('stalled');
+    expect(s.redundantRetransmission(9, 2100)).toBe(false);
+  });
+
   it('fills higher-priority links first and uses a lower one only for what they cannot carry', () => {
     const sim = new Sim([
       { id: 'eth', rateBps: 10e6, rttMs: 30, priority: 9 },
