@@ -45,6 +45,12 @@ const log = createLogger('bond');
 export const SENDER_TIMING = {
   HOUSEKEEPING_MS: 25,
   KEEPALIVE_MS: 100,
+  /**
+   * Keepalive interval of a link that has heard nothing for KEEPALIVE_MS: a burst of lost
+   * probes on an idle lossy modem must not look like a dead link, and a link coming back
+   * from an outage is noticed sooner.
+   */
+  QUIET_KEEPALIVE_MS: 25,
   REG1_RETRY_MS: 2000,
   REG2_RETRY_MS: 1000,
   /** No answer on any link for this long: the receiver forgot us (restart) — register the group again. */
@@ -390,7 +396,9 @@ export class BondSender extends TypedEmitter<BondSenderEvents> {
         }
       }
       for (const l of this.links.values()) {
-        if (l.registered && now - l.lastKeepaliveAt >= SENDER_TIMING.KEEPALIVE_MS) {
+        const heard = this.scheduler.link(l.name)?.lastRecvAt ?? now;
+        const every = now - heard > SENDER_TIMING.KEEPALIVE_MS ? SENDER_TIMING.QUIET_KEEPALIVE_MS : SENDER_TIMING.KEEPALIVE_MS;
+        if (l.registered && now - l.lastKeepaliveAt >= every) {
           l.lastKeepaliveAt = now;
           l.send(this.keepalive(l, now));
         }
