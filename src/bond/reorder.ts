@@ -32,7 +32,7 @@ export interface ReorderStats {
   duplicates: number;
 }
 
-/** Beyond this many packets ahead, a jump is a new stream position, not reordering: flush. */
+/** Beyond this many packets ahead or behind, a jump is a new stream position, not reordering: flush. */
 const DEFAULT_CAPACITY = 8192;
 
 export class ReorderBuffer {
@@ -80,6 +80,16 @@ export class ReorderBuffer {
       } else if (d > 0 && d < this.capacity && !this.held.has(seq)) {
         this.held.set(seq, null);
       }
+      return;
+    }
+    if (d <= -this.capacity) {
+      // Far behind where the stream was: a new SRT session (a fresh random initial sequence
+      // number) through the same group, not a late packet. Follow it, or nothing of the new
+      // session would ever be put back in order.
+      this.flush();
+      this.release(pkt);
+      this.next = seqAdd(seq, 1);
+      this.highest = seq;
       return;
     }
     if (d < 0) {

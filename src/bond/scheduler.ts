@@ -24,7 +24,10 @@
  */
 
 import { LinkState } from './link-state.js';
-import { forEachSeq, type SeqRange, seqLess } from './protocol.js';
+import { forEachSeq, type SeqRange, seqDiff, seqLess } from './protocol.js';
+
+/** No packet is this many sequence numbers in flight: a record that far from an SRT ACK belongs to another session. */
+const STALE_SEQ_DISTANCE = 1 << 20;
 
 export const SCHEDULER_TUNING = {
   /** A virtual queue deeper than this makes a link full (below linksim's and modems' ~200 ms buffers). */
@@ -307,7 +310,8 @@ export class Scheduler {
     this.ackHead = Math.max(this.ackHead, this.expireHead);
     while (this.ackHead < this.order.length) {
       const f = this.order[this.ackHead]!;
-      if (!seqLess(f.seq, ackSeq)) break;
+      // A record far "ahead" of the ACK is from an earlier SRT session (another initial sequence number): step over it.
+      if (!seqLess(f.seq, ackSeq) && seqDiff(f.seq, ackSeq) < STALE_SEQ_DISTANCE) break;
       this.ackHead++;
       if (f.state === 'flight') {
         f.link.leaveFlight(f.bytes);

@@ -22,6 +22,14 @@ describe('ReorderBuffer', () => {
     expect(buf.nextDeadline()).toBeUndefined();
   });
 
+  it('follows a new SRT session whose sequence numbers start far behind the old one', () => {
+    const { out, push } = setup();
+    for (let i = 0; i < 5; i++) push(1_000_000 + i, i);
+    // The caller reconnected: a new random initial sequence number, below the old one.
+    for (const s of [500, 502, 501, 503]) push(s, 10);
+    expect(out).toEqual([1_000_000, 1_000_001, 1_000_002, 1_000_003, 1_000_004, 500, 501, 502, 503]);
+  });
+
   it('puts out-of-order input back in order when the gap fills', () => {
     const { out, push, buf } = setup();
     for (const s of [10, 11, 14, 12, 15, 13, 16]) push(s, 0);
