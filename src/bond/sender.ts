@@ -46,15 +46,16 @@ export const SENDER_TIMING = {
   HOUSEKEEPING_MS: 25,
   KEEPALIVE_MS: 100,
   /**
-   * Keepalive interval of a link that has heard nothing for KEEPALIVE_MS: a burst of lost
-   * probes on an idle lossy modem must not look like a dead link, and a link coming back
-   * from an outage is noticed sooner.
+   * Keepalive interval of a live link that has heard nothing for KEEPALIVE_MS: a burst of
+   * lost probes on an idle lossy modem must not look like a dead link.
    */
   QUIET_KEEPALIVE_MS: 25,
   REG1_RETRY_MS: 2000,
   REG2_RETRY_MS: 1000,
   /** No answer on any link for this long: the receiver forgot us (restart) — register the group again. */
   REGROUP_SILENCE_MS: 5000,
+  /** After starting over, REG_NGP answers to what was sent before are stale: ignored this long (well above any link's RTT). */
+  REGROUP_GRACE_MS: 1000,
   CAPACITY_EVENT_MS: 500,
 } as const;
 
@@ -97,6 +98,7 @@ export class BondSender extends TypedEmitter<BondSenderEvents> {
   private groupId: Buffer = randomBytes(SRTLA_ID_LEN);
   private fullId: Buffer | undefined;
   private lastReg1At = -Infinity;
+  private lastRegroupAt = -Infinity;
   private reg1Turn = 0;
   private groupBackoffUntil = 0;
   private lastAnswerAt: number;
@@ -314,6 +316,10 @@ export class BondSender extends TypedEmitter<BondSenderEvents> {
         this.refused(link, srtla.text || 'refused', now, true);
         return;
       case 'regNgp':
+        // One restart of the receiver answers REG_NGP on every link, to every REG2 and keepalive
+        // already on its way: start over once, not once per answer (each fresh REG1 would make
+        // the receiver open yet another group and refuse the links it already holds elsewhere).
+        if (!this.fullId || now - this.lastRegroupAt < SENDER_TIMING.REGROUP_GRACE_MS) return;
         log.warn('the bonding receiver no longer knows this stream (restarted?): registering again', { link: link.name });
         this.regroup(now);
         return;
@@ -372,6 +378,7 @@ export class BondSender extends TypedEmitter<BondSenderEvents> {
 
   /** Starts over with a new group (REG_NGP, or the receiver silent on every link). */
   private regroup(now: number): void {
+    this.lastRegroupAt = now;
     this.fullId = undefined;
     this.groupId = randomBytes(SRTLA_ID_LEN);
     this.lastReg1At = -Infinity;
@@ -397,7 +404,8 @@ export class BondSender extends TypedEmitter<BondSenderEvents> {
       }
       for (const l of this.links.values()) {
         const heard = this.scheduler.link(l.name)?.lastRecvAt ?? now;
-        const every = now - heard > SENDER_TIMING.KEEPALIVE_MS ? SENDER_TIMING.QUIET_KEEPALIVE_MS : SENDER_TIMING.KEEPALIVE_MS;
+        const quiet = now - heard > SENDER_TIMING.KEEPALIVE_MS && this.scheduler.stateOf(l.name) === 'live';
+        const every = quiet ? SENDER_TIMING.QUIET_KEEPALIVE_MS : SENDER_TIMING.KEEPALIVE_MS;
         if (l.registered && now - l.lastKeepaliveAt >= every) {
           l.lastKeepaliveAt = now;
           l.send(this.keepalive(l, now));
