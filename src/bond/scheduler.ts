@@ -42,8 +42,8 @@ export const SCHEDULER_TUNING = {
    * link equally silent and must not tear the bond down.
    */
   STALL_MS: 250,
-  /** Silence of every link at once after which they stall (a receiver gone, or a single link dark). */
-  ALL_SILENT_STALL_MS: 1000,
+  /** Silence of every link at once after which they stall (a receiver gone, or a single link dark); above common process pauses. */
+  ALL_SILENT_STALL_MS: 500,
   /**
    * Silence, beyond the freshest link's, after which retransmissions avoid a link. While
    * SRT runs its ACKs come back on every live link every 10 ms, so a link this far behind
