@@ -351,8 +351,8 @@ describe('bonding scheduler on simulated links', () => {
       s.addLink(id, {}, 0);
       s.setRegistered(id, true, 0);
     }
-    // A 600 ms pause (garbage collection, a busy machine): nothing was read on any link meanwhile.
-    expect(s.tick(600)).toEqual([]);
+    // A 450 ms pause (garbage collection, a busy machine): nothing was read on any link meanwhile.
+    expect(s.tick(450)).toEqual([]);
     expect(s.stateOf('a')).toBe('live');
     expect(s.stateOf('b')).toBe('live');
     // Afterwards b answers and a stays silent: a is behind and its traffic moves.
@@ -363,7 +363,7 @@ describe('bonding scheduler on simulated links', () => {
     expect(s.stateOf('a')).toBe('stalled');
     expect(s.stateOf('b')).toBe('live');
     expect(s.send(1, 1316, 900)).toBe('b');
-    // Every link silent for over a second (the receiver is gone): they all stall.
+    // Every link silent for over ALL_SILENT_STALL_MS (the receiver is gone): they all stall.
     s.tick(2000);
     expect(s.stateOf('b')).toBe('stalled');
   });
