@@ -58,6 +58,25 @@ export const DEFAULT_REORDER_MS = 120;
 
 const ZERO: SrtCounts = { packets: 0, unique: 0, lost: 0, retransmitted: 0, dropped: 0 };
 
+/** True once something has bound UDP `port` (reads /proc/net/udp{,6}). */
+function udpPortBound(port: number): boolean {
+  const hex = `:${port.toString(16).toUpperCase().padStart(4, '0')} `;
+  for (const f of ['/proc/net/udp', '/proc/net/udp6']) {
+    try {
+      if (readFileSync(f, 'utf8').includes(hex)) return true;
+    } catch {
+      // no IPv6 table on this kernel
+    }
+  }
+  return false;
+}
+
+/** Waits until `cond` holds or `ms` pass: start-up on a loaded machine takes what it takes. */
+async function waitFor(cond: () => boolean, ms: number): Promise<void> {
+  const until = performance.now() + ms;
+  while (!cond() && performance.now() < until) await sleep(25);
+}
+
 function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
@@ -303,7 +322,7 @@ export class BondChain {
       { stdio: ['ignore', outFd, 'ignore'] },
     );
     closeSync(outFd);
-    await sleep(300);
+    await waitFor(() => udpPortBound(this.listenerPort), 10_000);
     // The TS goes in through a pipe, not UDP: a pipe pushes back instead of dropping when the
     // caller is briefly descheduled on a busy machine, so every gap in the output is the chain's.
     const caller = spawn(
@@ -313,7 +332,11 @@ export class BondChain {
     );
     caller.stdin?.on('error', () => {});
     try {
-      await sleep(1500);
+      // Wait for the SRT handshake to come back through the chain (in process: the sender
+      // has relayed answers to the caller), then a moment for the caller to settle.
+      const relayed = this.senderStats()?.packetsToCaller ?? 0;
+      await waitFor(() => (this.senderStats()?.packetsToCaller ?? Number.POSITIVE_INFINITY) > relayed + 2, 10_000);
+      await sleep(this.senderStats() ? 500 : 1500);
       const inputPackets = await pace(ts, caller.stdin!, rateBps, seconds, during);
       await sleep(lat + 1500);
       await stop(caller);
