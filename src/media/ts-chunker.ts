@@ -5,9 +5,10 @@
  * other sizes); SRT wants every payload to start on a packet.
  */
 
-export const TS_PACKET = 188;
-export const CHUNK_PACKETS = 7;
-export const CHUNK_BYTES = TS_PACKET * CHUNK_PACKETS;
+import { CHUNK_PACKETS, CHUNK_SIZE, TS_PACKET_SIZE } from '../mux/constants.js';
+
+export const TS_PACKET = TS_PACKET_SIZE;
+export const CHUNK_BYTES = CHUNK_SIZE;
 const SYNC = 0x47;
 
 export class TsChunker {
