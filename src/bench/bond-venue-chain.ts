@@ -10,7 +10,6 @@
  * their CPU is measured apart from the link emulator's).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { createSocket } from 'node:dgram';
 import { closeSync, createReadStream, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -19,6 +18,7 @@ import { fileURLToPath } from 'node:url';
 import { BondReceiver } from '../bond/receiver.js';
 import { BondSender, type BondSenderStats } from '../bond/sender.js';
 import type { BondLinkOptions } from '../bond/sender-link.js';
+import { freeUdpPort, udpPortBound } from '../lib/udp-ports.js';
 import { LinkSim, type LinkSpecInput, VENUE_LINKS } from '../linksim/index.js';
 import { TsAnalyser } from '../mux/analyser.js';
 import { processCpuSeconds } from './cpu.js';
@@ -58,19 +58,6 @@ export const DEFAULT_REORDER_MS = 120;
 
 const ZERO: SrtCounts = { packets: 0, unique: 0, lost: 0, retransmitted: 0, dropped: 0 };
 
-/** True once something has bound UDP `port` (reads /proc/net/udp{,6}). */
-function udpPortBound(port: number): boolean {
-  const hex = `:${port.toString(16).toUpperCase().padStart(4, '0')} `;
-  for (const f of ['/proc/net/udp', '/proc/net/udp6']) {
-    try {
-      if (readFileSync(f, 'utf8').includes(hex)) return true;
-    } catch {
-      // no IPv6 table on this kernel
-    }
-  }
-  return false;
-}
-
 /** Waits until `cond` holds or `ms` pass: start-up on a loaded machine takes what it takes. */
 async function waitFor(cond: () => boolean, ms: number): Promise<void> {
   const until = performance.now() + ms;
@@ -79,15 +66,6 @@ async function waitFor(cond: () => boolean, ms: number): Promise<void> {
 
 function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
-}
-
-/** A free UDP port on loopback (bound and released: a tiny race, fine on a test box). */
-export async function freeUdpPort(): Promise<number> {
-  const s = createSocket('udp4');
-  await new Promise<void>((r) => s.bind(0, '127.0.0.1', r));
-  const port = s.address().port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
 }
 
 /** CBR-ish test TS: testsrc + sine, libx264 at half the mux rate, AAC, padded to `muxrateBps`. */

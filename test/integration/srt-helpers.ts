@@ -22,27 +22,7 @@ export function hasIpv6Loopback(): boolean {
   }
 }
 
-/** A UDP port that was free a moment ago on `host`. */
-export async function freeUdpPort(host = '127.0.0.1'): Promise<number> {
-  const s = createSocket(host.includes(':') ? 'udp6' : 'udp4');
-  await new Promise<void>((resolve) => s.bind(0, host, resolve));
-  const { port } = s.address();
-  await new Promise<void>((resolve) => s.close(() => resolve()));
-  return port;
-}
-
-/** True once something has bound UDP `port` (reads /proc/net/udp{,6}). */
-export function udpPortBound(port: number): boolean {
-  const hex = `:${port.toString(16).toUpperCase().padStart(4, '0')} `;
-  for (const f of ['/proc/net/udp', '/proc/net/udp6']) {
-    try {
-      if (readFileSync(f, 'utf8').includes(hex)) return true;
-    } catch {
-      // no IPv6 table on this kernel
-    }
-  }
-  return false;
-}
+export { freeUdpPort, udpPortBound } from '../../src/lib/udp-ports.js';
 
 export async function waitUntil(what: string, cond: () => boolean, timeoutMs = 5000): Promise<void> {
   const start = Date.now();
