@@ -6,6 +6,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { PID } from '../mux/constants.js';
+import { readTimestamp } from '../mux/pes.js';
 import { isFlashFrame } from './timecode.js';
 
 const PTS_PER_SAMPLE = 90_000 / 48_000;
@@ -100,13 +101,7 @@ export function videoPesStarts(chunk: Buffer): number[] {
     if (afc === 3) p += 1 + chunk[p]!;
     if (p + 14 > off + 188 || chunk[p] !== 0 || chunk[p + 1] !== 0 || chunk[p + 2] !== 1) continue;
     if (!(chunk[p + 7]! & 0x80)) continue;
-    const b = p + 9;
-    const pts =
-      ((chunk[b]! >> 1) & 0x07) * 2 ** 30 +
-      chunk[b + 1]! * 2 ** 22 +
-      ((chunk[b + 2]! >> 1) & 0x7f) * 2 ** 15 +
-      chunk[b + 3]! * 2 ** 7 +
-      (chunk[b + 4]! >> 1);
+    const pts = readTimestamp(chunk, p + 9);
     out.push(pts);
   }
   return out;

@@ -6,6 +6,7 @@
  */
 
 import { CHUNK_PACKETS, CHUNK_SIZE, TS_PACKET_SIZE } from '../mux/constants.js';
+import { readPcr } from '../mux/packet.js';
 
 export const TS_PACKET = TS_PACKET_SIZE;
 export const CHUNK_BYTES = CHUNK_SIZE;
@@ -83,10 +84,7 @@ export function packetPcr(buf: Buffer, off: number): number | undefined {
   if (afc !== 2 && afc !== 3) return undefined;
   const afLen = buf[off + 4]!;
   if (afLen < 7 || !(buf[off + 5]! & 0x10)) return undefined;
-  const b = off + 6;
-  const base = buf[b]! * 2 ** 25 + buf[b + 1]! * 2 ** 17 + buf[b + 2]! * 2 ** 9 + buf[b + 3]! * 2 + (buf[b + 4]! >> 7);
-  const ext = ((buf[b + 4]! & 1) << 8) | buf[b + 5]!;
-  return base * 300 + ext;
+  return readPcr(buf, off + 6);
 }
 
 export function packetPid(buf: Buffer, off: number): number {
