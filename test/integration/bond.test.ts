@@ -43,10 +43,11 @@ async function chain(opts: Partial<ChainOptions> = {}): Promise<BondChain> {
 
 function report(name: string, c: BondChain, r: StreamResult): void {
   const rc = c.receiver?.stats().perGroup[0];
-  const links = c
-    .senderStats()
-    ?.links.map((l) => `${l.name} ${(l.share * 100).toFixed(0)}% ${l.state}`)
-    .join(', ');
+  // Shares of everything sent over the run (the live `share` covers the last
+  // few seconds, empty once the stream has ended).
+  const all = c.senderStats()?.links ?? [];
+  const sent = all.reduce((n, l) => n + l.sentPackets, 0);
+  const links = all.map((l) => `${l.name} ${((100 * l.sentPackets) / Math.max(1, sent)).toFixed(0)}% ${l.state}`).join(', ');
   console.info(
     `${name}: ${r.inputPackets} packets in, CC errors ${r.ccErrors}; listener received ${r.listener.packets} (unique ${r.listener.unique}), ` +
       `reported lost ${r.listener.lost}, dropped ${r.listener.dropped}; caller retransmitted ${r.caller.retransmitted}; ` +
