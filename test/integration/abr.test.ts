@@ -33,7 +33,7 @@ describe.skipIf(missing.length > 0)('adaptive bitrate through an emulated link',
     dir = new TempDir();
     const port = await freeUdpPort();
     const file = dir.file('rx.ts');
-    children.srtLiveTransmit([`srt://:${port}?mode=listener&latency=2000`, 'file://con'], file);
+    const listener = children.srtLiveTransmit([`srt://:${port}?mode=listener&latency=2000`, 'file://con'], file);
     await waitUntil('listener bound', () => udpPortBound(port));
     sim = new LinkSim({
       seed: 3,
@@ -80,6 +80,7 @@ describe.skipIf(missing.length > 0)('adaptive bitrate through an emulated link',
     expect(last.srt.sendBufferMs).toBeLessThan(2000);
     await pipeline.stop();
 
+    await children.stop(listener); // srt-live-transmit writes its buffered tail as it exits
     const a = new TsAnalyser();
     a.push(readFileSync(file));
     const r = a.report();

@@ -34,7 +34,7 @@ describe.skipIf(missing.length > 0)('fieldcast send --bond', () => {
     const port = await freeUdpPort();
     const file = dir.file('rx.ts');
     const pass = 'bonded-stream-passphrase';
-    children.srtLiveTransmit([`srt://:${port}?mode=listener&latency=1500&passphrase=${pass}`, 'file://con'], file);
+    const listener = children.srtLiveTransmit([`srt://:${port}?mode=listener&latency=1500&passphrase=${pass}`, 'file://con'], file);
     await waitUntil('listener bound', () => udpPortBound(port));
     receiver = new BondReceiver({ listen: '127.0.0.1:0', forward: `127.0.0.1:${port}` });
     await receiver.start();
@@ -78,6 +78,7 @@ describe.skipIf(missing.length > 0)('fieldcast send --bond', () => {
     // 6 Mbit/s of video does not fit one 5 Mbit/s or 3 Mbit/s modem: more than one link carries it.
     expect(lastBond.links.filter((l) => l.sentPackets > 100).length).toBeGreaterThanOrEqual(2);
 
+    await children.stop(listener); // srt-live-transmit writes its buffered tail as it exits
     const p = probe(file);
     expect(p.codecs).toEqual(['aac', 'h264']);
     expect(p.videoFrames).toBeGreaterThan(200);

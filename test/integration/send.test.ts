@@ -100,7 +100,10 @@ describe.skipIf(missing.length > 0)('fieldcast send → real SRT listeners', () 
     const dir = tempDir();
     const port = await freeUdpPort();
     const file = dir.file('rx.ts');
-    children.srtLiveTransmit([`srt://:${port}?mode=listener&passphrase=${PASS}&pbkeylen=32&latency=300`, 'file://con'], file);
+    const listener = children.srtLiveTransmit(
+      [`srt://:${port}?mode=listener&passphrase=${PASS}&pbkeylen=32&latency=300`, 'file://con'],
+      file,
+    );
     await waitUntil('listener bound', () => udpPortBound(port));
     const run = send([
       '--source',
@@ -120,6 +123,8 @@ describe.skipIf(missing.length > 0)('fieldcast send → real SRT listeners', () 
     expect(cmdline).not.toContain(PASS);
     expect(await run.done).toBe(0);
     expect(run.output()).not.toContain(PASS);
+    // srt-live-transmit buffers its file output: it writes the tail as it exits.
+    await children.stop(listener);
 
     const p = probe(file);
     expect(p.codecs).toEqual(['aac', 'h264']);
@@ -193,11 +198,11 @@ describe.skipIf(missing.length > 0)('fieldcast send → real SRT listeners', () 
     const { bytes } = makeTestTs(input, 3);
     const port = await freeUdpPort();
     const file = dir.file('pass.ts');
-    children.srtLiveTransmit([`srt://:${port}?mode=listener&latency=200`, 'file://con'], file);
+    const listener = children.srtLiveTransmit([`srt://:${port}?mode=listener&latency=200`, 'file://con'], file);
     await waitUntil('listener bound', () => udpPortBound(port));
     const run = send(['--input', input, '--to', `srt://127.0.0.1:${port}?latency=200`, '--seconds', '8']);
     expect(await run.done).toBe(0);
-    await sleep(300);
+    await children.stop(listener); // writes its buffered tail as it exits
     const got = readFileSync(file);
     expect(got.length).toBeGreaterThan(bytes.length * 0.9);
     expect(bytes.subarray(0, got.length).equals(got)).toBe(true);
@@ -210,7 +215,7 @@ describe.skipIf(missing.length > 0)('fieldcast send → real SRT listeners', () 
     const inPort = await freeUdpPort();
     const outPort = await freeUdpPort();
     const file = dir.file('relayed.ts');
-    children.srtLiveTransmit([`srt://:${outPort}?mode=listener&latency=200`, 'file://con'], file);
+    const listener = children.srtLiveTransmit([`srt://:${outPort}?mode=listener&latency=200`, 'file://con'], file);
     await waitUntil('listener bound', () => udpPortBound(outPort));
     const run = send([
       '--input',
@@ -229,6 +234,7 @@ describe.skipIf(missing.length > 0)('fieldcast send → real SRT listeners', () 
     await pacedSend(bytes, bitsPerSecond, (c) => encoder.send(c));
     await encoder.end();
     expect(await run.done).toBe(0);
+    await children.stop(listener); // writes its buffered tail as it exits
     const got = readFileSync(file);
     // What arrives is the encoder's stream, unchanged and in order.
     expect(got.length).toBeGreaterThan(bytes.length * 0.8);
