@@ -10,7 +10,9 @@
 namespace fieldcast {
 
 TestClock::TestClock(int fps_num, int fps_den, bool paced)
-    : fps_num_(fps_num), fps_den_(fps_den), paced_(paced), start_us_(MonotonicMicros()) {}
+    // Starting on a whole 100 µs (9 ticks of 90 kHz) makes every frame's PTS
+    // exact: 3000 ticks apart at 30 fps, 3003 at 29.97, never 2999 or 3001.
+    : fps_num_(fps_num), fps_den_(fps_den), paced_(paced), start_us_((MonotonicMicros() + 99) / 100 * 100) {}
 
 int64_t TestClock::FrameTimeUs(int64_t k) const {
   // Exact for 1001 rates: rounded once from the rational, never accumulated.

@@ -64,8 +64,9 @@ describe.skipIf(missing.length > 0)('encode: test pattern through libx264 and th
     for (let i = 1; i < times.length; i++) {
       expect(Math.abs(times[i]!.captureUs - times[i - 1]!.captureUs - 1e6 / 30)).toBeLessThanOrEqual(1);
     }
-    // The units JS received carry the same capture times.
+    // The units JS received carry the same capture times, and the PTS cadence is exact: 3000 ticks a frame.
     const videoUnits = r.units.filter((u) => u.stream === 'video');
+    expect(new Set(videoUnits.slice(1).map((u, i) => u.pts - videoUnits[i]!.pts))).toEqual(new Set([3000]));
     expect(videoUnits.map((u) => u.captureUs)).toEqual(times.map((t) => t!.captureUs));
   });
 
@@ -106,7 +107,7 @@ describe.skipIf(missing.length > 0)('encode: test pattern through libx264 and th
   ])('at %s fps (%dx%d) the drawn times step by exactly one frame and the flash comes once a second', async (fps, width, height) => {
     const rate = fps === '29.97' ? 30_000 / 1001 : fps === '59.94' ? 60_000 / 1001 : Number(fps);
     const file = path.join(tmp.dir, `rate-${fps}.ts`);
-    await encodeToTs(file, {
+    const r = await encodeToTs(file, {
       video: 'testpattern',
       audio: 'testtone',
       width,
@@ -124,6 +125,9 @@ describe.skipIf(missing.length > 0)('encode: test pattern through libx264 and th
     const start = times[0]!;
     // Frame k is at start + k/rate exactly (rounded once to the µs, never accumulated).
     for (let k = 0; k < times.length; k++) expect(Math.abs(times[k]! - start - (k * 1e6) / rate)).toBeLessThanOrEqual(1);
+    // The PTS of frame k is k frames of 90 kHz after the first, to the nearest tick (no ±1 jitter).
+    const vpts = r.units.filter((u) => u.stream === 'video').map((u) => u.pts);
+    for (let k = 0; k < vpts.length; k++) expect(Math.abs(vpts[k]! - vpts[0]! - (k * 90_000) / rate)).toBeLessThanOrEqual(0.5);
     const flashes = frames.flatMap((f, k) => (isFlashFrame(f, width, height) ? [k] : []));
     // The first frame at or after each whole second: 0, ceil(rate), ceil(2 * rate).
     expect(flashes).toEqual([0, Math.ceil(rate - 1e-9), Math.ceil(2 * rate - 1e-9)]);
@@ -201,7 +205,8 @@ describe.skipIf(missing.length > 0)('encode: test pattern through libx264 and th
     expect(r.stats.droppedAudio).toBe(0);
     const video = r.units.filter((u) => u.stream === 'video');
     // After the gap the first picture JS sees is a keyframe the encoder was asked for (keyint is 10 s).
-    const gapAt = video.findIndex((u, i) => i > 0 && u.pts - video[i - 1]!.pts > 3000);
+    // A frame is 3000 ticks, ±1 from rounding the µs capture times to 90 kHz: a gap is a missing picture.
+    const gapAt = video.findIndex((u, i) => i > 0 && u.pts - video[i - 1]!.pts > 4500);
     expect(gapAt).toBeGreaterThan(0);
     expect(video[gapAt]!.key).toBe(true);
     expect(r.stats.keyframes).toBeGreaterThanOrEqual(2);
