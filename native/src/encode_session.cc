@@ -224,16 +224,7 @@ void EncodeSession::VideoThread() {
   }
   std::vector<AVPacketPtr> tail;
   if (ok && video_enc_->Encode(nullptr, false, &tail).ok()) {
-    for (auto& p : tail) {
-      OutItem u;
-      u.video = true;
-      u.key = (p->flags & AV_PKT_FLAG_KEY) != 0;
-      u.data.assign(p->data, p->data + p->size);
-      u.pts = static_cast<double>(p->pts);
-      u.dts = static_cast<double>(p->dts);
-      u.capture_us = static_cast<double>(p->pts) * 100.0 / 9.0;
-      Post(std::move(u), false);
-    }
+    for (auto& p : tail) PostVideoPacket(*p);
   }
   // The audio stops where the pictures stopped.
   end_us_ = last_capture_us > 0 ? last_capture_us + frame_us : MonotonicMicros();
@@ -303,22 +294,24 @@ bool EncodeSession::EncodeVideo(VideoFrame& vf) {
   }
   ++counters_.video_frames;
   capture_by_pts_[pts] = vf.capture_us;
-  for (auto& p : packets) {
-    OutItem u;
-    u.video = true;
-    u.key = (p->flags & AV_PKT_FLAG_KEY) != 0;
-    u.data.assign(p->data, p->data + p->size);
-    u.pts = static_cast<double>(p->pts);
-    u.dts = static_cast<double>(p->dts);
-    auto it = capture_by_pts_.find(p->pts);
-    u.capture_us = it != capture_by_pts_.end() ? static_cast<double>(it->second) : u.pts * 100.0 / 9.0;
-    capture_by_pts_.erase(capture_by_pts_.begin(), capture_by_pts_.upper_bound(p->pts));
-    counters_.video_bytes += p->size;
-    if (u.key) ++counters_.keyframes;
-    Post(std::move(u), false);
-  }
+  for (auto& p : packets) PostVideoPacket(*p);
   if (capture_by_pts_.size() > 256) capture_by_pts_.erase(capture_by_pts_.begin());  // bounded whatever the encoder does
   return true;
+}
+
+void EncodeSession::PostVideoPacket(const AVPacket& p) {
+  OutItem u;
+  u.video = true;
+  u.key = (p.flags & AV_PKT_FLAG_KEY) != 0;
+  u.data.assign(p.data, p.data + p.size);
+  u.pts = static_cast<double>(p.pts);
+  u.dts = static_cast<double>(p.dts);
+  auto it = capture_by_pts_.find(p.pts);
+  u.capture_us = it != capture_by_pts_.end() ? static_cast<double>(it->second) : u.pts * 100.0 / 9.0;
+  capture_by_pts_.erase(capture_by_pts_.begin(), capture_by_pts_.upper_bound(p.pts));
+  counters_.video_bytes += p.size;
+  if (u.key) ++counters_.keyframes;
+  Post(std::move(u), false);
 }
 
 void EncodeSession::SwitchToSilence(const Status& why, int64_t from_us) {

@@ -62,6 +62,8 @@ class EncodeSession {
   void AudioThread();
   Status OpenAll();
   bool EncodeVideo(VideoFrame& vf);
+  // One encoded picture to JS, with the capture time it was taken at (also for the encoder's flushed tail).
+  void PostVideoPacket(const AVPacket& p);
   bool EncodeAudio(AudioChunk& chunk);
   void HandleNoSignal(const std::string& why);
   void SwitchToSilence(const Status& why, int64_t from_us);
