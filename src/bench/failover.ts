@@ -11,14 +11,13 @@
  * pictures arriving), abr_reaction_ms (outage → the encoder's rate fits the
  * links that are left), recovery_ms (cell-a's return → it carries traffic).
  */
-import { BondReceiver } from '../bond/receiver.js';
-import { BondSender } from '../bond/sender.js';
-import { LinkSim, VENUE_CAPACITY_BPS, VENUE_LINKS } from '../linksim/index.js';
+import { VENUE_CAPACITY_BPS, VENUE_LINKS } from '../linksim/index.js';
 import { videoPesStarts } from '../media/far-end.js';
 import { Pipeline } from '../media/pipeline.js';
 import { defaultMux, testPatternSource } from '../media/spec.js';
 import { TsAnalyser } from '../mux/index.js';
 import { SrtConnection, startListening } from '../srt/index.js';
+import { startBondedPath } from './bonded-path.js';
 import type { Figure, Scenario, ScenarioResult } from './types.js';
 
 const LATENCY_MS = 2000;
@@ -72,15 +71,8 @@ export const scenario: Scenario = {
       rcvDrops = s.pktRcvDropTotal;
     });
     const port = await startListening(listener);
-    const receiver = new BondReceiver({ listen: '127.0.0.1:0', forward: `127.0.0.1:${port}` });
-    await receiver.start();
-    const links = new LinkSim({ seed: 20, target: `127.0.0.1:${receiver.port}`, links: [...VENUE_LINKS] });
-    await links.start();
-    const sender = new BondSender({
-      receiver: `127.0.0.1:${receiver.port}`,
-      links: links.names.map((name) => ({ name, bind: '127.0.0.1', via: links.link(name).address })),
-    });
-    const local = await sender.start();
+    const path = await startBondedPath(port, VENUE_LINKS, 20);
+    const { sender, links } = path;
     const pipeline = new Pipeline({
       source: testPatternSource({
         inputName: 'bench',
@@ -91,7 +83,7 @@ export const scenario: Scenario = {
         audioBitrate: AUDIO_BPS,
       }),
       mux: defaultMux(),
-      output: { url: `srt://127.0.0.1:${local}`, latencyMs: LATENCY_MS, pbkeylen: 32 },
+      output: { url: `srt://127.0.0.1:${path.local}`, latencyMs: LATENCY_MS, pbkeylen: 32 },
       seconds: 0,
     });
     const rates: { t: number; bps: number; reason: string }[] = [];
@@ -115,9 +107,7 @@ export const scenario: Scenario = {
     clearInterval(capacityTimer);
     await pipeline.stop();
     await new Promise((r) => setTimeout(r, 500));
-    await sender.close();
-    links.close();
-    receiver.close();
+    await path.close();
     listener.close();
 
     const fits = (bps: number): boolean => (bps + AUDIO_BPS) * OVERHEAD < remaining;

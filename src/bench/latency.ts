@@ -12,14 +12,12 @@
  * mux, SRT latency, links), decode (that → decoded picture).
  */
 import { spawn } from 'node:child_process';
-import { BondReceiver } from '../bond/receiver.js';
-import { BondSender } from '../bond/sender.js';
-import { LinkSim } from '../linksim/index.js';
 import { percentile, videoPesStarts } from '../media/far-end.js';
 import { Pipeline } from '../media/pipeline.js';
 import { defaultMux, testPatternSource } from '../media/spec.js';
 import { readTimecode } from '../media/timecode.js';
 import { SrtConnection, startListening } from '../srt/index.js';
+import { startBondedPath } from './bonded-path.js';
 import type { Figure, Scenario, ScenarioResult } from './types.js';
 
 const WIDTH = 1280;
@@ -97,24 +95,16 @@ export const scenario: Scenario = {
       }
     });
     const port = await startListening(listener);
-    const receiver = new BondReceiver({ listen: '127.0.0.1:0', forward: `127.0.0.1:${port}` });
-    await receiver.start();
     // Three clean links of different delay: the SRT latency absorbs the spread.
-    const links = new LinkSim({
-      seed: 1,
-      target: `127.0.0.1:${receiver.port}`,
-      links: [20, 35, 60].map((d, i) => ({ name: `link-${i + 1}`, up: { delayMs: d, rate: '20M' }, down: { delayMs: d } })),
-    });
-    await links.start();
-    const sender = new BondSender({
-      receiver: `127.0.0.1:${receiver.port}`,
-      links: links.names.map((name) => ({ name, bind: '127.0.0.1', via: links.link(name).address })),
-    });
-    const local = await sender.start();
+    const path = await startBondedPath(
+      port,
+      [20, 35, 60].map((d, i) => ({ name: `link-${i + 1}`, up: { delayMs: d, rate: '20M' }, down: { delayMs: d } })),
+      1,
+    );
     const pipeline = new Pipeline({
       source: testPatternSource({ inputName: 'bench', width: WIDTH, height: HEIGHT }),
       mux: defaultMux(),
-      output: { url: `srt://127.0.0.1:${local}`, latencyMs: SRT_LATENCY_MS, pbkeylen: 32 },
+      output: { url: `srt://127.0.0.1:${path.local}`, latencyMs: SRT_LATENCY_MS, pbkeylen: 32 },
       seconds,
     });
     pipeline.on('videoUnit', (captureUs) => {
@@ -131,9 +121,7 @@ export const scenario: Scenario = {
     await new Promise((r) => setTimeout(r, 800));
     decoder.stdin.end();
     decoder.kill();
-    await sender.close();
-    links.close();
-    receiver.close();
+    await path.close();
     listener.close();
 
     const p = (xs: number[], q: number): number => Math.round(percentile(xs, q) * 10) / 10;
