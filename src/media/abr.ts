@@ -3,7 +3,8 @@
  * the network is carrying, between the configured minimum and maximum.
  *
  * Inputs, sampled every ~100 ms: SRT's own statistics (RTT, the send buffer
- * in ms, the rate it is actually sending, loss and retransmissions) and, when
+ * in ms, the rate it is sending, what the receiver acknowledged, loss and
+ * retransmissions) and, when
  * bonded, the bonding sender's estimate of the summed link capacity.
  *
  * How it differs from belacoder's controller (the open reference: a 20 ms
@@ -11,12 +12,19 @@
  * minimum; otherwise steps of -(100 kbit/s + 10%) per 250 ms and
  * +(30 kbit/s + 3.3%) per 500 ms):
  *
- * - It measures what got through. On congestion it cuts to a fraction of the
- *   *delivered* rate (and of the bonded capacity) in one step, instead of
- *   walking down 10% at a time (which takes seconds from 8 to 4 Mbit/s while
- *   the send buffer fills) or falling to the minimum (which wastes the link
- *   and makes the picture pump). Reaction is one sample (≤ 100 ms) for a severe
+ * - It measures what got through: the goodput, from the receiver's
+ *   acknowledgements (SRT's send rate is only what was offered; while a queue
+ *   stands, the goodput is the path's capacity). On congestion it cuts to a
+ *   fraction of the goodput (and of the bonded capacity) instead of walking
+ *   down 10% at a time (which takes seconds from 8 to 4 Mbit/s while the send
+ *   buffer fills) or falling to the minimum (which wastes the link and makes
+ *   the picture pump). Reaction is one sample (≤ 100 ms) for a severe
  *   signal, two for a mild one: well inside the 500 ms the issue asks.
+ * - A cut shows only once the encoder follows it (its rate control spans a
+ *   second of video) and the queue drains; the signal outlives the cut that
+ *   cures it. So, as delay-gradient controllers do, a further cut in one
+ *   episode needs the queue still growing, and is made on the goodput, not
+ *   compounded on the last cut; a draining queue is left to drain.
  * - The send buffer is judged in milliseconds against the SRT latency budget,
  *   not in packets: a packet still queued when its latency budget runs out is
  *   dropped by SRT (too-late drop), so the buffer must never approach it.
@@ -29,8 +37,11 @@
  * - It climbs without oscillating: it remembers the rate at which congestion
  *   last began (the ceiling). Below the ceiling it closes 40% of the gap
  *   per step (fast recovery to a rate known to work); at and above it, it
- *   probes (+5% a step, every 500 ms); each probe that meets congestion again
- *   at the ceiling doubles the wait before the next (up to 16 s), so a steady
+ *   probes (+5% a step: every 500 ms with no ceiling, every second or more
+ *   above one, so each probe's effect shows before the next); each probe
+ *   that meets congestion again at the ceiling doubles the wait before the
+ *   next (up to 16 s), and a cut made because the queue grew despite the
+ *   last one lowers the ceiling below that one's rate. So a steady
  *   link sees a rare probe rather than a sawtooth. The ceiling is forgotten
  *   after 30 s without congestion, so a link that got better is found again.
  * - Bonded: when the bonding sender's capacity estimate falls well below its
@@ -57,6 +68,13 @@ export interface AbrSample {
   sentPackets: number;
   /** Packets retransmitted so far (pktRetransTotal). */
   retransPackets: number;
+  /**
+   * Packets the receiver has acknowledged so far (pktSentUniqueTotal less
+   * what is still in the send buffer and what SRT dropped). Its growth is
+   * the goodput: what the path really delivers, where SRT's send rate is only
+   * what was offered to it.
+   */
+  ackedPackets?: number;
   /** The bonding sender's summed capacity estimate, bit/s; absent when not bonded. */
   capacityBps?: number;
 }
@@ -96,16 +114,29 @@ const SEVERE_CUT = 0.5;
 const MILD_CUT = 0.85;
 const DELIVERED_SEVERE = 0.8;
 const DELIVERED_MILD = 0.95;
+/** A queue that grew despite a cut: the link carries less than was sent, by more than the first guess. */
+const DELIVERED_AGAIN = 0.9;
 const CAPACITY_SHARE = 0.85;
 /** A capacity estimate this far below its recent peak is a lost link, not noise. */
 const CAPACITY_DROP = 0.6;
 const CAPACITY_PEAK_WINDOW_MS = 10_000;
 const DECREASE_HOLD_MS = 300;
+/** A further cut in one episode needs the queue growing over this window, by more than jitter. */
+const TREND_WINDOW_MS = 300;
+const TREND_MOVE_MS = 5;
+
+type QueueTrend = 'growing' | 'steady' | 'draining';
 const INCREASE_AFTER_DECREASE_MS = 1500;
 const RECOVER_STEP_MS = 500;
 const PROBE_STEP_MS = 500;
+/** Above a ceiling a probe waits at least this long, so its effect shows (encoder lag, then the queue) before the next. */
+const PROBE_AT_CEILING_MS = 1000;
 const EPISODE_MS = 2000;
 const SEND_RATE_EMA = 0.3;
+/** Goodput is measured over this window: long enough to span ACK jitter, short enough to see a link change at once. */
+const GOODPUT_WINDOW_MS = 500;
+/** Bits one SRT packet puts on the wire: 1316 bytes of TS, the SRT header and UDP/IP. */
+const PACKET_WIRE_BITS = (1316 + 44) * 8;
 const PROBE_BACKOFF_MAX_MS = 16_000;
 const PROBE_GAIN = 0.05;
 const RECOVER_GAIN = 0.4;
@@ -122,10 +153,13 @@ export class AbrController {
   private lastDecrease = Number.NEGATIVE_INFINITY;
   private lastIncrease = Number.NEGATIVE_INFINITY;
   private mildStreak = 0;
+  /** The queue's size in ms (data queued beyond one RTT, or RTT above its minimum) over the last moments. */
+  private readonly queueWindow: { t: number; ms: number }[] = [];
   private increasedSinceDecrease = false;
   private sendRateEma: number | undefined;
+  private readonly acked: { t: number; n: number }[] = [];
   /** How long to sit at the ceiling before probing above it; doubles each time a probe fails there. */
-  private probeHoldMs = PROBE_STEP_MS;
+  private probeHoldMs = PROBE_AT_CEILING_MS;
   private readonly rttWindow: { t: number; rtt: number }[] = [];
   private readonly counters: { t: number; sent: number; retrans: number }[] = [];
   private readonly capacityWindow: { t: number; bps: number }[] = [];
@@ -156,23 +190,37 @@ export class AbrController {
     if (this.ceiling !== undefined && s.nowMs - this.ceilingAt > CEILING_MEMORY_MS) {
       // No congestion for a long while: the path may have improved; probe freely again.
       this.ceiling = undefined;
-      this.probeHoldMs = PROBE_STEP_MS;
+      this.probeHoldMs = PROBE_AT_CEILING_MS;
     }
 
     const latency = this.opts.latencyMs;
     // SRT's send rate over one 100 ms sample is noisy (bursts, pauses): smooth it over about a second.
     this.sendRateEma =
       this.sendRateEma === undefined ? s.sendRateBps : this.sendRateEma + SEND_RATE_EMA * (s.sendRateBps - this.sendRateEma);
-    const deliveredVideo = this.videoShare(this.sendRateEma);
+    // What got through: the goodput when the receiver's acknowledgements are
+    // counted (while a queue stands, that is the path's capacity); otherwise
+    // the rate SRT sent at.
+    const goodput = this.trackGoodput(s);
+    const measured = goodput !== undefined;
+    const deliveredVideo = this.videoShare(goodput ?? this.sendRateEma);
     const queueDelay = Math.max(0, s.rttMs - rttMin);
+
+    const bonded = s.capacityBps !== undefined;
+    const bufferLimit = Math.max(MILD_BUFFER_MIN_MS, latency * MILD_BUFFER_SHARE);
+    const queueLimit = bonded ? Math.max(BONDED_QUEUE_DELAY_MIN_MS, latency * 0.1) : Math.max(QUEUE_DELAY_MIN_MS, rttMin * 0.5);
+    const retransLimit = bonded ? RETRANS_MILD_BONDED : RETRANS_MILD;
+    const queued = s.sendBufferMs - s.rttMs;
+    const trend = this.trackQueue(s.nowMs, Math.max(queued, queueDelay));
 
     // 1. Severe: the latency budget is at risk now. The send buffer spans
     // everything unacknowledged, so its age is what SRT's too-late drop judges.
     if (s.sendBufferMs > latency * SEVERE_BUFFER_SHARE || s.rttMs > latency * SEVERE_RTT_SHARE) {
       this.mildStreak = 0;
-      if (s.nowMs - this.lastDecrease < DECREASE_HOLD_MS / 2) return undefined;
-      const candidates = [this.current * SEVERE_CUT];
-      if (deliveredVideo > 0) candidates.push(deliveredVideo * DELIVERED_SEVERE);
+      if (!this.mayCutAgain(s.nowMs, DECREASE_HOLD_MS / 2, trend)) return undefined;
+      // Goodput measures the link, so cuts on it do not compound while the
+      // encoder and the queue catch up; a blind cut halves.
+      const candidates = measured ? [Math.max(deliveredVideo * DELIVERED_SEVERE, 0)] : [this.current * SEVERE_CUT];
+      if (!measured && deliveredVideo > 0) candidates.push(deliveredVideo * DELIVERED_SEVERE);
       const signal =
         s.rttMs > latency * SEVERE_RTT_SHARE ? `RTT ${Math.round(s.rttMs)} ms` : `send buffer ${Math.round(s.sendBufferMs)} ms`;
       return this.decrease(Math.min(...candidates), 'severe-congestion', s.nowMs, signal);
@@ -190,20 +238,19 @@ export class AbrController {
     // Bonded, SRT's RTT is a blend of the links' (it rises when traffic
     // spreads to a slower modem, which is not congestion) and the listener's
     // reorder losses inflate retransmissions: both need far more to count.
-    const bonded = s.capacityBps !== undefined;
-    const bufferLimit = Math.max(MILD_BUFFER_MIN_MS, latency * MILD_BUFFER_SHARE);
-    const queueLimit = bonded ? Math.max(BONDED_QUEUE_DELAY_MIN_MS, latency * 0.1) : Math.max(QUEUE_DELAY_MIN_MS, rttMin * 0.5);
-    const retransLimit = bonded ? RETRANS_MILD_BONDED : RETRANS_MILD;
-    const queued = s.sendBufferMs - s.rttMs;
     let signal: string | undefined;
     if (queued > bufferLimit) signal = `send buffer ${Math.round(s.sendBufferMs)} ms`;
     else if (queueDelay > queueLimit) signal = `RTT ${Math.round(s.rttMs)} ms (${Math.round(queueDelay)} ms queueing)`;
     else if (retransRatio > retransLimit) signal = `retransmissions ${(retransRatio * 100).toFixed(0)}%`;
     this.mildStreak = signal ? this.mildStreak + 1 : 0;
     if (signal !== undefined && this.mildStreak >= 2) {
-      if (s.nowMs - this.lastDecrease < DECREASE_HOLD_MS) return undefined;
-      const candidates = [this.current * MILD_CUT];
-      if (deliveredVideo > 0) candidates.push(Math.max(deliveredVideo * DELIVERED_MILD, this.current * SEVERE_CUT));
+      if (!this.mayCutAgain(s.nowMs, DECREASE_HOLD_MS, trend)) return undefined;
+      const again = !this.increasedSinceDecrease && s.nowMs - this.lastDecrease <= EPISODE_MS;
+      const share = again ? DELIVERED_AGAIN : DELIVERED_MILD;
+      const onDelivered = Math.max(deliveredVideo * share, this.current * SEVERE_CUT);
+      // Once in an episode a cut may be blind (15%); after that only what got through decides.
+      const candidates = again && measured ? [onDelivered] : [this.current * MILD_CUT];
+      if (deliveredVideo > 0 && !(again && measured)) candidates.push(onDelivered);
       return this.decrease(Math.min(...candidates), 'congestion', s.nowMs, signal);
     }
     if (signal !== undefined) return undefined;
@@ -235,6 +282,34 @@ export class AbrController {
     return Math.min(this.opts.maxBps, Math.max(this.opts.minBps, rounded));
   }
 
+  /**
+   * Whether a congestion signal may cut again. A cut shows only once the
+   * encoder follows it and the queue it left behind drains, and the signal
+   * persists meanwhile: cutting on it again would drive the rate far below
+   * the link (a 3 Mbit/s link cut to 0.7 Mbit/s, then a climb back through
+   * it: the pump). So, as in delay-gradient controllers, a further cut in one
+   * episode needs the queue still growing over a window that starts a hold
+   * after the last cut; a draining queue is left to drain (however long it
+   * signals), and one that stands still starts a new episode after EPISODE_MS.
+   */
+  private mayCutAgain(now: number, holdMs: number, trend: QueueTrend): boolean {
+    const since = now - this.lastDecrease;
+    if (since < holdMs) return false;
+    const sameEpisode = !this.increasedSinceDecrease && since <= EPISODE_MS;
+    if (!sameEpisode) return trend !== 'draining' || this.increasedSinceDecrease;
+    return trend === 'growing' && since >= holdMs + TREND_WINDOW_MS;
+  }
+
+  /** Records the queue's size in ms and says which way it moved over the trend window. */
+  private trackQueue(now: number, ms: number): QueueTrend {
+    this.queueWindow.push({ t: now, ms });
+    while (this.queueWindow.length > 1 && now - this.queueWindow[0]!.t > TREND_WINDOW_MS) this.queueWindow.shift();
+    const oldest = this.queueWindow[0]!;
+    if (now - oldest.t < TREND_WINDOW_MS * 0.6) return 'steady';
+    if (ms > oldest.ms + TREND_MOVE_MS) return 'growing';
+    return ms < oldest.ms - TREND_MOVE_MS ? 'draining' : 'steady';
+  }
+
   private decrease(target: number, reason: AbrReason, now: number, signal: string): AbrDecision | undefined {
     const next = this.clamp(target);
     if (next >= this.current) return undefined;
@@ -250,6 +325,9 @@ export class AbrController {
         // rate (SRT's send rate while congested counts retransmissions and
         // bursts, so it overstates what got through).
         this.ceiling = this.ceiling === undefined ? next : Math.min(this.ceiling, Math.max(next, this.ceiling * SEVERE_CUT));
+      } else if (this.ceiling !== undefined) {
+        // The queue grew despite the episode's last cut: its rate was still too much.
+        this.ceiling = Math.min(this.ceiling, Math.max(this.clamp(this.current * MILD_CUT), this.ceiling * SEVERE_CUT));
       }
       this.ceilingAt = now;
     }
@@ -288,6 +366,17 @@ export class AbrController {
     for (const c of this.capacityWindow) peak = Math.max(peak, c.bps);
     this.capacityWindow.push({ t: s.nowMs, bps: s.capacityBps ?? 0 });
     return peak;
+  }
+
+  /** Goodput over the last GOODPUT_WINDOW_MS in wire bit/s, or undefined when acknowledgements are not counted (yet). */
+  private trackGoodput(s: AbrSample): number | undefined {
+    if (s.ackedPackets === undefined) return undefined;
+    this.acked.push({ t: s.nowMs, n: s.ackedPackets });
+    while (this.acked.length > 1 && s.nowMs - this.acked[0]!.t > GOODPUT_WINDOW_MS) this.acked.shift();
+    const first = this.acked[0]!;
+    const span = s.nowMs - first.t;
+    if (span < GOODPUT_WINDOW_MS * 0.6) return undefined;
+    return (Math.max(0, s.ackedPackets - first.n) * PACKET_WIRE_BITS * 1000) / span;
   }
 
   /** Share of packets sent in the last second that were retransmissions. */

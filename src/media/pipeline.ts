@@ -274,6 +274,7 @@ export class Pipeline extends TypedEmitter<PipelineEvents> {
       sendRateBps: s.mbpsSendRate * 1e6,
       sentPackets: s.pktSentTotal,
       retransPackets: s.pktRetransTotal,
+      ackedPackets: Math.max(0, s.pktSentUniqueTotal - s.pktSndBuf - s.pktSndDropTotal),
       ...(this.capacityBps !== undefined ? { capacityBps: this.capacityBps } : {}),
     });
     if (d) this.applyBitrate(d.bitrate, d.signal ? `${d.reason}: ${d.signal}` : d.reason);

@@ -10,14 +10,19 @@ class BottleneckSim {
   queueBits = 0;
   sent = 0;
   retrans = 0;
+  /** What the encoder produced over the last few steps: its output follows a new bit rate only after `lagSteps`. */
+  private readonly recent: number[] = [];
   constructor(
     public capacityBps: number,
     readonly baseRttMs = 60,
     readonly lossRate = 0,
+    readonly lagSteps = 0,
   ) {}
 
-  step(nowMs: number, videoBps: number, capacityHint?: number): AbrSample {
+  step(nowMs: number, setBps: number, capacityHint?: number): AbrSample {
     const dt = 0.1;
+    this.recent.push(setBps);
+    const videoBps = this.recent.length > this.lagSteps ? this.recent.shift()! : this.recent[0]!;
     const offered = (videoBps + 128_000) * 1.07;
     this.queueBits = Math.max(0, this.queueBits + (offered - this.capacityBps) * dt);
     const sendRate = this.queueBits > 0 ? this.capacityBps : offered;
@@ -32,6 +37,7 @@ class BottleneckSim {
       sendRateBps: sendRate,
       sentPackets: this.sent,
       retransPackets: this.retrans,
+      ackedPackets: this.sent - this.retrans,
       ...(capacityHint !== undefined ? { capacityBps: capacityHint } : {}),
     };
   }
@@ -93,6 +99,22 @@ describe('adaptive bitrate controller', () => {
     // Probes may overshoot the link briefly (that is how they find out); never by much.
     expect(lo).toBeGreaterThan(3.5e6);
     expect(hi).toBeLessThan(6e6 * 1.1);
+  });
+
+  it('cuts once to below the link while the queue it left drains, not down to the floor', () => {
+    // The encoder takes 300 ms to follow a new rate, and the queue (up to 1 s of
+    // RTT) takes longer to drain: the signal outlives the cut that cures it.
+    const ctl = new AbrController({ minBps: 0.5e6, maxBps: 5e6, latencyMs: 2000, startBps: 4.2e6 });
+    const sim = new BottleneckSim(6e6, 40, 0, 3);
+    run(ctl, sim, 0, 10_000);
+    expect(ctl.bitrate).toBeGreaterThan(4e6);
+    sim.capacityBps = 3e6;
+    const linkVideo = 3e6 / 1.07 - 128_000;
+    const { decisions } = run(ctl, sim, 10_000, 30_000);
+    const rates = decisions.map((d) => d.bitrate);
+    expect(Math.min(...rates)).toBeGreaterThan(linkVideo * 0.5);
+    // Recovery and probes stay near the link, never back up to the old rate.
+    expect(Math.max(...decisions.filter((d) => d.t > 12_000).map((d) => d.bitrate))).toBeLessThan(linkVideo * 1.15);
   });
 
   it('climbs back when the link recovers', () => {
