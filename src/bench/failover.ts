@@ -105,6 +105,7 @@ export const scenario: Scenario = {
       if (Number.isNaN(recoveryMs) && l && l.sentPackets > packetsAtReturn + 50) recoveryMs = performance.now() - backAt;
     }
     clearInterval(capacityTimer);
+    const bond = sender.stats();
     await pipeline.stop();
     await new Promise((r) => setTimeout(r, 500));
     await path.close();
@@ -125,6 +126,11 @@ export const scenario: Scenario = {
       { name: 'abr_reason', value: already ? 'already below the remaining capacity' : (reaction?.reason ?? 'none') },
       { name: 'recovery_ms', value: Math.round(recoveryMs), unit: 'ms' },
       { name: 'pictures_received', value: pictures },
+      {
+        name: 'held_in_sender',
+        value: bond.heldTotal,
+        unit: `packets (every link full; ${bond.overflowPackets} left over a full link, ${bond.redundantRetransmissions} redundant repairs not sent)`,
+      },
     ];
     const held: string[] = [];
     const missed: string[] = [];

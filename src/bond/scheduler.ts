@@ -186,9 +186,10 @@ export class Scheduler {
    * Chooses the link for a packet of `bytes`, without recording it. Among
    * usable links of the highest priority that are not full, the earliest
    * expected arrival; when all are full, the next priority; backup-only links
-   * last; when everything is full, the shortest virtual queue.
+   * last; when everything is full, the shortest virtual queue — or, with
+   * `overflow` false, nothing (the caller holds the packet until a link has room).
    */
-  choose(bytes: number, now: number, retransmission = false): string | undefined {
+  choose(bytes: number, now: number, retransmission = false, overflow = true): string | undefined {
     let best: LinkState | undefined;
     let bestKey: [number, number, number] | undefined; // [tier (lower first), -priority, arrival]
     let fallback: LinkState | undefined;
@@ -218,7 +219,7 @@ export class Scheduler {
         best = l;
       }
     }
-    return (best ?? fallback)?.id;
+    return (best ?? (overflow ? fallback : undefined))?.id;
   }
 
   /**
@@ -241,8 +242,8 @@ export class Scheduler {
   }
 
   /** Chooses a link for data packet `seq` and records it as in flight there. */
-  send(seq: number, bytes: number, now: number, retransmission = false): string | undefined {
-    const id = this.choose(bytes, now, retransmission);
+  send(seq: number, bytes: number, now: number, retransmission = false, overflow = true): string | undefined {
+    const id = this.choose(bytes, now, retransmission, overflow);
     if (id === undefined) return undefined;
     this.record(id, seq, bytes, now, retransmission);
     return id;

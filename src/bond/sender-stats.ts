@@ -22,6 +22,12 @@ export interface BondSenderStats {
   duplicatesDropped: number;
   /** SRT retransmissions not forwarded: an earlier copy had arrived or was still on its way. */
   redundantRetransmissions: number;
+  /** Packets waiting in the sender now because every link is full (sender-hold.ts). */
+  heldPackets: number;
+  /** Packets that ever waited there. */
+  heldTotal: number;
+  /** Packets that left over a full link: held too long, or the hold was at its limit. */
+  overflowPackets: number;
   malformedPackets: number;
 }
 

@@ -1,8 +1,9 @@
 /**
  * The bonding sender (SRTLA): a local UDP port where an SRT caller connects,
  * exactly like srtla_send; one UDP socket per uplink; SRT packets spread over
- * the uplinks by the Scheduler; the receiver's return traffic (SRT ACKs,
- * NAKs, handshakes) back to the caller, one copy each.
+ * the uplinks by the Scheduler (held in the sender while every link is
+ * full: sender-hold.ts); the receiver's return traffic (SRT ACKs, NAKs,
+ * handshakes) back to the caller, one copy each.
  *
  *   const s = new BondSender({ receiver: 'ingest.example:5000', links: [...] });
  *   const port = await s.start();      // point the SRT caller at 127.0.0.1:port
@@ -34,6 +35,7 @@ import {
 } from './protocol.js';
 import { type LinkStateName, Scheduler } from './scheduler.js';
 import { ReturnDedupe } from './sender-dedupe.js';
+import { type HeldPacket, HoldQueue } from './sender-hold.js';
 import { type BondLinkOptions, SenderLink } from './sender-link.js';
 import { type BondSenderStats, keepaliveInfo, senderLinkStats } from './sender-stats.js';
 
@@ -57,6 +59,16 @@ export const SENDER_TIMING = {
   /** After starting over, REG_NGP answers to what was sent before are stale: ignored this long (well above any link's RTT). */
   REGROUP_GRACE_MS: 1000,
   CAPACITY_EVENT_MS: 500,
+  /**
+   * While every link is full, packets wait in the sender (sender-hold.ts) up to this long,
+   * then leave over the least-full link anyway: a fifth of a 2 s SRT latency, so SRT keeps
+   * time to repair what is still lost.
+   */
+  HOLD_MAX_MS: 400,
+  /** Bytes the sender holds at most (a second at 20 Mbit/s); beyond, packets leave at once. */
+  HOLD_MAX_BYTES: 2_500_000,
+  /** How often held packets are offered to the links again. */
+  HOLD_RETRY_MS: 2,
 } as const;
 
 export interface BondSenderOptions {
@@ -110,6 +122,10 @@ export class BondSender extends TypedEmitter<BondSenderEvents> {
   private unrouted = 0;
   private duplicates = 0;
   private redundant = 0;
+  private readonly held = new HoldQueue(SENDER_TIMING.HOLD_MAX_BYTES);
+  private holdTimer: NodeJS.Timeout | undefined;
+  private heldTotal = 0;
+  private overflowed = 0;
   private malformed = 0;
 
   constructor(private readonly opts: BondSenderOptions) {
@@ -208,6 +224,9 @@ export class BondSender extends TypedEmitter<BondSenderEvents> {
       unroutedPackets: this.unrouted,
       duplicatesDropped: this.duplicates,
       redundantRetransmissions: this.redundant,
+      heldPackets: this.held.length,
+      heldTotal: this.heldTotal,
+      overflowPackets: this.overflowed,
       malformedPackets: this.malformed,
     };
     if (this.caller) out.caller = formatHostPort(this.caller.address, this.caller.port);
@@ -218,6 +237,8 @@ export class BondSender extends TypedEmitter<BondSenderEvents> {
     if (this.closed) return;
     this.closed = true;
     if (this.timer) clearInterval(this.timer);
+    if (this.holdTimer) clearTimeout(this.holdTimer);
+    this.held.clear();
     for (const l of this.links.values()) l.close();
     this.links.clear();
     const sock = this.local;
@@ -243,10 +264,14 @@ export class BondSender extends TypedEmitter<BondSenderEvents> {
         this.redundant++;
         return;
       }
-      const id = this.scheduler.send(seq, msg.length, now, retx);
-      const link = id === undefined ? undefined : this.links.get(id);
-      if (link) link.send(msg);
-      else this.unrouted++;
+      // New data keeps its order behind what is held; a repair may pass it.
+      const mustWait = retx ? this.held.holdingRepairs : this.held.holdingData;
+      if (!mustWait && this.sendData(msg, seq, retx, now, false)) return;
+      const p: HeldPacket = { msg, seq, retransmission: retx, at: now };
+      if (this.held.push(p)) {
+        this.heldTotal++;
+        this.armHold();
+      } else if (!this.sendData(msg, seq, retx, now, true)) this.unrouted++;
       return;
     }
     const type = srtControlType(msg);
@@ -266,6 +291,43 @@ export class BondSender extends TypedEmitter<BondSenderEvents> {
     const link = id === undefined ? undefined : this.links.get(id);
     if (link) link.send(msg);
     else this.unrouted++;
+  }
+
+  /** Sends a data packet over the link the scheduler picks; with `overflow` false, only over one with room. */
+  private sendData(msg: Buffer, seq: number, retx: boolean, now: number, overflow: boolean): boolean {
+    const id = this.scheduler.send(seq, msg.length, now, retx, overflow);
+    const link = id === undefined ? undefined : this.links.get(id);
+    if (!link) return false;
+    if (overflow) this.overflowed++;
+    link.send(msg);
+    return true;
+  }
+
+  private armHold(): void {
+    if (this.holdTimer || this.closed) return;
+    this.holdTimer = setTimeout(() => {
+      this.holdTimer = undefined;
+      this.releaseHeld();
+    }, SENDER_TIMING.HOLD_RETRY_MS);
+  }
+
+  /** Offers held packets to the links, oldest repair first; one held too long leaves over the least-full link. */
+  private releaseHeld(): void {
+    const now = this.now();
+    for (let p = this.held.peek(); p; p = this.held.peek()) {
+      if (p.retransmission && this.scheduler.redundantRetransmission(p.seq, now)) {
+        this.held.shift();
+        this.redundant++;
+        continue;
+      }
+      const overdue = now - p.at >= SENDER_TIMING.HOLD_MAX_MS;
+      if (!this.sendData(p.msg, p.seq, p.retransmission, now, false)) {
+        if (!overdue) break;
+        if (!this.sendData(p.msg, p.seq, p.retransmission, now, true)) this.unrouted++;
+      }
+      this.held.shift();
+    }
+    if (this.held.length > 0) this.armHold();
   }
 
   private fromLink(link: SenderLink, buf: Buffer): void {

@@ -52,7 +52,8 @@ function report(name: string, c: BondChain, r: StreamResult): void {
     `${name}: ${r.inputPackets} packets in, CC errors ${r.ccErrors}; listener received ${r.listener.packets} (unique ${r.listener.unique}), ` +
       `reported lost ${r.listener.lost}, dropped ${r.listener.dropped}; caller retransmitted ${r.caller.retransmitted}; ` +
       `NAKs through the receiver ${rc?.naks ?? '?'} naming ${rc?.nakSeqs ?? '?'} packets; ` +
-      `redundant retransmissions held back ${c.senderStats()?.redundantRetransmissions ?? '?'}; links: ${links}`,
+      `redundant retransmissions held back ${c.senderStats()?.redundantRetransmissions ?? '?'}; ` +
+      `held while every link was full ${c.senderStats()?.heldTotal ?? '?'} (${c.senderStats()?.overflowPackets ?? '?'} sent over a full link); links: ${links}`,
   );
 }
 

@@ -118,6 +118,25 @@ describe('BondSender with the bonding receiver on loopback', () => {
     expect(s.capacityBps()).toBeGreaterThan(0);
   });
 
+  it('holds a burst no link has room for and releases all of it as the links drain', async () => {
+    const seat = await listenerSeat();
+    const r = await receiver(seat.port);
+    const { s, port } = await sender(r.address, [
+      { name: 'a', bind: '127.0.0.1' },
+      { name: 'b', bind: '127.0.0.2' },
+    ]);
+    await until('both links live', () => s.stats().links.every((l) => l.state === 'live'));
+    const c = await caller(port);
+    // Far more than two fresh links' estimated rate x 150 ms: most of it must wait in the sender.
+    c.send(600);
+    await until('every packet at the listener', () => seat.seqs.size === 600);
+    const st = s.stats();
+    expect(st.heldPackets).toBe(0);
+    expect(st.heldTotal).toBeGreaterThan(50);
+    expect(st.unroutedPackets).toBe(0);
+    expect(st.links.reduce((a, l) => a + l.sentPackets, 0)).toBe(600);
+  });
+
   it('keeps the stream whole while links are removed and added live', async () => {
     const seat = await listenerSeat();
     const r = await receiver(seat.port);
