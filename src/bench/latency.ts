@@ -121,6 +121,7 @@ export const scenario: Scenario = {
     await new Promise((r) => setTimeout(r, 800));
     decoder.stdin.end();
     decoder.kill();
+    const bond = path.sender.stats();
     await path.close();
     listener.close();
 
@@ -145,6 +146,7 @@ export const scenario: Scenario = {
         value: Math.round((percentile(transport, 99) - SRT_LATENCY_MS) * 10) / 10,
         unit: 'ms (capture to the listener, minus the SRT latency)',
       },
+      { name: 'held_in_sender', value: bond.heldTotal, unit: 'packets (waited because every link was full)' },
     ];
     // The far-end decoder (ffmpeg here, a MediaConnect flow's consumer in the field) is not
     // Fieldcast's: the goal is judged on capture → listener output, minus the SRT latency.
