@@ -120,6 +120,7 @@ Napi::Object StatsToJs(Napi::Env env, const SrtMessage& m) {
   num("pktRcvLossTotal", s.pktRcvLossTotal);
   num("pktRetransTotal", s.pktRetransTotal);
   num("pktRecvACKTotal", s.pktRecvACKTotal);
+  num("pktRecvNAKTotal", s.pktRecvNAKTotal);
   num("pktSndDropTotal", s.pktSndDropTotal);
   num("pktRcvDropTotal", s.pktRcvDropTotal);
   num("pktRcvUndecryptTotal", s.pktRcvUndecryptTotal);

@@ -77,6 +77,12 @@ export interface SrtNativeStats {
   pktRetransTotal: number;
   /** SRT ACKs received since connect: a sender that stops hearing them has lost its receiver. */
   pktRecvACKTotal: number;
+  /**
+   * SRT NAKs received since connect. A receiver waiting on a lost packet
+   * withholds its ACKs (the ACK number cannot pass the gap) but keeps
+   * reporting the loss: NAKs, too, prove it is there.
+   */
+  pktRecvNAKTotal: number;
   pktSndDropTotal: number;
   pktRcvDropTotal: number;
   pktRcvUndecryptTotal: number;

@@ -230,12 +230,15 @@ export class SrtOutput extends TypedEmitter<SrtOutputEvents> {
    * receiver acknowledges every 10 ms, so a sender that has sent data and
    * heard no ACK for a second (or 4 RTTs, or half the latency, if longer) has lost it: drop the
    * connection and call again, so a listener that comes back is reached at
-   * once.
+   * once. A receiver waiting on a lost packet stops acknowledging (its ACK
+   * cannot pass the gap) but keeps reporting the loss, so NAKs count as
+   * answers too: a bonded link going dark must not look like a lost peer.
    */
   #watchAcks(s: SrtStats): void {
     const now = performance.now();
-    if (s.pktRecvACKTotal !== this.#acks.total || this.#acks.at === 0) {
-      this.#acks = { total: s.pktRecvACKTotal, sent: s.pktSentTotal, at: now, rttMs: s.msRTT || this.#acks.rttMs };
+    const heard = s.pktRecvACKTotal + s.pktRecvNAKTotal;
+    if (heard !== this.#acks.total || this.#acks.at === 0) {
+      this.#acks = { total: heard, sent: s.pktSentTotal, at: now, rttMs: s.msRTT || this.#acks.rttMs };
       return;
     }
     const silentMs = now - this.#acks.at;
