@@ -38,8 +38,14 @@ export const LINK_TUNING = {
   /** …and at least these multiples of the link's own delay variation (its radio jitter, not queueing). */
   HOLD_JITTER_K: 1.5,
   CUT_JITTER_K: 2.5,
-  /** Growth stops at this multiple of the delivery rate measured from SRTLA ACKs. */
-  DELIVERY_GROWTH_CAP: 2,
+  /**
+   * Growth stops at this multiple of the delivery rate measured from SRTLA ACKs. Small:
+   * when a modem drops out, the others are flooded and look loaded, and while their delay
+   * signal comes an RTT and a queue late the estimate would otherwise double each RTT up
+   * to this multiple (failover: cell-b's 5 Mbit/s estimated at 8.6 while its queue
+   * tail-dropped 146 packets; at 1.25, none).
+   */
+  DELIVERY_GROWTH_CAP: 1.25,
   /** RTT smoothing (RFC 6298 §2: alpha 1/8, beta 1/4). */
   RTT_ALPHA: 1 / 8,
   RTT_BETA: 1 / 4,
