@@ -86,15 +86,21 @@ async function caller(senderPort: number, host = '127.0.0.1', type: 'udp4' | 'ud
   };
 }
 
+/** A listener seat, a receiver forwarding to it, and a sender with links a and b, both live. */
+async function twoLinkBond() {
+  const seat = await listenerSeat();
+  const r = await receiver(seat.port);
+  const { s, port } = await sender(r.address, [
+    { name: 'a', bind: '127.0.0.1' },
+    { name: 'b', bind: '127.0.0.2' },
+  ]);
+  await until('both links live', () => s.stats().links.every((l) => l.state === 'live'));
+  return { seat, r, s, port };
+}
+
 describe('BondSender with the bonding receiver on loopback', () => {
   it('registers every link, carries data, and passes each return packet to the caller once', async () => {
-    const seat = await listenerSeat();
-    const r = await receiver(seat.port);
-    const { s, port } = await sender(r.address, [
-      { name: 'a', bind: '127.0.0.1' },
-      { name: 'b', bind: '127.0.0.2' },
-    ]);
-    await until('both links live', () => s.stats().links.every((l) => l.state === 'live'));
+    const { seat, r, s, port } = await twoLinkBond();
     expect(s.stats().group).toBe('registered');
     const c = await caller(port);
     c.send(200);
@@ -119,13 +125,7 @@ describe('BondSender with the bonding receiver on loopback', () => {
   });
 
   it('holds a burst no link has room for and releases all of it as the links drain', async () => {
-    const seat = await listenerSeat();
-    const r = await receiver(seat.port);
-    const { s, port } = await sender(r.address, [
-      { name: 'a', bind: '127.0.0.1' },
-      { name: 'b', bind: '127.0.0.2' },
-    ]);
-    await until('both links live', () => s.stats().links.every((l) => l.state === 'live'));
+    const { seat, s, port } = await twoLinkBond();
     const c = await caller(port);
     // Far more than two fresh links' estimated rate x 150 ms: most of it must wait in the sender.
     c.send(600);
@@ -138,13 +138,7 @@ describe('BondSender with the bonding receiver on loopback', () => {
   });
 
   it('keeps the stream whole while links are removed and added live', async () => {
-    const seat = await listenerSeat();
-    const r = await receiver(seat.port);
-    const { s, port } = await sender(r.address, [
-      { name: 'a', bind: '127.0.0.1' },
-      { name: 'b', bind: '127.0.0.2' },
-    ]);
-    await until('links live', () => s.stats().links.every((l) => l.state === 'live'));
+    const { seat, s, port } = await twoLinkBond();
     const c = await caller(port);
     const pump = setInterval(() => c.send(5), 5);
     cleanups.push(() => clearInterval(pump));
