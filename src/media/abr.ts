@@ -219,11 +219,12 @@ export class AbrController {
       if (!this.mayCutAgain(s.nowMs, DECREASE_HOLD_MS / 2, trend)) return undefined;
       // Goodput measures the link, so cuts on it do not compound while the
       // encoder and the queue catch up; a blind cut halves.
-      const candidates = measured ? [Math.max(deliveredVideo * DELIVERED_SEVERE, 0)] : [this.current * SEVERE_CUT];
-      if (!measured && deliveredVideo > 0) candidates.push(deliveredVideo * DELIVERED_SEVERE);
+      const onDelivered = deliveredVideo * DELIVERED_SEVERE;
+      const blind = this.current * SEVERE_CUT;
+      const target = measured ? onDelivered : deliveredVideo > 0 ? Math.min(blind, onDelivered) : blind;
       const signal =
         s.rttMs > latency * SEVERE_RTT_SHARE ? `RTT ${Math.round(s.rttMs)} ms` : `send buffer ${Math.round(s.sendBufferMs)} ms`;
-      return this.decrease(Math.min(...candidates), 'severe-congestion', s.nowMs, signal);
+      return this.decrease(target, 'severe-congestion', s.nowMs, signal);
     }
 
     // 2. The bonded capacity fell away (a modem dropped out): follow it down at once.
@@ -245,13 +246,12 @@ export class AbrController {
     this.mildStreak = signal ? this.mildStreak + 1 : 0;
     if (signal !== undefined && this.mildStreak >= 2) {
       if (!this.mayCutAgain(s.nowMs, DECREASE_HOLD_MS, trend)) return undefined;
-      const again = !this.increasedSinceDecrease && s.nowMs - this.lastDecrease <= EPISODE_MS;
-      const share = again ? DELIVERED_AGAIN : DELIVERED_MILD;
-      const onDelivered = Math.max(deliveredVideo * share, this.current * SEVERE_CUT);
+      const again = this.inEpisode(s.nowMs);
+      const onDelivered = Math.max(deliveredVideo * (again ? DELIVERED_AGAIN : DELIVERED_MILD), this.current * SEVERE_CUT);
+      const blind = this.current * MILD_CUT;
       // Once in an episode a cut may be blind (15%); after that only what got through decides.
-      const candidates = again && measured ? [onDelivered] : [this.current * MILD_CUT];
-      if (deliveredVideo > 0 && !(again && measured)) candidates.push(onDelivered);
-      return this.decrease(Math.min(...candidates), 'congestion', s.nowMs, signal);
+      const target = again && measured ? onDelivered : deliveredVideo > 0 ? Math.min(blind, onDelivered) : blind;
+      return this.decrease(target, 'congestion', s.nowMs, signal);
     }
     if (signal !== undefined) return undefined;
 
@@ -295,9 +295,13 @@ export class AbrController {
   private mayCutAgain(now: number, holdMs: number, trend: QueueTrend): boolean {
     const since = now - this.lastDecrease;
     if (since < holdMs) return false;
-    const sameEpisode = !this.increasedSinceDecrease && since <= EPISODE_MS;
-    if (!sameEpisode) return trend !== 'draining' || this.increasedSinceDecrease;
+    if (!this.inEpisode(now)) return trend !== 'draining' || this.increasedSinceDecrease;
     return trend === 'growing' && since >= holdMs + TREND_WINDOW_MS;
+  }
+
+  /** Within a congestion episode: cut within EPISODE_MS and no climb since. */
+  private inEpisode(now: number): boolean {
+    return !this.increasedSinceDecrease && now - this.lastDecrease <= EPISODE_MS;
   }
 
   /** Records the queue's size in ms and says which way it moved over the trend window. */
@@ -316,7 +320,7 @@ export class AbrController {
     if (reason !== 'capacity') {
       // Cuts close together are one congestion episode: only its first sets
       // the ceiling, so a burst of cuts does not drag the ceiling to the floor.
-      if (this.increasedSinceDecrease || now - this.lastDecrease > EPISODE_MS) {
+      if (!this.inEpisode(now)) {
         // Congestion again at or above the remembered ceiling: probe above it less often.
         if (this.ceiling !== undefined && this.current >= this.ceiling * 0.9) {
           this.probeHoldMs = Math.min(this.probeHoldMs * 2, PROBE_BACKOFF_MAX_MS);
