@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { BondChain, type ChainOptions, makeTestTs, type StreamResult } from '../../src/bench/bond-venue-chain.js';
 import { VENUE_CAPACITY_BPS } from '../../src/linksim/index.js';
+import { waitUntil } from './srt-helpers.js';
 
 const missing = ['srt-live-transmit', 'ffmpeg'].filter((t) => spawnSync('sh', ['-c', `command -v ${t}`]).status !== 0);
 if (missing.length) console.warn(`SKIP bonded end-to-end tests: ${missing.join(', ')} not installed (apt-get install srt-tools ffmpeg)`);
@@ -127,7 +128,11 @@ describe.skipIf(missing.length > 0)('bonded SRT end to end through emulated cell
     });
     report('receiver restarted at 4 s', c, r);
     expect(registeredAgain).toBe(true);
-    expect(c.senderStats()!.links.every((l) => l.state === 'live')).toBe(true);
+    // Every link is back in service by itself. (A link may still be catching up on a late
+    // answer at the instant the stream ends: it is given the sender's own re-registration time.)
+    const endedAt = Date.now();
+    await waitUntil('every link live again', () => c.senderStats()!.links.every((l) => l.state === 'live'), 5000);
+    console.info(`every link live ${Date.now() - endedAt} ms after the stream ended`);
     // The new receiver carries the stream on: the listener's file grew well past the restart
     // (the SRT caller reconnects through the new group: the listener sees a new source port).
     expect(c.receiver!.stats().counters.regGroups).toBeGreaterThanOrEqual(1);
