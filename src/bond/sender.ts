@@ -293,12 +293,18 @@ export class BondSender extends TypedEmitter<BondSenderEvents> {
     else this.unrouted++;
   }
 
-  /** Sends a data packet over the link the scheduler picks; with `overflow` false, only over one with room. */
+  /**
+   * Sends a data packet over a link with room; with `overflow`, when none has
+   * room, over the least-full one (counted). False when no link took it.
+   */
   private sendData(msg: Buffer, seq: number, retx: boolean, now: number, overflow: boolean): boolean {
-    const id = this.scheduler.send(seq, msg.length, now, retx, overflow);
+    let id = this.scheduler.send(seq, msg.length, now, retx, false);
+    if (id === undefined && overflow) {
+      id = this.scheduler.send(seq, msg.length, now, retx, true);
+      if (id !== undefined) this.overflowed++;
+    }
     const link = id === undefined ? undefined : this.links.get(id);
     if (!link) return false;
-    if (overflow) this.overflowed++;
     link.send(msg);
     return true;
   }
@@ -321,9 +327,9 @@ export class BondSender extends TypedEmitter<BondSenderEvents> {
         continue;
       }
       const overdue = now - p.at >= SENDER_TIMING.HOLD_MAX_MS;
-      if (!this.sendData(p.msg, p.seq, p.retransmission, now, false)) {
+      if (!this.sendData(p.msg, p.seq, p.retransmission, now, overdue)) {
         if (!overdue) break;
-        if (!this.sendData(p.msg, p.seq, p.retransmission, now, true)) this.unrouted++;
+        this.unrouted++;
       }
       this.held.shift();
     }
