@@ -4,9 +4,10 @@
  * writes them for tracking over time. Benchmarks print numbers; tests check
  * behaviour — no test asserts on speed.
  */
-import type { Scenario } from './types.js';
+import type { Scenario, ScenarioResult } from './types.js';
 
 export type { Figure, Scenario, ScenarioOptions, ScenarioResult } from './types.js';
+export { FigureSheet, NotObservedError } from './types.js';
 
 /** Scenarios by name, loaded only when run. Each file exports `scenario`. */
 export const SCENARIOS: Record<string, { description: string; load: () => Promise<{ scenario: Scenario }> }> = {
@@ -23,7 +24,23 @@ export const SCENARIOS: Record<string, { description: string; load: () => Promis
   },
 };
 
+/** One figure as `name: value unit`. A number that is not finite is never a figure: see `checkFigures`. */
 export function formatFigure(f: { name: string; value: number | string; unit?: string }): string {
   const v = typeof f.value === 'number' ? (Number.isInteger(f.value) ? String(f.value) : f.value.toPrecision(4)) : f.value;
   return `${f.name}: ${v}${f.unit ? ` ${f.unit}` : ''}`;
+}
+
+/**
+ * A scenario's result as it may be printed: figures whose value is not a
+ * finite number (a mean of nothing, a ratio over zero) are moved to
+ * `unobserved`, so no printed figure is one that was not measured.
+ */
+export function checkFigures(r: ScenarioResult): ScenarioResult {
+  const unobserved = [...(r.unobserved ?? [])];
+  const figures = r.figures.filter((f) => {
+    if (typeof f.value !== 'number' || Number.isFinite(f.value)) return true;
+    unobserved.push(`${f.name}: not measured (${f.value})`);
+    return false;
+  });
+  return { ...r, figures, ...(unobserved.length ? { unobserved } : {}) };
 }

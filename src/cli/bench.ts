@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { formatFigure, SCENARIOS } from '../bench/index.js';
+import { checkFigures, formatFigure, NotObservedError, SCENARIOS } from '../bench/index.js';
 import type { ScenarioResult } from '../bench/types.js';
 import { type Command, out, parseOptions, UsageError } from './command.js';
 
@@ -10,7 +10,9 @@ function usage(): string {
   return [
     'Usage: fieldcast bench SCENARIO|all [--quick] [--json FILE] [--keep]',
     '',
-    'Prints one "name: value unit" per figure and a last "verdict:" line.',
+    'Prints one "name: value unit" per figure and a last "verdict:" line. A figure',
+    'a scenario could not observe is printed as "not observed: name: why", never',
+    'as a number, and the exit status is then 1.',
     '  --quick       shorter runs (figures are noisier)',
     '  --json FILE   also write the figures as JSON',
     '  --keep        keep the working folder',
@@ -37,6 +39,7 @@ export const command: Command = {
     const names = which === 'all' ? Object.keys(SCENARIOS) : [which];
     for (const n of names) if (!SCENARIOS[n]) throw new UsageError(`unknown scenario "${n}"`);
     const results: Record<string, ScenarioResult> = {};
+    let status = 0;
     const ac = new AbortController();
     const onSig = (): void => ac.abort(new Error('interrupted'));
     process.once('SIGINT', onSig);
@@ -47,9 +50,17 @@ export const command: Command = {
         try {
           const { scenario } = await entry.load();
           out(`# ${n}: ${scenario.description}`);
-          const r = await scenario.run({ quick: Boolean(values.quick), workDir, signal: ac.signal });
+          let r: ScenarioResult;
+          try {
+            r = checkFigures(await scenario.run({ quick: Boolean(values.quick), workDir, signal: ac.signal }));
+          } catch (e) {
+            if (!(e instanceof NotObservedError)) throw e;
+            r = { figures: [], verdict: `not observed: ${e.message}`, unobserved: [e.message] };
+          }
           for (const f of r.figures) out(formatFigure(f));
+          for (const u of r.unobserved ?? []) out(`not observed: ${u}`);
           out(`verdict: ${r.verdict}`);
+          if (r.unobserved?.length) status = 1;
           results[n] = r;
         } finally {
           if (!values.keep) rmSync(workDir, { recursive: true, force: true });
@@ -60,6 +71,6 @@ export const command: Command = {
       process.off('SIGINT', onSig);
     }
     if (values.json) writeFileSync(values.json, `${JSON.stringify({ date: new Date().toISOString(), results }, null, 2)}\n`);
-    return 0;
+    return status;
   },
 };
