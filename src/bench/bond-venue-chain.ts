@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
-import { BondReceiver } from '../bond/receiver.js';
+import { BondReceiver, RECEIVER_DEFAULTS } from '../bond/receiver.js';
 import { BondSender, type BondSenderStats } from '../bond/sender.js';
 import type { BondLinkOptions } from '../bond/sender-link.js';
 import { freeUdpPort, udpPortBound } from '../lib/udp-ports.js';
@@ -30,6 +30,7 @@ export interface ChainOptions {
   senderLinks?: string[];
   seed?: number;
   latencyMs?: number;
+  /** The receiver's reorder hold; by default the one `fieldcast receive` ships with. */
   reorderMs?: number;
   processes: 'in-process' | 'children';
 }
@@ -43,6 +44,12 @@ export interface StreamResult {
   caller: SrtCounts;
   /** SRT listener: packets received (with duplicates), unique, reported lost, dropped (too late). */
   listener: SrtCounts;
+  /**
+   * What could not be observed (an SRT statistics file missing or unreadable):
+   * a session with a problem proves nothing, so it never counts as clean.
+   * Its counts are zeros only as placeholders.
+   */
+  problems: string[];
 }
 
 export interface SrtCounts {
@@ -53,15 +60,13 @@ export interface SrtCounts {
   dropped: number;
 }
 
-/** The receiver's reorder hold in this chain, ms. */
-export const DEFAULT_REORDER_MS = 120;
-
 const ZERO: SrtCounts = { packets: 0, unique: 0, lost: 0, retransmitted: 0, dropped: 0 };
 
 /** Waits until `cond` holds or `ms` pass: start-up on a loaded machine takes what it takes. */
-async function waitFor(cond: () => boolean, ms: number): Promise<void> {
+async function waitFor(cond: () => boolean, ms: number): Promise<boolean> {
   const until = performance.now() + ms;
   while (!cond() && performance.now() < until) await sleep(25);
+  return cond();
 }
 
 function sleep(ms: number): Promise<void> {
@@ -118,32 +123,49 @@ function stop(p: ChildProcess | undefined, signal: NodeJS.Signals = 'SIGINT', ms
   });
 }
 
-/** The last cumulative counters in a srt-live-transmit `-f -pf json` stats file. */
+export class SrtStatsMissingError extends Error {
+  constructor(path: string, why: string) {
+    super(`SRT statistics ${path}: ${why}`);
+    this.name = 'SrtStatsMissingError';
+  }
+}
+
+/**
+ * The last cumulative counters in a srt-live-transmit `-f -pf json` stats
+ * file. A file that is missing, or holds no line with this side's counters,
+ * is an error: zeros would read as a clean session nobody observed.
+ */
 export function readSrtStats(path: string, side: 'send' | 'recv'): SrtCounts {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
-  } catch {
-    return { ...ZERO };
+  } catch (e) {
+    throw new SrtStatsMissingError(path, `cannot be read (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
   }
-  let best: SrtCounts = { ...ZERO };
+  let best: SrtCounts | undefined;
   for (const line of text.split('\n')) {
     if (!line.startsWith('{')) continue;
+    let j: Record<'send' | 'recv', Record<string, unknown>>;
     try {
-      const j = JSON.parse(line) as Record<'send' | 'recv', Record<string, number>>;
-      const s = j[side];
-      if (!s || (s['packets'] ?? 0) < best.packets) continue;
-      best = {
-        packets: s['packets'] ?? 0,
-        unique: s['packetsUnique'] ?? 0,
-        lost: s['packetsLost'] ?? 0,
-        retransmitted: s['packetsRetransmitted'] ?? 0,
-        dropped: s['packetsDropped'] ?? 0,
-      };
+      j = JSON.parse(line) as Record<'send' | 'recv', Record<string, unknown>>;
     } catch {
-      // a line cut short by the kill
+      continue; // a line cut short by the kill
     }
+    const s = j[side];
+    const n = (k: string): number | undefined => (typeof s?.[k] === 'number' ? (s[k] as number) : undefined);
+    const packets = n('packets');
+    if (packets === undefined || (best && packets < best.packets)) continue;
+    best = {
+      packets,
+      unique: n('packetsUnique') ?? Number.NaN,
+      lost: n('packetsLost') ?? Number.NaN,
+      retransmitted: n('packetsRetransmitted') ?? Number.NaN,
+      dropped: n('packetsDropped') ?? Number.NaN,
+    };
   }
+  if (!best) throw new SrtStatsMissingError(path, `holds no "${side}" counters (${text.length} bytes)`);
+  const absent = Object.entries(best).filter(([, v]) => Number.isNaN(v));
+  if (absent.length) throw new SrtStatsMissingError(path, `lacks ${absent.map(([k]) => k).join(', ')}`);
   return best;
 }
 
@@ -228,22 +250,27 @@ export class BondChain {
     const forward = `srt://127.0.0.1:${this.listenerPort}`;
     // A hold near the links' RTT spread (40 to 120 ms on the venue links, plus jitter): the
     // listener then sees nearly every packet in order and asks again only for real losses.
-    const reorderMs = this.opts.reorderMs ?? DEFAULT_REORDER_MS;
+    const reorderMs = this.opts.reorderMs;
     if (this.opts.processes === 'in-process') {
-      this.receiver = new BondReceiver({ listen, forward, reorderMs });
+      this.receiver = new BondReceiver({ listen, forward, reorderMs: reorderMs ?? RECEIVER_DEFAULTS.reorderMs });
       await this.receiver.start();
       return;
     }
+    // As an operator runs it: the shipped defaults unless a test asks otherwise.
     const cli = fileURLToPath(new URL('../../bin/fieldcast.js', import.meta.url));
-    this.receiverChild = spawn(
-      process.execPath,
-      [cli, 'receive', '--listen', listen, '--forward', forward, '--reorder-ms', String(reorderMs), '--status-interval', '0'],
-      {
-        stdio: ['ignore', 'ignore', 'inherit'],
-        env: { ...process.env, FIELDCAST_LOG: process.env.FIELDCAST_LOG ?? 'warn' },
-      },
-    );
-    await sleep(700);
+    const extra = reorderMs === undefined ? [] : ['--reorder-ms', String(reorderMs)];
+    const child = spawn(process.execPath, [cli, 'receive', '--listen', listen, '--forward', forward, ...extra, '--status-interval', '0'], {
+      stdio: ['ignore', 'ignore', 'inherit'],
+      env: { ...process.env, FIELDCAST_LOG: process.env.FIELDCAST_LOG ?? 'warn' },
+    });
+    this.receiverChild = child;
+    await waitFor(() => udpPortBound(this.receiverPort) || child.exitCode !== null, 15_000);
+    if (!udpPortBound(this.receiverPort)) throw new Error(`fieldcast receive did not open ${listen} (exit ${child.exitCode})`);
+  }
+
+  /** The receiver's reorder hold in this chain, ms. */
+  get reorderMs(): number {
+    return this.opts.reorderMs ?? RECEIVER_DEFAULTS.reorderMs;
   }
 
   /** In-process receiver only: close it (a crash or restart of the cloud VM). */
@@ -300,21 +327,29 @@ export class BondChain {
       { stdio: ['ignore', outFd, 'ignore'] },
     );
     closeSync(outFd);
-    await waitFor(() => udpPortBound(this.listenerPort), 10_000);
+    const problems: string[] = [];
+    if (!(await waitFor(() => udpPortBound(this.listenerPort), 10_000)))
+      problems.push('the srt-live-transmit listener did not open its port within 10 s');
     // The TS goes in through a pipe, not UDP: a pipe pushes back instead of dropping when the
     // caller is briefly descheduled on a busy machine, so every gap in the output is the chain's.
     const caller = spawn(
       'srt-live-transmit',
       ['-f', '-s', '100', '-pf', 'json', `-statsout:${cStats}`, 'file://con', `srt://127.0.0.1:${this.senderPort}?latency=${lat}`],
-      { stdio: ['pipe', 'ignore', 'ignore'] },
+      { stdio: ['pipe', 'ignore', 'pipe'] },
     );
     caller.stdin?.on('error', () => {});
+    let callerSaid = '';
+    caller.stderr?.on('data', (d: Buffer) => {
+      callerSaid = (callerSaid + d.toString()).slice(-4000);
+    });
     try {
-      // Wait for the SRT handshake to come back through the chain (in process: the sender
-      // has relayed answers to the caller), then a moment for the caller to settle.
-      const relayed = this.senderStats()?.packetsToCaller ?? 0;
-      await waitFor(() => (this.senderStats()?.packetsToCaller ?? Number.POSITIVE_INFINITY) > relayed + 2, 10_000);
-      await sleep(this.senderStats() ? 500 : 1500);
+      // The caller says so once its handshake came back through the whole chain (sender,
+      // links, receiver, listener); pacing into an unconnected caller would lose the start.
+      if (!(await waitFor(() => /target connected/i.test(callerSaid), 10_000)))
+        problems.push(
+          `the SRT caller did not connect through the chain within 10 s (it said: ${callerSaid.trim().slice(-200) || 'nothing'})`,
+        );
+      await sleep(300);
       const inputPackets = await pace(ts, caller.stdin!, rateBps, seconds, during);
       await sleep(lat + 1500);
       await stop(caller);
@@ -328,12 +363,21 @@ export class BondChain {
         rs.on('error', reject);
       });
       const rep = an.report();
+      const counts = (path: string, side: 'send' | 'recv'): SrtCounts => {
+        try {
+          return readSrtStats(path, side);
+        } catch (e) {
+          problems.push((e as Error).message);
+          return { ...ZERO };
+        }
+      };
       return {
         inputPackets,
         outputBytes: rep.bytes,
         ccErrors: rep.checks.Continuity_count_error ?? 0,
-        caller: readSrtStats(cStats, 'send'),
-        listener: readSrtStats(lStats, 'recv'),
+        caller: counts(cStats, 'send'),
+        listener: counts(lStats, 'recv'),
+        problems,
       };
     } finally {
       await stop(caller, 'SIGKILL');
