@@ -6,25 +6,32 @@
  *   test pattern → pipeline (ABR) → bonding sender → cell-a/b/c (linksim)
  *     → bonding receiver → SRT listener → TS analyser
  *
- * Figures: lost_ts_packets (what SRT could not recover: continuity gaps in
- * the received TS, and SRT's too-late drops), stall_ms (longest gap between
- * pictures arriving), abr_reaction_ms (outage → the encoder's rate fits the
- * links that are left), recovery_ms (cell-a's return → it carries traffic).
+ * Figures, each from what was observed in this run:
+ * - lost_ts_packets: TS packets missing from the received stream — the
+ *   larger of what the continuity counters skip (exact for short gaps) and
+ *   the listener's too-late SRT drops times the 7 TS packets each carries;
+ * - stall_ms: the longest gap between pictures arriving at the listener;
+ * - abr_reaction_ms: from the outage to the encoder set below what the
+ *   remaining links can carry (their emulated rates), or "not needed" when
+ *   the rate already fitted;
+ * - recovery_ms: from cell-a's return to it carrying traffic again.
  */
-import { VENUE_CAPACITY_BPS, VENUE_LINKS } from '../linksim/index.js';
+import { VENUE_LINKS } from '../linksim/index.js';
 import { videoPesStarts } from '../media/far-end.js';
 import { Pipeline } from '../media/pipeline.js';
 import { defaultMux, testPatternSource } from '../media/spec.js';
 import { TsAnalyser } from '../mux/index.js';
 import { SrtConnection, startListening } from '../srt/index.js';
 import { startBondedPath } from './bonded-path.js';
-import type { Figure, Scenario, ScenarioResult } from './types.js';
+import { FigureSheet, NotObservedError, type Scenario, type ScenarioResult } from './types.js';
 
 const LATENCY_MS = 2000;
 const AUDIO_BPS = 128_000;
 /** TS + SRT overhead over the elementary streams (as the ABR controller counts it). */
 const OVERHEAD = 1.07;
 const DEAD_LINK = 'cell-a';
+/** Each SRT payload carries 7 TS packets (1316 bytes). */
+const TS_PER_SRT = 7;
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
@@ -47,18 +54,20 @@ export const scenario: Scenario = {
     const outageAtS = quick ? 12 : 20;
     const outageS = quick ? 8 : 15;
     const afterS = quick ? 8 : 15;
-    const totalTarget = VENUE_CAPACITY_BPS * 0.7;
-    const maxVideo = Math.round((totalTarget / OVERHEAD - AUDIO_BPS) / 10_000) * 10_000;
-    const remaining = VENUE_CAPACITY_BPS - 8_000_000; // cell-a carries 8 of the 16 Mbit/s
 
     const analyser = new TsAnalyser();
     let lastPicture = 0;
     let stallMs = 0;
     let pictures = 0;
-    let rcvDrops = 0;
-    const listener = new SrtConnection(`srt://127.0.0.1:0?mode=listener&latency=${LATENCY_MS}`, { role: 'receive', statsIntervalMs: 1000 });
+    let rcvDrops: number | undefined;
+    /** TS bytes the listener received, per whole second since the start. */
+    const received: number[] = [];
+    const t0 = performance.now();
+    const listener = new SrtConnection(`srt://127.0.0.1:0?mode=listener&latency=${LATENCY_MS}`, { role: 'receive', statsIntervalMs: 250 });
     listener.on('data', (chunk) => {
       analyser.push(chunk);
+      const sec = Math.floor((performance.now() - t0) / 1000);
+      received[sec] = (received[sec] ?? 0) + chunk.length;
       const n = videoPesStarts(chunk).length;
       if (n > 0) {
         const now = performance.now();
@@ -73,6 +82,11 @@ export const scenario: Scenario = {
     const port = await startListening(listener);
     const path = await startBondedPath(port, VENUE_LINKS, 20);
     const { sender, links } = path;
+    // What the links can carry, from the emulator's own settings: the whole bond, and what is left without cell-a.
+    const rates = new Map(links.names.map((n) => [n, links.link(n).params().up.rate]));
+    const capacity = [...rates.values()].reduce((a, b) => a + b, 0);
+    const remaining = capacity - (rates.get(DEAD_LINK) ?? 0);
+    const maxVideo = Math.round(((capacity * 0.7) / OVERHEAD - AUDIO_BPS) / 10_000) * 10_000;
     const pipeline = new Pipeline({
       source: testPatternSource({
         inputName: 'bench',
@@ -86,23 +100,29 @@ export const scenario: Scenario = {
       output: { url: `srt://127.0.0.1:${path.local}`, latencyMs: LATENCY_MS, pbkeylen: 32 },
       seconds: 0,
     });
-    const rates: { t: number; bps: number; reason: string }[] = [];
-    pipeline.on('bitrate', (bps, reason) => rates.push({ t: performance.now(), bps, reason }));
+    /** The encoder's set rate over time: each change, and the rate the pipeline reports it runs at. */
+    const setRates: { t: number; bps: number; reason: string }[] = [];
+    let reportedBps: number | undefined;
+    pipeline.on('bitrate', (bps, reason) => setRates.push({ t: performance.now(), bps, reason }));
+    pipeline.on('stats', (s) => {
+      reportedBps = s.videoBitrate;
+    });
     const capacityTimer = setInterval(() => pipeline.setCapacity(sender.capacityBps()), 100);
     await pipeline.start();
 
     await sleep(outageAtS * 1000, signal);
     const outageAt = performance.now();
-    const sentBefore = rates.filter((r) => r.t < outageAt).at(-1)?.bps ?? maxVideo;
+    const rateAtOutage = setRates.filter((r) => r.t < outageAt).at(-1)?.bps ?? reportedBps;
+    const receivedBefore = received[Math.floor((outageAt - t0) / 1000) - 1];
     links.link(DEAD_LINK).set({ outage: outageS });
     await sleep(outageS * 1000, signal);
     const backAt = performance.now();
     const packetsAtReturn = sender.stats().links.find((l) => l.name === DEAD_LINK)?.sentPackets ?? 0;
-    let recoveryMs = Number.NaN;
+    let recoveryMs: number | undefined;
     while (performance.now() - backAt < afterS * 1000 && !signal.aborted) {
       await sleep(50, signal);
       const l = sender.stats().links.find((x) => x.name === DEAD_LINK);
-      if (Number.isNaN(recoveryMs) && l && l.sentPackets > packetsAtReturn + 50) recoveryMs = performance.now() - backAt;
+      if (recoveryMs === undefined && l && l.sentPackets > packetsAtReturn + 50) recoveryMs = performance.now() - backAt;
     }
     clearInterval(capacityTimer);
     const bond = sender.stats();
@@ -111,34 +131,75 @@ export const scenario: Scenario = {
     await path.close();
     listener.close();
 
+    if (pictures === 0) throw new NotObservedError('failover', 'no picture arrived at the listener');
+    const sheet = new FigureSheet();
     const fits = (bps: number): boolean => (bps + AUDIO_BPS) * OVERHEAD < remaining;
-    const already = fits(sentBefore);
-    const reaction = rates.find((r) => r.t >= outageAt && fits(r.bps));
-    const abrReactionMs = already ? 0 : reaction ? reaction.t - outageAt : Number.NaN;
+    sheet.add('capacity_before', capacity / 1e6, 'Mbit/s (the emulated links)');
+    sheet.add('capacity_during_outage', remaining / 1e6, `Mbit/s (without ${DEAD_LINK})`);
+    sheet.measured(
+      'video_bitrate_before',
+      rateAtOutage === undefined ? undefined : rateAtOutage / 1e6,
+      'Mbit/s (the encoder, as set)',
+      'the pipeline never reported its rate',
+    );
+    sheet.measured(
+      'received_before',
+      receivedBefore === undefined ? undefined : (receivedBefore * 8) / 1e6,
+      'Mbit/s of TS at the listener, the second before the outage',
+      'nothing arrived in that second',
+    );
+    const outageSecs = received.slice(Math.ceil((outageAt - t0) / 1000), Math.floor((backAt - t0) / 1000));
+    sheet.measured(
+      'received_during_outage_min',
+      outageSecs.length ? (Math.min(...outageSecs.map((b) => b ?? 0)) * 8) / 1e6 : undefined,
+      'Mbit/s of TS at the listener, slowest whole second',
+      'the outage held no whole second',
+    );
+
     const report = analyser.report();
-    const ccErrors = report.checks.Continuity_count_error ?? 0;
-    const lost = ccErrors + rcvDrops;
-    const figures: Figure[] = [
-      { name: 'video_bitrate_before', value: Math.round(sentBefore / 1e4) / 100, unit: 'Mbit/s' },
-      { name: 'lost_ts_packets', value: lost, unit: `(CC gaps ${ccErrors}, SRT too-late drops ${rcvDrops})` },
-      { name: 'stall_ms', value: Math.round(stallMs), unit: 'ms' },
-      { name: 'abr_reaction_ms', value: Math.round(abrReactionMs), unit: 'ms' },
-      { name: 'abr_reason', value: already ? 'already below the remaining capacity' : (reaction?.reason ?? 'none') },
-      { name: 'recovery_ms', value: Math.round(recoveryMs), unit: 'ms' },
-      { name: 'pictures_received', value: pictures },
-      {
-        name: 'held_in_sender',
-        value: bond.heldTotal,
-        unit: `packets (every link full; ${bond.overflowPackets} left over a full link, ${bond.redundantRetransmissions} redundant repairs not sent)`,
-      },
-    ];
+    const ccGaps = report.checks.Continuity_count_error ?? 0;
+    if (rcvDrops === undefined) sheet.missing('lost_ts_packets', "the listener's SRT statistics never came");
+    else {
+      const lost = Math.max(report.missingPackets, rcvDrops * TS_PER_SRT);
+      sheet.add(
+        'lost_ts_packets',
+        lost,
+        `(continuity counters skip ${report.missingPackets} in ${ccGaps} gaps; SRT dropped ${rcvDrops} too late, ${rcvDrops * TS_PER_SRT} TS packets)`,
+      );
+    }
+    sheet.add('ts_packets_received', report.packets);
+    sheet.add('stall_ms', Math.round(stallMs), 'ms');
+    let reactionMs: number | undefined;
+    if (rateAtOutage !== undefined && fits(rateAtOutage))
+      sheet.add('abr_reaction_ms', 'not needed', '(the rate already fitted the links left)');
+    else {
+      const reaction = setRates.find((r) => r.t >= outageAt && fits(r.bps));
+      if (reaction) {
+        reactionMs = reaction.t - outageAt;
+        sheet.add('abr_reaction_ms', Math.round(reactionMs), 'ms');
+        sheet.add('abr_reason', reaction.reason);
+      } else sheet.add('abr_reaction_ms', 'never', `(the encoder stayed above what ${remaining / 1e6} Mbit/s carries)`);
+    }
+    if (recoveryMs === undefined) sheet.add('recovery_ms', 'never', `(${DEAD_LINK} carried nothing in the ${afterS} s after its return)`);
+    else sheet.add('recovery_ms', Math.round(recoveryMs), 'ms');
+    sheet.add('pictures_received', pictures);
+    sheet.add(
+      'held_in_sender',
+      bond.heldTotal,
+      `packets (every link full; ${bond.overflowPackets} left over a full link, ${bond.redundantRetransmissions} redundant repairs not sent)`,
+    );
+
     const held: string[] = [];
     const missed: string[] = [];
-    (lost === 0 ? held : missed).push(`${lost} lost TS packets`);
+    const lost = sheet.value('lost_ts_packets');
+    if (typeof lost === 'number') (lost === 0 ? held : missed).push(`${lost} lost TS packets`);
     (stallMs < 500 ? held : missed).push(`longest stall ${Math.round(stallMs)} ms`);
-    (abrReactionMs < 1000 ? held : missed).push(
-      `ABR reaction ${Number.isNaN(abrReactionMs) ? 'never' : `${Math.round(abrReactionMs)} ms`}`,
-    );
-    return { figures, verdict: `held: ${held.join(', ') || 'nothing'}; not held: ${missed.join(', ') || 'nothing'}` };
+    const reaction = sheet.value('abr_reaction_ms');
+    if (reaction === 'not needed') held.push('no ABR reaction needed');
+    else
+      (reactionMs !== undefined && reactionMs < 1000 ? held : missed).push(
+        `ABR reaction ${typeof reaction === 'number' ? `${reaction} ms` : reaction}`,
+      );
+    return sheet.result(`held: ${held.join(', ') || 'nothing'}; not held: ${missed.join(', ') || 'nothing'}`);
   },
 };

@@ -11,7 +11,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { parseHostPort } from '../lib/hostport.js';
-import { type LinkSimConfig, type LinkSimConfigInput, parseDirectionPatch, parseLinkSimConfig } from './config.js';
+import { type DirectionParams, type LinkSimConfig, type LinkSimConfigInput, parseDirectionPatch, parseLinkSimConfig } from './config.js';
 import { LinkSimUsageError } from './errors.js';
 import { type LinkChange, type LinkStats, SimLink } from './link.js';
 import { TimerHeap } from './timer-heap.js';
@@ -30,6 +30,8 @@ export interface LinkHandle {
   /** Validated live change; throws LinkSimConfigError and changes nothing if any part is wrong. */
   set(change: LinkChangeInput): void;
   stats(): LinkStats;
+  /** The link's settings now, each direction whole (rate in bit/s, 0 = unlimited). */
+  params(): { up: Readonly<DirectionParams>; down: Readonly<DirectionParams> };
 }
 
 export class LinkSim {
@@ -74,6 +76,7 @@ export class LinkSim {
       address: l.address,
       set: (change) => l.set(validateChange(change, name)),
       stats: () => l.stats(),
+      params: () => l.params,
     };
   }
 

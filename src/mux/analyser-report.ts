@@ -76,6 +76,12 @@ export interface AnalyserReport {
   programs: ProgramReport[];
   services: { serviceId: number; providerName: string; serviceName: string }[];
   pids: Record<string, { packets: number; continuityErrors: number }>;
+  /**
+   * TS packets missing where the continuity counters jump (the count each
+   * jump skips, summed over PIDs): exact for a gap of fewer than 16 packets
+   * of one PID, a lower bound beyond, as a 4-bit counter wraps.
+   */
+  missingPackets: number;
   nullPackets: number;
 }
 

@@ -72,6 +72,7 @@ export class TsAnalyser {
   private readonly ccRepeats = new Uint8Array(PID_COUNT);
   private readonly pidPackets = new Uint32Array(PID_COUNT);
   private readonly ccErrors = new Uint32Array(PID_COUNT);
+  private missing = 0;
   private readonly assemblers = new Map<number, SectionAssembler>();
 
   /** Timeline (27 MHz from the first PCR) and the PID that drives it. */
@@ -186,7 +187,10 @@ export class TsAnalyser {
       ok = true;
       this.ccRepeats[pid] = 0;
     } else if (cc === last) ok = ++this.ccRepeats[pid]! <= 1;
-    else ok = false;
+    else {
+      ok = false;
+      this.missing += (cc - last - 1) & 0x0f;
+    }
     if (!ok) {
       this.counts.Continuity_count_error++;
       this.ccErrors[pid]!++;
@@ -392,6 +396,7 @@ export class TsAnalyser {
       programs: [...this.programs.values()],
       services: this.services,
       pids,
+      missingPackets: this.missing,
       nullPackets: this.pidPackets[PID.NULL]!,
     };
   }
