@@ -5,36 +5,63 @@
  * made in this process from a 10 ms timer, as the muxer hands it over) goes
  * to an srt-live-transmit listener on loopback, once through SrtConnection
  * (the native thread, the bounded queue) and once through an
- * srt-live-transmit caller fed on stdin. Figures are CPU seconds per minute
- * of stream from the OS (this process's user+sys, plus the child's for
- * srt-live-transmit); both runs include the same pacing loop, so the ratio
- * compares the transports.
+ * srt-live-transmit caller fed on stdin. Each run starts its CPU window once
+ * its caller has connected (ours: the connection's event; srt-live-transmit:
+ * its "SRT target connected") and ends it when pacing ends, before either
+ * closes. Figures are CPU seconds per minute of stream from the OS (this
+ * process's user+sys, plus the child's for srt-live-transmit); both windows
+ * include the same pacing loop, so the ratio compares the transports. The
+ * listener's output is counted: a run whose bytes did not all arrive is not
+ * a figure.
  */
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { freeUdpPort } from '../lib/udp-ports.js';
 import { SrtConnection } from '../srt/index.js';
 import { processCpuSeconds, selfCpuSeconds } from './cpu.js';
-import type { Figure, Scenario, ScenarioOptions, ScenarioResult } from './types.js';
+import { FigureSheet, type Scenario, type ScenarioOptions, type ScenarioResult } from './types.js';
 
 const RATE_BPS = 10_000_000;
 const CHUNK = 1316;
-
-async function freePort(): Promise<number> {
-  const { createSocket } = await import('node:dgram');
-  const s = createSocket('udp4');
-  await new Promise<void>((r) => s.bind(0, '127.0.0.1', r));
-  const { port } = s.address();
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
+/** Share of the bytes sent that must reach the listener for a run to count. */
+const MIN_DELIVERED = 0.999;
 
 function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
 
-function listener(port: number): ReturnType<typeof spawn> {
-  return spawn('srt-live-transmit', ['-q', '-c', '1316', `srt://:${port}?mode=listener&latency=200`, 'file://con'], {
-    stdio: ['ignore', 'ignore', 'ignore'],
+async function waitFor(cond: () => boolean, ms: number): Promise<boolean> {
+  const until = Date.now() + ms;
+  while (!cond() && Date.now() < until) await sleep(20);
+  return cond();
+}
+
+interface Listener {
+  proc: ChildProcess;
+  /** Stops it as an operator would (it writes out what it buffered as it exits), then counts what it wrote. */
+  finish(): Promise<number>;
+}
+
+/** An srt-live-transmit listener whose output this process counts. */
+function listener(port: number): Listener {
+  let bytes = 0;
+  const proc = spawn('srt-live-transmit', ['-q', '-c', '1316', `srt://:${port}?mode=listener&latency=200`, 'file://con'], {
+    stdio: ['ignore', 'pipe', 'ignore'],
   });
+  proc.stdout?.on('data', (d: Buffer) => {
+    bytes += d.length;
+  });
+  const closed = new Promise<void>((r) => proc.once('close', () => r()));
+  return {
+    proc,
+    async finish() {
+      await sleep(500);
+      proc.kill('SIGINT');
+      await Promise.race([closed, sleep(3000)]);
+      proc.kill('SIGKILL');
+      await closed;
+      return bytes;
+    },
+  };
 }
 
 /** Calls `send` with CHUNK-byte messages at RATE_BPS for `seconds`. */
@@ -53,40 +80,67 @@ async function pace(seconds: number, send: (b: Buffer) => void, signal: AbortSig
   return sent;
 }
 
-async function runFieldcast(seconds: number, signal: AbortSignal): Promise<{ cpu: number; bytes: number; dropped: number }> {
-  const port = await freePort();
+interface Run {
+  cpu: number;
+  sent: number;
+  received: number;
+  dropped?: number;
+  problem?: string;
+}
+
+async function runFieldcast(seconds: number, signal: AbortSignal): Promise<Run> {
+  const port = await freeUdpPort();
   const rx = listener(port);
+  const conn = new SrtConnection(`srt://127.0.0.1:${port}?latency=200`);
   try {
     await sleep(300);
-    const conn = new SrtConnection(`srt://127.0.0.1:${port}?latency=200`);
     conn.start();
-    await conn.next('connected');
+    await conn.next('connected', AbortSignal.timeout(10_000));
     const cpu0 = selfCpuSeconds();
-    const bytes = await pace(seconds, (b) => conn.send(b), signal);
+    const sent = await pace(seconds, (b) => conn.send(b), signal);
+    const cpu = selfCpuSeconds() - cpu0;
     await conn.end(1000);
-    return { cpu: selfCpuSeconds() - cpu0, bytes, dropped: conn.droppedPackets };
+    return { cpu, sent, received: await rx.finish(), dropped: conn.droppedPackets };
+  } catch (e) {
+    return { cpu: Number.NaN, sent: 0, received: 0, problem: `Fieldcast's caller: ${(e as Error).message}` };
   } finally {
-    rx.kill('SIGKILL');
+    conn.close();
+    rx.proc.kill('SIGKILL');
   }
 }
 
-async function runSrtLiveTransmit(seconds: number, signal: AbortSignal): Promise<{ cpu: number; bytes: number }> {
-  const port = await freePort();
+async function runSrtLiveTransmit(seconds: number, signal: AbortSignal): Promise<Run> {
+  const port = await freeUdpPort();
   const rx = listener(port);
-  const tx = spawn('srt-live-transmit', ['-q', '-c', '1316', 'file://con', `srt://127.0.0.1:${port}?latency=200`], {
-    stdio: ['pipe', 'ignore', 'ignore'],
+  await sleep(300);
+  const tx = spawn('srt-live-transmit', ['-c', '1316', 'file://con', `srt://127.0.0.1:${port}?latency=200`], {
+    stdio: ['pipe', 'ignore', 'pipe'],
+  });
+  tx.stdin?.on('error', () => undefined);
+  let said = '';
+  tx.stderr?.on('data', (d: Buffer) => {
+    said = (said + d.toString()).slice(-2000);
   });
   try {
-    await sleep(500);
+    if (!(await waitFor(() => /target connected/i.test(said), 10_000)))
+      return {
+        cpu: Number.NaN,
+        sent: 0,
+        received: 0,
+        problem: `srt-live-transmit's caller never connected (it said: ${said.trim() || 'nothing'})`,
+      };
     const pid = tx.pid ?? 0;
     const child0 = processCpuSeconds(pid);
     const cpu0 = selfCpuSeconds();
-    const bytes = await pace(seconds, (b) => tx.stdin?.write(b), signal);
+    const sent = await pace(seconds, (b) => tx.stdin?.write(b), signal);
     const cpu = selfCpuSeconds() - cpu0 + processCpuSeconds(pid) - child0;
-    return { cpu, bytes };
+    // Its stdin closed, the caller sends what it holds and hangs up.
+    tx.stdin?.end();
+    await Promise.race([new Promise((r) => tx.once('close', r)), sleep(3000)]);
+    return { cpu, sent, received: await rx.finish() };
   } finally {
     tx.kill('SIGKILL');
-    rx.kill('SIGKILL');
+    rx.proc.kill('SIGKILL');
   }
 }
 
@@ -98,18 +152,35 @@ export const scenario: Scenario = {
     const ours = await runFieldcast(seconds, opts.signal);
     const peer = await runSrtLiveTransmit(seconds, opts.signal);
     const perMin = (cpu: number): number => (cpu * 60) / seconds;
-    const figures: Figure[] = [
-      { name: 'seconds', value: seconds, unit: opts.quick ? 's (quick)' : 's' },
-      { name: 'rate_mbps', value: RATE_BPS / 1e6, unit: 'Mbit/s' },
-      { name: 'fieldcast_send_cpu_s_per_min', value: perMin(ours.cpu), unit: 'CPU-s/min' },
-      { name: 'srt_live_transmit_send_cpu_s_per_min', value: perMin(peer.cpu), unit: 'CPU-s/min' },
-      { name: 'ratio_fieldcast_to_slt', value: peer.cpu > 0 ? ours.cpu / peer.cpu : 'n/a' },
-      { name: 'fieldcast_dropped_packets', value: ours.dropped },
-    ];
-    const ratio = peer.cpu > 0 ? ours.cpu / peer.cpu : Number.POSITIVE_INFINITY;
-    return {
-      figures,
-      verdict: `Fieldcast's sender (pacing included) costs ${ratio.toFixed(2)}x srt-live-transmit's at ${RATE_BPS / 1e6} Mbit/s; dropped ${ours.dropped} messages`,
+    const sheet = new FigureSheet();
+    sheet.add('seconds', seconds, opts.quick ? 's (quick)' : 's');
+    sheet.add('rate_mbps', RATE_BPS / 1e6, 'Mbit/s');
+    const ok = (r: Run, who: string, figure: string): boolean => {
+      if (r.problem) sheet.missing(figure, r.problem);
+      else if (r.received < r.sent * MIN_DELIVERED) sheet.missing(figure, `${who}'s listener received ${r.received} of ${r.sent} bytes`);
+      else return true;
+      return false;
     };
+    const oursOk = ok(ours, 'Fieldcast', 'fieldcast_send_cpu_s_per_min');
+    const peerOk = ok(peer, 'srt-live-transmit', 'srt_live_transmit_send_cpu_s_per_min');
+    if (oursOk) {
+      sheet.add('fieldcast_send_cpu_s_per_min', perMin(ours.cpu), 'CPU-s/min');
+      sheet.add('fieldcast_delivered', ours.received / ours.sent, 'of the bytes sent, at the listener');
+      sheet.add('fieldcast_dropped_packets', ours.dropped ?? 0);
+    }
+    if (peerOk) {
+      sheet.add('srt_live_transmit_send_cpu_s_per_min', perMin(peer.cpu), 'CPU-s/min');
+      sheet.add('srt_live_transmit_delivered', peer.received / peer.sent, 'of the bytes sent, at the listener');
+    }
+    if (oursOk && peerOk && peer.cpu > 0) {
+      const ratio = ours.cpu / peer.cpu;
+      sheet.add('ratio_fieldcast_to_slt', ratio);
+      const pct = (r: Run): string => ((r.received / r.sent) * 100).toFixed(2);
+      return sheet.result(
+        `Fieldcast's sender (pacing included) costs ${ratio.toFixed(2)}x srt-live-transmit's at ${RATE_BPS / 1e6} Mbit/s; ` +
+          `the listener received ${pct(ours)}% and ${pct(peer)}% of the bytes sent`,
+      );
+    }
+    return sheet.result('no ratio: one of the two runs did not deliver its stream');
   },
 };
