@@ -7,24 +7,49 @@
  * Each synthetic sender registers like a real one (REG1, then REG2 on every
  * link, each link from its own loopback address) and sends SRT data packets
  * with increasing sequence numbers and 1316-byte payloads, paced, spread
- * round-robin over its links. The forward target is a plain UDP sink that
- * counts packets: forwarding cost needs no SRT handshake.
+ * round-robin over its links, the second link's packets a tick (5 ms) late
+ * and the third's two: they arrive out of order, as over links of different
+ * delay, and the receiver's reorder stage works as it does in the field.
+ *
+ * The forward target stands in for the SRT listener's return traffic, which
+ * the receiver relays to every live link of the group: a full ACK per stream
+ * every 10 ms (SRT's ACK period) and, every 20 ms, a NAK naming 1% of what
+ * arrived, which the senders repair once (a retransmission, flagged as such).
+ * The senders answer each ACK with an ACKACK, as SRT does. It needs no SRT
+ * handshake: the receiver carries SRT without reading it.
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import dgram from 'node:dgram';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { encodeReg1, encodeReg2, encodeSrtData, SRTLA_TYPE } from '../bond/protocol.js';
+import {
+  decodeSrtNak,
+  encodeReg1,
+  encodeReg2,
+  encodeSrtAck,
+  encodeSrtData,
+  encodeSrtNak,
+  forEachSeq,
+  isMalformed,
+  SRT_CONTROL,
+  SRTLA_TYPE,
+  srtControlType,
+  srtDataSeq,
+} from '../bond/protocol.js';
 import type { ReceiverStats } from '../bond/receiver-stats.js';
 import { processCpuSeconds } from './cpu.js';
-import type { Scenario, ScenarioOptions, ScenarioResult } from './types.js';
+import { FigureSheet, type Scenario, type ScenarioOptions, type ScenarioResult } from './types.js';
 
 const CLI = fileURLToPath(new URL('../../bin/fieldcast.js', import.meta.url));
 const PAYLOAD = 1316;
 const LINKS = 3;
 const STREAM_BPS = 4_000_000;
 const TICK_MS = 5;
+const ACK_MS = 10;
+const NAK_MS = 20;
+/** Share of the packets each NAK names. */
+const NAK_SHARE = 0.01;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -62,14 +87,23 @@ function reply(s: dgram.Socket, type: number, ms: number): Promise<Buffer> {
 class SyntheticSender {
   seq = Math.floor(Math.random() * 2 ** 30);
   sent = 0;
+  repaired = 0;
+  ackAcks = 0;
   private turn = 0;
   private credit = 0;
   private readonly payload = Buffer.alloc(PAYLOAD, 0x47);
+  /** Packets each link sends on a later tick: link k's wait k ticks. */
+  private readonly late: Buffer[][][];
+  private readonly repairedSeqs = new Set<number>();
 
   constructor(
     readonly links: dgram.Socket[],
     private readonly port: number,
-  ) {}
+  ) {
+    this.late = links.map((_, k) => Array.from({ length: k + 1 }, () => []));
+    // The receiver sends each NAK on every live link: repair each loss once.
+    for (const l of links) l.on('message', (m: Buffer) => this.onReturn(m));
+  }
 
   async register(): Promise<void> {
     const first = this.links[0]!;
@@ -85,20 +119,112 @@ class SyntheticSender {
     );
   }
 
-  /** Sends what `ms` of stream time owes at STREAM_BPS. */
+  /** Sends what `ms` of stream time owes at STREAM_BPS, and what earlier ticks left to the slower links. */
   tick(ms: number): void {
+    for (let k = 0; k < this.links.length; k++) {
+      const queue = this.late[k]!;
+      for (const pkt of queue.shift()!) this.links[k]!.send(pkt, this.port, '127.0.0.1');
+      queue.push([]);
+    }
     this.credit += (STREAM_BPS / 8 / PAYLOAD) * (ms / 1000);
     while (this.credit >= 1) {
       this.credit -= 1;
       const pkt = encodeSrtData(this.seq, this.payload, 1);
       this.seq = (this.seq + 1) % 0x8000_0000;
-      this.links[this.turn++ % this.links.length]!.send(pkt, this.port, '127.0.0.1');
+      const k = this.turn++ % this.links.length;
+      this.late[k]!.at(-1)!.push(pkt);
       this.sent++;
     }
   }
 
+  private lastAckNo = -1;
+
+  private onReturn(m: Buffer): void {
+    const type = srtControlType(m);
+    if (type === SRT_CONTROL.ACK && m.length >= 8) {
+      // A full ACK asks for an ACKACK (SRT's RTT measurement); the receiver sent it on every link.
+      const ackNo = m.readUInt32BE(4);
+      if (ackNo === this.lastAckNo) return;
+      this.lastAckNo = ackNo;
+      this.links[this.turn++ % this.links.length]!.send(ackAck(ackNo), this.port, '127.0.0.1');
+      this.ackAcks++;
+      return;
+    }
+    if (type !== SRT_CONTROL.NAK) return;
+    const nak = decodeSrtNak(m);
+    if (isMalformed(nak)) return;
+    forEachSeq(nak.ranges, (seq) => {
+      if (this.repairedSeqs.has(seq)) return;
+      this.repairedSeqs.add(seq);
+      if (this.repairedSeqs.size > 10_000) this.repairedSeqs.clear();
+      this.links[this.turn++ % this.links.length]!.send(encodeSrtData(seq, this.payload, 1, true), this.port, '127.0.0.1');
+      this.repaired++;
+    });
+  }
+
   close(): void {
     for (const l of this.links) l.close();
+  }
+}
+
+/** An SRT ACKACK control packet for ACK number `ackNo`. */
+function ackAck(ackNo: number): Buffer {
+  const b = Buffer.alloc(16);
+  b.writeUInt16BE(0x8000 | SRT_CONTROL.ACKACK, 0);
+  b.writeUInt32BE(ackNo >>> 0, 4);
+  b.writeUInt32BE(1, 12);
+  return b;
+}
+
+/**
+ * Where the receiver forwards: counts what arrives and answers each stream
+ * (each forward socket of the receiver) as an SRT listener would — ACKs and
+ * NAKs, which the receiver must relay to the stream's links.
+ */
+class ReturnTraffic {
+  packets = 0;
+  acks = 0;
+  naks = 0;
+  private readonly streams = new Map<string, { port: number; address: string; highest: number; arrived: number[] }>();
+  private readonly timers: NodeJS.Timeout[] = [];
+
+  constructor(private readonly sock: dgram.Socket) {
+    sock.on('message', (m: Buffer, from: dgram.RemoteInfo) => {
+      this.packets++;
+      const seq = srtDataSeq(m);
+      if (seq === undefined) return;
+      const key = `${from.address}:${from.port}`;
+      let st = this.streams.get(key);
+      if (!st) {
+        st = { port: from.port, address: from.address, highest: seq, arrived: [] };
+        this.streams.set(key, st);
+      }
+      if (seq > st.highest) st.highest = seq;
+      if (st.arrived.length < 1000) st.arrived.push(seq);
+    });
+  }
+
+  start(): void {
+    this.timers.push(
+      setInterval(() => {
+        for (const st of this.streams.values()) {
+          this.sock.send(encodeSrtAck(st.highest + 1, ++this.acks), st.port, st.address);
+        }
+      }, ACK_MS),
+      setInterval(() => {
+        for (const st of this.streams.values()) {
+          const named = st.arrived.filter(() => Math.random() < NAK_SHARE).map((seq) => ({ from: seq, to: seq }));
+          st.arrived = [];
+          if (named.length === 0) continue;
+          this.sock.send(encodeSrtNak(named), st.port, st.address);
+          this.naks++;
+        }
+      }, NAK_MS),
+    );
+  }
+
+  stop(): void {
+    for (const t of this.timers) clearInterval(t);
   }
 }
 
@@ -107,10 +233,7 @@ async function run(opts: ScenarioOptions): Promise<ScenarioResult> {
   const warmS = opts.quick ? 2 : 3;
   const measureS = opts.quick ? 8 : 20;
   const sink = await bind('127.0.0.1', 4 << 20);
-  let sunk = 0;
-  sink.on('message', () => {
-    sunk++;
-  });
+  const listener = new ReturnTraffic(sink);
   const probe = await bind('127.0.0.1');
   const port = probe.address().port;
   probe.close();
@@ -159,11 +282,11 @@ async function run(opts: ScenarioOptions): Promise<ScenarioResult> {
       // Each sender's links come from their own loopback address, as modems would.
       const host = `127.1.${(i >> 8) & 255}.${(i & 255) + 1}`;
       const links = await Promise.all(Array.from({ length: LINKS }, () => bind(host)));
-      for (const l of links) l.on('message', () => undefined);
       const s = new SyntheticSender(links, port);
       await s.register();
       senders.push(s);
     }
+    listener.start();
     let last = performance.now();
     timer = setInterval(() => {
       const now = performance.now();
@@ -172,55 +295,72 @@ async function run(opts: ScenarioOptions): Promise<ScenarioResult> {
     }, TICK_MS);
     await sleep(warmS * 1000);
     const pid = child.pid!;
-    const forwardedBy = (st: ReceiverStats): number => st.perGroup.reduce((n, g) => n + g.packetsForwarded, 0);
+    const sum = (st: ReceiverStats, f: (g: ReceiverStats['perGroup'][number]) => number): number =>
+      st.perGroup.reduce((n, g) => n + f(g), 0);
+    const forwardedBy = (st: ReceiverStats): number => sum(st, (g) => g.packetsForwarded);
     const st0 = await receiverStats();
     const cpu0 = processCpuSeconds(pid);
-    const sent0 = senders.reduce((n, s) => n + s.sent, 0);
-    const sunk0 = sunk;
+    const data = (): number => senders.reduce((n, s) => n + s.sent + s.repaired, 0);
+    const offered = (): number => data() + senders.reduce((n, s) => n + s.ackAcks, 0);
+    const sent0 = offered();
+    const data0 = data();
+    const sunk0 = listener.packets;
     const t0 = performance.now();
     await sleep(measureS * 1000);
     const cpu1 = processCpuSeconds(pid);
     const st1 = await receiverStats();
-    const sent1 = senders.reduce((n, s) => n + s.sent, 0);
+    const sent1 = offered();
+    const data1 = data();
     const wall = (performance.now() - t0) / 1000;
-    const sunk1 = sunk;
+    const sunk1 = listener.packets;
     clearInterval(timer);
     timer = undefined;
+    listener.stop();
     await sleep(1500);
     const stats = await receiverStats();
 
     const cpu = cpu1 - cpu0;
     const handled = st1.counters.packetsIn - st0.counters.packetsIn;
-    // Normalised to what the receiver actually handled: on a loaded 2-core machine the
-    // kernel may drop some of the offered load before the receiver sees it.
+    const forwardedN = forwardedBy(st1) - forwardedBy(st0);
+    // Normalised to the stream time the receiver actually forwarded: on a loaded 2-core
+    // machine the kernel may drop some of the offered load before the receiver sees it.
     const packetsPerStreamMin = (STREAM_BPS / 8 / PAYLOAD) * 60;
-    const perStreamMin = cpu / (handled / packetsPerStreamMin);
-    const offeredMbps = ((sent1 - sent0) * (PAYLOAD + 16) * 8) / wall / 1e6;
+    const perStreamMin = cpu / (forwardedN / packetsPerStreamMin);
+    const offeredMbps = ((data1 - data0) * (PAYLOAD + 16) * 8) / wall / 1e6;
     const reached = handled / Math.max(1, sent1 - sent0);
-    const forwarded = (forwardedBy(st1) - forwardedBy(st0)) / Math.max(1, handled);
-    const sunkRatio = (sunk1 - sunk0) / Math.max(1, forwardedBy(st1) - forwardedBy(st0));
+    const forwarded = forwardedN / Math.max(1, handled);
+    const sunkRatio = (sunk1 - sunk0) / Math.max(1, forwardedN);
     const maxStreams = perStreamMin > 0 ? 60 / perStreamMin : Number.POSITIVE_INFINITY;
-    return {
-      figures: [
-        { name: 'streams', value: streams },
-        { name: 'links_per_stream', value: LINKS },
-        { name: 'groups_registered', value: stats.groups },
-        { name: 'offered_mbps', value: offeredMbps, unit: 'Mbit/s' },
-        { name: 'reached_receiver_ratio', value: reached },
-        { name: 'receiver_forwarded_ratio', value: forwarded },
-        { name: 'sink_received_ratio', value: sunkRatio },
-        { name: 'receiver_malformed', value: stats.counters.malformed + stats.counters.handlerErrors },
-        { name: 'receiver_cpu_share', value: cpu / wall, unit: 'cores' },
-        { name: 'receiver_cpu_s_per_stream_min', value: perStreamMin, unit: 's' },
-        { name: 'max_streams_one_core', value: Math.floor(maxStreams) },
-      ],
-      verdict:
-        `${stats.groups}/${streams} streams registered; one core carries about ${Math.floor(maxStreams)} streams of ` +
+    const relayedAcks = sum(st1, (g) => g.srtAcks) - sum(st0, (g) => g.srtAcks);
+    const relayedNaks = sum(st1, (g) => g.naks) - sum(st0, (g) => g.naks);
+    const reordered = sum(st1, (g) => g.reorder.reordered) - sum(st0, (g) => g.reorder.reordered);
+    const sheet = new FigureSheet()
+      .add('streams', streams)
+      .add('links_per_stream', LINKS)
+      .add('groups_registered', stats.groups)
+      .add('offered_mbps', offeredMbps, 'Mbit/s')
+      .add('reached_receiver_ratio', reached)
+      .add('receiver_forwarded_ratio', forwarded)
+      .add('sink_received_ratio', sunkRatio)
+      .add('srt_acks_relayed_per_s', relayedAcks / wall, '(from the listener to every live link)')
+      .add('srt_naks_relayed_per_s', relayedNaks / wall)
+      .add('reordered_per_s', reordered / wall, 'packets (arrived after a later one)')
+      .add('receiver_malformed', stats.counters.malformed + stats.counters.handlerErrors)
+      .add('receiver_cpu_share', cpu / wall, 'cores');
+    if (forwardedN === 0) sheet.missing('receiver_cpu_s_per_stream_min', 'the receiver forwarded nothing while measured');
+    else if (relayedAcks === 0 || reordered === 0)
+      sheet.missing(
+        'receiver_cpu_s_per_stream_min',
+        `the load lacked return traffic (${relayedAcks} ACKs relayed) or reordering (${reordered})`,
+      );
+    else sheet.add('receiver_cpu_s_per_stream_min', perStreamMin, 's').add('max_streams_one_core', Math.floor(maxStreams));
+    return sheet.result(
+      `${stats.groups}/${streams} streams registered; one core carries about ${Math.floor(maxStreams)} streams of ` +
         `${STREAM_BPS / 1e6} Mbit/s over ${LINKS} links; ${(reached * 100).toFixed(1)}% of the offered load reached it, ` +
         `it forwarded ${(forwarded * 100).toFixed(1)}% of that (losses before the receiver and at the sink are this ` +
-        `machine's load generator sharing its cores)` +
+        `machine's load generator sharing its cores); with SRT's ACKs and NAKs relayed back and links arriving out of order` +
         (opts.quick ? ' (quick run)' : ''),
-    };
+    );
   } finally {
     if (timer) clearInterval(timer);
     for (const s of senders) s.close();
