@@ -164,8 +164,12 @@ class TestPatternVideo : public VideoSource {
     const int w = f->width, h = f->height;
     const int bars_h = h * 6 / 10, ramp_h = h * 3 / 20;
     const bool flash = clock_->IsFlashFrame(k);
-    if (flash) FillRect(f, 0, 0, w, BandTop(), {kWhite, 128, 128});
-    else DrawNoise(f, h / 2, bars_h, k);
+    if (flash) {
+      FillRect(f, 0, 0, w, BandTop(), {kWhite, 128, 128});
+      DrawSecondCode(f, TestClock::SecondCode(clock_->SecondOfFrame(k)));
+    } else {
+      DrawNoise(f, h / 2, bars_h, k);
+    }
     // Moving element: one pass across the ramp every 4 s at any rate.
     const int box = std::max(8, ramp_h - ramp_h / 4);
     const int64_t period = 4LL * clock_->fps_num() / clock_->fps_den();
@@ -197,6 +201,14 @@ class TestPatternVideo : public VideoSource {
         row[c] = static_cast<uint8_t>(128 - 40 + (x & 63) + ((x >> 8) & 15));
       }
     }
+  }
+
+  // The flash's second code: one black cell in a strip of kSecondCodes (layout in test_pattern.h).
+  void DrawSecondCode(AVFrame* f, int code) {
+    const int w = f->width, h = f->height;
+    const int top = h / kSecondStripDivisor, bottom = 2 * h / kSecondStripDivisor;
+    const int x0 = w * code / kSecondCodes, x1 = w * (code + 1) / kSecondCodes;
+    FillRect(f, x0, top, x1 - x0, bottom - top, {kBlack, 128, 128});
   }
 
   void DrawTimecode(AVFrame* f, uint64_t value) {
@@ -253,11 +265,13 @@ class TestToneAudio : public AudioSource {
     auto* pcm = reinterpret_cast<int16_t*>(f->data[0]);
     for (int i = 0; i < kToneChunk; ++i) {
       const int64_t s = first + i;
-      const int64_t beep = clock_->BeepStartSample(s / kToneRate);
+      const int64_t second = s / kToneRate;
+      const int64_t beep = clock_->BeepStartSample(second);
       int16_t v = 0;
       if (s >= beep && s < beep + kBeepSamples) {
-        // -6 dBFS sine, phase zero at the flash's media time.
-        v = static_cast<int16_t>(16384.0 * std::sin(2.0 * M_PI * kBeepHz * static_cast<double>(s - beep) / kToneRate));
+        // -6 dBFS sine at the second's pitch, phase zero at the flash's media time.
+        const double hz = kBeepBaseHz + kBeepStepHz * TestClock::SecondCode(second);
+        v = static_cast<int16_t>(16384.0 * std::sin(2.0 * M_PI * hz * static_cast<double>(s - beep) / kToneRate));
       }
       for (int c = 0; c < kToneChannels; ++c) pcm[i * kToneChannels + c] = v;
     }

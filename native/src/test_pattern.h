@@ -1,7 +1,8 @@
 // The built-in test pattern: a picture source (SMPTE bars, a moving box, the
-// frame number, the capture time drawn as blocks, a white flash once a second)
-// and its test tone (a 100 ms 1 kHz beep starting at each flash's media time,
-// silence otherwise). Both read one TestClock so they stay in step.
+// frame number, the capture time drawn as blocks, a white flash once a second
+// carrying that second's code) and its test tone (a 100 ms beep starting at
+// each flash's media time, its pitch the same second's code; silence
+// otherwise). Both read one TestClock so they stay in step.
 #pragma once
 #include <condition_variable>
 #include <cstdint>
@@ -25,11 +26,31 @@ constexpr int kTimecodeBlockDivisor = 72;  // block width = W / 72
 constexpr int kTimecodeBandNum = 17;       // band top = H * 17 / 20
 constexpr int kTimecodeBandDen = 20;
 
+// Second code (read back by src/media/timecode.ts and src/media/far-end.ts —
+// change all together). Whole second n of media time (counted from the
+// clock's start) has code c = n mod kSecondCodes, marked in both halves so a
+// far end pairs a beep with the flash of its own second and an A/V offset of
+// whole seconds (up to kSecondCodes/2) shows instead of folding back to 0:
+// - picture: on the flash frame of second n, rows H/10 to 2*H/10 hold a strip
+//   of K = kSecondCodes cells across the full width, cell i from x = W*i/K to
+//   W*(i+1)/K; cell c is black, the others stay flash white. One dark cell of
+//   16 is self-checking (exactly one must read dark), is 40x36 px even at
+//   640x360 so it survives encoding at 1 Mbit/s, and costs the flash only
+//   about 1% of its mean luma.
+// - sound: the beep of second n is a sine of kBeepBaseHz + kBeepStepHz * c
+//   (500 ... 2000 Hz). Each pitch fits a whole number of cycles in 100 ms (the
+//   beep ends at zero phase, without a click), pitches lie 10 bins of a
+//   100 ms window apart, and all sit well inside what AAC at 128 kbit/s
+//   carries cleanly.
+constexpr int kSecondCodes = 16;
+constexpr int kSecondStripDivisor = 10;  // strip rows H/10 .. 2*H/10
+constexpr int kBeepBaseHz = 500;
+constexpr int kBeepStepHz = 100;
+
 constexpr int kToneRate = 48000;
 constexpr int kToneChannels = 2;
 constexpr int kToneChunk = 1024;      // samples per chunk: one AAC frame
 constexpr int kBeepSamples = 4800;    // 100 ms
-constexpr int kBeepHz = 1000;
 
 // The media time both halves of the pattern follow. Paced: frame k is due at
 // start + k*den/num seconds of the monotonic clock. Unpaced: video runs as fast
@@ -48,6 +69,9 @@ class TestClock {
   bool IsFlashFrame(int64_t k) const;
   // Sample index (from start, 48 kHz) at which the beep of the flash in second n starts.
   int64_t BeepStartSample(int64_t n) const;
+  // Whole seconds of media time at frame k: on a flash frame, the second it marks.
+  int64_t SecondOfFrame(int64_t k) const { return k * fps_den_ / fps_num_; }
+  static int SecondCode(int64_t n) { return static_cast<int>(n % kSecondCodes); }
 
   // Blocks until media_us is due (paced: the clock reaches it; unpaced audio:
   // the video has reached it). kTimeout after timeout_ms, false on Interrupt.

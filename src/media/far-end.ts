@@ -1,22 +1,55 @@
 /**
  * What a decoder at the far end sees of the test pattern: the white flashes
- * (once a second) and the 1 kHz beeps laid on them, read from a received TS
- * with ffmpeg. Used by the A/V sync benchmark and the tests; the drawn
- * capture times are read by ./timecode.ts.
+ * (once a second) and the beeps laid on them, each marked with its second's
+ * code (native/src/test_pattern.h: a black cell in the flash, the beep's
+ * pitch), read from a received TS with ffmpeg. Used by the A/V sync benchmark
+ * and the tests; the drawn capture times are read by ./timecode.ts.
  */
 import { execFileSync } from 'node:child_process';
+import { PTS_HZ, ptsDiff, ptsToMs } from '../lib/clock.js';
 import { PID } from '../mux/constants.js';
 import { readTimestamp } from '../mux/pes.js';
-import { isFlashFrame } from './timecode.js';
+import { isFlashFrame, readSecondCode, SECOND_CODES } from './timecode.js';
 
-const PTS_PER_SAMPLE = 90_000 / 48_000;
+/** A flash or a beep as decoded: its PTS (90 kHz) and its second code, undefined when it could not be read. */
+export interface SecondMark {
+  pts: number;
+  code: number | undefined;
+}
+
+const RATE = 48_000;
+const PTS_PER_SAMPLE = PTS_HZ / RATE;
 /** A beep starts at the first 1 ms window above -30 dBFS RMS after at least 100 ms of quiet. */
 const ONSET_WINDOW = 48;
 const ONSET_RMS = 0.03;
 const ONSET_QUIET_WINDOWS = 100;
+/** The beep of code c is a sine of BEEP_BASE_HZ + BEEP_STEP_HZ * c (kBeepBaseHz, kBeepStepHz). */
+export const BEEP_BASE_HZ = 500;
+export const BEEP_STEP_HZ = 100;
+/**
+ * The pitch is measured on 4096 samples (85 ms) from 5 ms after the onset:
+ * inside the 100 ms beep even when the onset reads a few ms early or late.
+ * Hann-windowed, its main lobe is ±23 Hz wide, so the neighbouring pitches
+ * (100 Hz away) fall deep in the side lobes (below -60 dB).
+ */
+const PITCH_DELAY = 240;
+const PITCH_SAMPLES = 4096;
+/** The strongest pitch must carry 100x (20 dB) the power of the next: a beep through AAC at 128 kbit/s reads about 65 dB. */
+const PITCH_MARGIN = 100;
+/** A beep pairs with the flash of its code nearest in time, within half the code's period. */
+const PAIR_WINDOW = (SECOND_CODES / 2) * PTS_HZ;
 
-/** PTS (90 kHz) of each decoded picture that is a flash. */
-export function flashTimes(file: string, width: number, height: number): number[] {
+const HANN = Float64Array.from({ length: PITCH_SAMPLES }, (_, i) => 0.5 - 0.5 * Math.cos((2 * Math.PI * i) / (PITCH_SAMPLES - 1)));
+
+/** Whether the file holds a stream of this type: a far end that received none sees no marks in it. */
+function hasStream(file: string, type: 'audio' | 'video'): boolean {
+  const out = execFileSync('ffprobe', ['-v', 'error', '-show_entries', 'stream=codec_type', '-of', 'csv=p=0', file]).toString();
+  return out.split(/\s+/).includes(type);
+}
+
+/** Each flash in a TS's first video stream, with the code drawn in it. */
+export function flashTimes(file: string, width: number, height: number): SecondMark[] {
+  if (!hasStream(file, 'video')) return [];
   const raw = execFileSync(
     'ffmpeg',
     ['-v', 'error', '-i', file, '-map', '0:v', '-fps_mode', 'passthrough', '-f', 'rawvideo', '-pix_fmt', 'gray', '-'],
@@ -30,17 +63,20 @@ export function flashTimes(file: string, width: number, height: number): number[
     }).toString(),
   ) as { frames: { pts?: number }[] };
   const size = width * height;
-  const out: number[] = [];
+  const out: SecondMark[] = [];
   probe.frames.forEach((f, i) => {
     const off = i * size;
-    if (f.pts !== undefined && off + size <= raw.length && isFlashFrame(raw.subarray(off, off + size), width, height)) out.push(f.pts);
+    if (f.pts === undefined || off + size > raw.length) return;
+    const gray = raw.subarray(off, off + size);
+    if (isFlashFrame(gray, width, height)) out.push({ pts: f.pts, code: readSecondCode(gray, width, height) });
   });
   return out;
 }
 
-/** PTS (90 kHz) of each beep onset in the first audio stream. */
-export function beepOnsets(file: string): number[] {
-  const raw = execFileSync('ffmpeg', ['-v', 'error', '-i', file, '-map', '0:a', '-ac', '1', '-ar', '48000', '-f', 'f32le', '-'], {
+/** Each beep in a TS's first audio stream (mixed to mono), with the code its pitch carries. */
+export function beepOnsets(file: string): SecondMark[] {
+  if (!hasStream(file, 'audio')) return [];
+  const raw = execFileSync('ffmpeg', ['-v', 'error', '-i', file, '-map', '0:a', '-ac', '1', '-ar', String(RATE), '-f', 'f32le', '-'], {
     maxBuffer: 1 << 30,
   });
   const samples = new Float32Array(raw.buffer, raw.byteOffset, Math.floor(raw.length / 4));
@@ -59,26 +95,70 @@ export function beepOnsets(file: string): number[] {
       file,
     ]).toString(),
   ) as { packets: { pts: number }[] };
-  const start = first.packets[0]?.pts ?? 0;
-  const onsets: number[] = [];
+  return findBeeps(samples, first.packets[0]?.pts ?? 0);
+}
+
+/**
+ * The beeps in 48 kHz mono samples whose first sample is at `startPts`. A
+ * beep cut off by the end of the samples before its pitch could be measured
+ * is not counted: it was not seen whole.
+ */
+export function findBeeps(samples: Float32Array, startPts: number): SecondMark[] {
+  const out: SecondMark[] = [];
   let quiet = 0;
-  for (let off = 0; off + ONSET_WINDOW <= samples.length; off += ONSET_WINDOW) {
+  for (let off = 0; off + PITCH_DELAY + PITCH_SAMPLES <= samples.length; off += ONSET_WINDOW) {
     let e = 0;
     for (let i = off; i < off + ONSET_WINDOW; i++) e += samples[i]! * samples[i]!;
     const loud = Math.sqrt(e / ONSET_WINDOW) > ONSET_RMS;
-    if (loud && quiet >= ONSET_QUIET_WINDOWS) onsets.push(start + Math.round(off * PTS_PER_SAMPLE));
+    if (loud && quiet >= ONSET_QUIET_WINDOWS) out.push({ pts: startPts + Math.round(off * PTS_PER_SAMPLE), code: beepCode(samples, off) });
     quiet = loud ? 0 : quiet + 1;
   }
-  return onsets;
+  return out;
 }
 
-/** Audio minus video, ms, for each beep whose flash lies within half a second of it. */
-export function avOffsets(flashes: number[], beeps: number[]): number[] {
+/**
+ * The code of the beep starting at sample `onset`: the pitch of the
+ * SECOND_CODES with the most power (Goertzel), or undefined when it is not
+ * clearly stronger than every other (a mixture, noise, a beep cut short).
+ */
+export function beepCode(samples: Float32Array, onset: number): number | undefined {
+  const from = onset + PITCH_DELAY;
+  if (from < 0 || from + PITCH_SAMPLES > samples.length) return undefined;
+  const power: number[] = [];
+  for (let c = 0; c < SECOND_CODES; c++) {
+    const coeff = 2 * Math.cos((2 * Math.PI * (BEEP_BASE_HZ + BEEP_STEP_HZ * c)) / RATE);
+    let s1 = 0;
+    let s2 = 0;
+    for (let i = 0; i < PITCH_SAMPLES; i++) {
+      const s0 = samples[from + i]! * HANN[i]! + coeff * s1 - s2;
+      s2 = s1;
+      s1 = s0;
+    }
+    power.push(s1 * s1 + s2 * s2 - coeff * s1 * s2);
+  }
+  const best = power.indexOf(Math.max(...power));
+  const next = Math.max(...power.filter((_, c) => c !== best));
+  return power[best]! > 0 && power[best]! >= PITCH_MARGIN * next ? best : undefined;
+}
+
+/**
+ * Audio minus video, ms, for each beep paired with the flash of the same code
+ * nearest in time, within ±SECOND_CODES/2 s: the codes repeat only every
+ * SECOND_CODES seconds, so an offset of whole seconds reads as such instead
+ * of folding back to the nearest flash. Marks without a code pair with
+ * nothing.
+ */
+export function avOffsets(flashes: SecondMark[], beeps: SecondMark[]): number[] {
   const out: number[] = [];
   for (const b of beeps) {
+    if (b.code === undefined) continue;
     let best: number | undefined;
-    for (const f of flashes) if (best === undefined || Math.abs(b - f) < Math.abs(b - best)) best = f;
-    if (best !== undefined && Math.abs(b - best) < 45_000) out.push((b - best) / 90);
+    for (const f of flashes) {
+      if (f.code !== b.code) continue;
+      const d = ptsDiff(b.pts, f.pts);
+      if (best === undefined || Math.abs(d) < Math.abs(best)) best = d;
+    }
+    if (best !== undefined && Math.abs(best) < PAIR_WINDOW) out.push(ptsToMs(best));
   }
   return out;
 }

@@ -23,4 +23,4 @@ export {
   TEST_PATTERN_SIZES,
   toNativeOptions,
 } from './session.js';
-export { isFlashFrame, patternLuma, readTimecode, type Timecode } from './timecode.js';
+export { isFlashFrame, patternLuma, readSecondCode, readTimecode, SECOND_CODES, type Timecode } from './timecode.js';

@@ -1,8 +1,9 @@
 /**
  * Reads the test pattern back from decoded pictures: the capture time drawn as
- * blocks (native/src/test_pattern.h holds the layout — change both together)
- * and the once-a-second white flash. Works on 8-bit luma (ffmpeg
- * `-f rawvideo -pix_fmt gray`). Used by tests and by the latency benchmark.
+ * blocks, the once-a-second white flash and the second code drawn in it
+ * (native/src/test_pattern.h holds the layout — change both together). Works
+ * on 8-bit luma (ffmpeg `-f rawvideo -pix_fmt gray`). Used by tests and by
+ * the latency and A/V sync benchmarks.
  */
 
 const DATA_BITS = 64;
@@ -10,6 +11,12 @@ const BLOCKS = 3 + DATA_BITS + 1 + 1;
 const BLOCK_DIVISOR = 72;
 const BAND_NUM = 17;
 const BAND_DEN = 20;
+/** Second n of the pattern carries code n mod SECOND_CODES, in the flash and in the beep's pitch (kSecondCodes). */
+export const SECOND_CODES = 16;
+/** The code strip spans rows H/10 to 2H/10 (kSecondStripDivisor). */
+const STRIP_DIVISOR = 10;
+/** Luma steps below this between the code's dark cell and the white ones are not a code (as for the timecode's marks). */
+const MIN_CONTRAST = 60;
 
 export interface Timecode {
   /** Capture time on the media clock (µs of CLOCK_MONOTONIC) drawn in the picture. */
@@ -52,7 +59,7 @@ export function readTimecode(gray: Uint8Array, width: number, height: number): T
   const white = (lumas[0]! + lumas[2]!) / 2;
   const black = lumas[1]!;
   const contrast = white - black;
-  if (contrast < 60) return undefined;
+  if (contrast < MIN_CONTRAST) return undefined;
   const threshold = (white + black) / 2;
   const bit = (i: number): number => (lumas[i]! > threshold ? 1 : 0);
   if (bit(0) !== 1 || bit(1) !== 0 || bit(2) !== 1 || bit(BLOCKS - 1) !== 1) return undefined;
@@ -86,4 +93,32 @@ export function patternLuma(gray: Uint8Array, width: number, height: number): nu
 /** True for the test pattern's once-a-second white flash. */
 export function isFlashFrame(gray: Uint8Array, width: number, height: number): boolean {
   return patternLuma(gray, width, height) > 200;
+}
+
+/**
+ * Reads the second code (0 .. SECOND_CODES-1) from a flash frame's luma
+ * plane: the strip of cells of which exactly one is black. Each cell is read
+ * at its centre (half its width and height) and thresholded midway between
+ * the brightest and darkest cell; undefined unless exactly one cell is dark
+ * and the two differ clearly, so a picture that is not a flash, or a mark
+ * smeared by encoding, gives no code rather than a wrong one.
+ */
+export function readSecondCode(gray: Uint8Array, width: number, height: number): number | undefined {
+  if (gray.length < width * height || width < SECOND_CODES * 4 || height < STRIP_DIVISOR * 4) return undefined;
+  const top = Math.floor(height / STRIP_DIVISOR);
+  const bottom = Math.floor((2 * height) / STRIP_DIVISOR);
+  const cy = Math.floor((top + bottom) / 2);
+  const ry = Math.floor((bottom - top) / 4);
+  const lumas: number[] = [];
+  for (let i = 0; i < SECOND_CODES; i++) {
+    const x0 = Math.floor((width * i) / SECOND_CODES);
+    const x1 = Math.floor((width * (i + 1)) / SECOND_CODES);
+    lumas.push(blockLuma(gray, width, Math.floor((x0 + x1) / 2), cy, Math.floor((x1 - x0) / 4), ry));
+  }
+  const white = Math.max(...lumas);
+  const black = Math.min(...lumas);
+  if (white - black < MIN_CONTRAST) return undefined;
+  const threshold = (white + black) / 2;
+  const dark = lumas.flatMap((l, i) => (l < threshold ? [i] : []));
+  return dark.length === 1 ? dark[0] : undefined;
 }

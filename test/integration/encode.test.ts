@@ -1,16 +1,16 @@
 /**
  * Test pattern → libx264 + AAC → the muxer → TS, checked from the far end
  * with ffmpeg/ffprobe: it decodes; the capture times drawn into the pictures
- * read back and match the PTS; each white flash and its beep arrive within one
- * frame of each other; a bitrate change shows in the per-second bitrate
+ * read back and match the PTS; each white flash and its beep carry the same
+ * second code and arrive within one frame of each other; a bitrate change shows in the per-second bitrate
  * within 2 s; backpressure drops video by the documented policy, never audio.
  */
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { microsToPts, wrapPts } from '../../src/lib/clock.js';
-import { beepOnsets } from '../../src/media/far-end.js';
-import { isFlashFrame, readTimecode } from '../../src/media/timecode.js';
+import { avOffsets, beepOnsets, flashTimes } from '../../src/media/far-end.js';
+import { isFlashFrame, readSecondCode, readTimecode, SECOND_CODES } from '../../src/media/timecode.js';
 import { decodeLuma, encodeToTs, missingForEncode, tempDir, videoPackets } from './encode-helpers.js';
 
 const missing = missingForEncode();
@@ -84,17 +84,56 @@ describe.skipIf(missing.length > 0)('encode: test pattern through libx264 and th
       maxFrames: 30 * 5,
     });
     const { frames, pts } = decodeLuma(file, 1280, 720);
-    const flashPts = frames.flatMap((f, i) => (isFlashFrame(f, 1280, 720) ? [pts[i]!] : []));
-    expect(flashPts.length).toBe(5); // frames 0, 30, 60, 90, 120: the first at or after each second
-    const onsets = beepOnsets(file);
-    // Every beep has its flash within one frame; every flash after the first (which may fall
-    // before the audio stream's first packet) has its beep.
-    const frame = 90_000 / (30_000 / 1001);
-    expect(onsets.length).toBeGreaterThanOrEqual(flashPts.length - 1);
+    const flashes = frames.flatMap((f, i) => (isFlashFrame(f, 1280, 720) ? [{ pts: pts[i]!, code: readSecondCode(f, 1280, 720) }] : []));
+    // Frames 0, 30, 60, 90, 120 (the first at or after each second), each drawn with its second's code.
+    expect(flashes.map((f) => f.code)).toEqual([0, 1, 2, 3, 4]);
+    expect(flashTimes(file, 1280, 720)).toEqual(flashes);
     // (Sound runs to the end of the last picture, so a beep may start just after it: not compared.)
-    for (const o of onsets.filter((t) => t <= pts.at(-1)!))
-      expect(Math.min(...flashPts.map((f) => Math.abs(f - o)))).toBeLessThanOrEqual(frame);
-    for (const f of flashPts.slice(1)) expect(Math.min(...onsets.map((o) => Math.abs(f - o)))).toBeLessThanOrEqual(frame);
+    const beeps = beepOnsets(file).filter((b) => b.pts <= pts.at(-1)!);
+    // Every flash after the first (which may fall before the audio stream's first packet) has its beep,
+    // and every beep's pitch reads as a code, one more each second.
+    expect(beeps.length).toBeGreaterThanOrEqual(flashes.length - 1);
+    expect(beeps.every((b) => b.code !== undefined)).toBe(true);
+    for (const [i, b] of beeps.entries()) expect(b.code).toBe((beeps[0]!.code! + i) % SECOND_CODES);
+    // Each beep pairs with the flash of its own code, within one frame.
+    const frameTicks = 3003;
+    const frameMs = frameTicks / 90;
+    const offsets = avOffsets(flashes, beeps);
+    expect(offsets.length).toBe(beeps.length);
+    for (const o of offsets) expect(Math.abs(o)).toBeLessThanOrEqual(frameMs);
+    for (const f of flashes.slice(1)) expect(beeps.filter((b) => b.code === f.code).length).toBe(1);
+
+    // The same stream with its sound exactly 1 s (90000 ticks) late, re-muxed by ffmpeg (-copyts: without
+    // it ffmpeg starts each stream afresh and loses the audio's lead of one AAC frame): measured as 1 s, not
+    // folded back to the flash a second on, which lies within a frame of each late beep.
+    const late = path.join(tmp.dir, 'flash-late.ts');
+    execFileSync('ffmpeg', [
+      '-v',
+      'error',
+      '-copyts',
+      '-i',
+      file,
+      '-itsoffset',
+      '1',
+      '-i',
+      file,
+      '-map',
+      '0:v',
+      '-map',
+      '1:a',
+      '-c',
+      'copy',
+      '-f',
+      'mpegts',
+      late,
+    ]);
+    const lateFlashes = flashTimes(late, 1280, 720);
+    const lateBeeps = beepOnsets(late).filter((b) => b.pts <= lateFlashes.at(-1)!.pts);
+    expect(lateBeeps.length).toBeGreaterThanOrEqual(3);
+    for (const b of lateBeeps) expect(Math.min(...lateFlashes.map((f) => Math.abs(f.pts - b.pts)))).toBeLessThanOrEqual(frameTicks);
+    const lateOffsets = avOffsets(lateFlashes, lateBeeps);
+    expect(lateOffsets.length).toBe(lateBeeps.length);
+    for (const o of lateOffsets) expect(Math.abs(o - 1000)).toBeLessThanOrEqual(frameMs);
   });
 
   it.each([
