@@ -11,7 +11,10 @@
  * absorbs and the bit rate controller sees as congestion.
  *
  * Repairs (SRT retransmissions) leave before new data: they are older and
- * closer to their deadline. Each queue keeps arrival order.
+ * closer to their deadline. Each queue keeps arrival order. The hold has a
+ * time limit (the sender's HOLD_MAX_MS): a packet that has waited that long
+ * leaves first whichever queue it is in, so a repair held later cannot keep
+ * older data waiting past the limit.
  */
 
 export interface HeldPacket {
@@ -80,15 +83,29 @@ export class HoldQueue {
     return true;
   }
 
-  /** The next packet to leave: the oldest repair, else the oldest new packet. */
-  peek(): HeldPacket | undefined {
-    return this.repairs.peek() ?? this.data.peek();
+  /**
+   * The next packet to leave: the oldest repair, else the oldest new packet.
+   * With `overdueAt` (packets held at or before it have waited their limit),
+   * an overdue packet comes before one that is not, repairs first among them.
+   */
+  peek(overdueAt?: number): HeldPacket | undefined {
+    return this.next(overdueAt).peek();
   }
 
-  shift(): HeldPacket | undefined {
-    const p = this.repairs.length > 0 ? this.repairs.shift() : this.data.shift();
+  /** Removes and returns what `peek(overdueAt)` returns. */
+  shift(overdueAt?: number): HeldPacket | undefined {
+    const p = this.next(overdueAt).shift();
     if (p) this.bytes -= p.msg.length;
     return p;
+  }
+
+  private next(overdueAt: number | undefined): Fifo<HeldPacket> {
+    const repair = this.repairs.peek();
+    if (overdueAt !== undefined && !(repair && repair.at <= overdueAt)) {
+      const data = this.data.peek();
+      if (data && data.at <= overdueAt) return this.data;
+    }
+    return repair ? this.repairs : this.data;
   }
 
   /** Whether new data must queue behind what is held (order is kept among new packets). */

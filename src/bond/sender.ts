@@ -320,18 +320,21 @@ export class BondSender extends TypedEmitter<BondSenderEvents> {
   /** Offers held packets to the links, oldest repair first; one held too long leaves over the least-full link. */
   private releaseHeld(): void {
     const now = this.now();
-    for (let p = this.held.peek(); p; p = this.held.peek()) {
+    // Held at or before this, a packet has waited its limit: it leaves first, from
+    // either queue (a repair that waits must not hold older data past the cap).
+    const overdueAt = now - SENDER_TIMING.HOLD_MAX_MS;
+    for (let p = this.held.peek(overdueAt); p; p = this.held.peek(overdueAt)) {
       if (p.retransmission && this.scheduler.redundantRetransmission(p.seq, now)) {
-        this.held.shift();
+        this.held.shift(overdueAt);
         this.redundant++;
         continue;
       }
-      const overdue = now - p.at >= SENDER_TIMING.HOLD_MAX_MS;
+      const overdue = p.at <= overdueAt;
       if (!this.sendData(p.msg, p.seq, p.retransmission, now, overdue)) {
         if (!overdue) break;
         this.unrouted++;
       }
-      this.held.shift();
+      this.held.shift(overdueAt);
     }
     if (this.held.length > 0) this.armHold();
   }
