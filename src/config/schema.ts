@@ -4,6 +4,7 @@
  * from it. `fieldcast config defaults` prints the defaults with descriptions.
  */
 import { z } from 'zod';
+import { SRT_PASSPHRASE_LENGTH } from '../srt/url.js';
 
 const port = z.number().int().min(1).max(65535);
 const bitrate = z.number().int().min(100_000).max(120_000_000);
@@ -11,6 +12,13 @@ const bitrate = z.number().int().min(100_000).max(120_000_000);
 export const srtUrl = z
   .string()
   .regex(/^srt:\/\/(\[[0-9a-fA-F:.]+\]|[^\s/:?#[\]]+):\d{1,5}([/?].*)?$/, 'an SRT URL such as srt://ingest.example.com:5000?latency=1500');
+
+/** An SRT passphrase, within the lengths libsrt accepts (src/srt/url.ts); the config and the pipeline channel both check it. */
+const { min: PASS_MIN, max: PASS_MAX } = SRT_PASSPHRASE_LENGTH;
+export const srtPassphrase = z
+  .string()
+  .min(PASS_MIN, `a passphrase of ${PASS_MIN} to ${PASS_MAX} characters`)
+  .max(PASS_MAX, `a passphrase of ${PASS_MIN} to ${PASS_MAX} characters`);
 
 export const VideoSource = z
   .string()
@@ -79,12 +87,7 @@ export const DestinationConfig = z
     name: z.string().min(1).max(40).default('ingest').describe('Name shown on the status page'),
     url: srtUrl.describe('SRT URL of the ingest listener, e.g. a MediaConnect flow source'),
     latencyMs: z.number().int().min(20).max(15_000).default(1500).describe('SRT latency in ms (3-4x the worst RTT, more with loss)'),
-    passphrase: z
-      .string()
-      .min(10, 'a passphrase of 10 to 80 characters')
-      .max(80, 'a passphrase of 10 to 80 characters')
-      .optional()
-      .describe('SRT AES passphrase (10-80 characters); never logged'),
+    passphrase: srtPassphrase.optional().describe(`SRT AES passphrase (${PASS_MIN}-${PASS_MAX} characters); never logged`),
     pbkeylen: z
       .union([z.literal(16), z.literal(24), z.literal(32)])
       .default(32)

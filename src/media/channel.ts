@@ -7,7 +7,7 @@
  * ignores any it does not know.
  */
 import { z } from 'zod';
-import { AudioSource, MuxConfig, srtUrl, VideoSource } from '../config/schema.js';
+import { AudioSource, MuxConfig, srtPassphrase, srtUrl, VideoSource } from '../config/schema.js';
 
 export const EncodeSourceSpec = z.object({
   kind: z.literal('encode'),
@@ -42,7 +42,7 @@ export const OutputSpec = z.object({
   /** SRT URL of the destination (a listener), or of the local bonding sender when bonded. */
   url: srtUrl,
   latencyMs: z.number().int().min(20).max(15_000),
-  passphrase: z.string().min(10).max(80).optional(),
+  passphrase: srtPassphrase.optional(),
   pbkeylen: z.union([z.literal(16), z.literal(24), z.literal(32)]).default(32),
   streamId: z.string().max(512).optional(),
 });

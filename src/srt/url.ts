@@ -53,9 +53,16 @@ export interface SrtEndpoint {
 export type SrtEndpointOverrides = Partial<Omit<SrtEndpoint, 'passphrase'>> & { passphrase?: string | Secret };
 
 const MAX_MS = 60_000;
-// libsrt accepts passphrases of 10..79 characters (srt.h, SRTO_PASSPHRASE).
-const PASS_MIN = 10;
-const PASS_MAX = 79;
+/**
+ * Passphrase length, as libsrt checks it: SRTO_PASSPHRASE refuses fewer than
+ * 10 or more than HAICRYPT_PWD_MAX_SZ (80) characters (haicrypt.h; srt.h's
+ * comment says 79, but libsrt 1.5.1 accepts 80 and uses all of them). AWS
+ * MediaConnect's SRT password is 10–80 characters too. The config schema and
+ * the pipeline channel use these same limits.
+ */
+export const SRT_PASSPHRASE_LENGTH = { min: 10, max: 80 } as const;
+const PASS_MIN = SRT_PASSPHRASE_LENGTH.min;
+const PASS_MAX = SRT_PASSPHRASE_LENGTH.max;
 const STREAMID_MAX = 512;
 
 const PARAMS = [

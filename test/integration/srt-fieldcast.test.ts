@@ -3,12 +3,12 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { nativeAvailable } from '../../src/native/index.js';
 import { SrtConnection, SrtOutput, SrtUrlInvalidError } from '../../src/srt/index.js';
+import { skipWithout } from '../peers.js';
 import { freeUdpPort, sleep, waitUntil } from './srt-helpers.js';
 
-const ok = nativeAvailable();
-if (!ok) console.warn('SKIPPED Fieldcast SRT socket tests: the native addon is not built (npm run build:native)');
+const skip = skipWithout('the Fieldcast SRT socket tests', nativeAvailable() ? [] : ['the native addon (npm run build:native)']);
 
-describe.skipIf(!ok)('SRT between Fieldcast sockets', () => {
+describe.skipIf(skip)('SRT between Fieldcast sockets', () => {
   const closers: (() => void)[] = [];
   afterEach(() => {
     for (const c of closers.splice(0)) c();
@@ -63,6 +63,23 @@ describe.skipIf(!ok)('SRT between Fieldcast sockets', () => {
     expect(() => new SrtConnection('srt://127.0.0.1:1', { acceptStreamIds: ['x'] })).toThrow(/listener only/);
   });
 
+  it("carries a stream encrypted with an 80-character passphrase (libsrt's longest), and refuses one that differs in its 80th", async () => {
+    const pass = `${'k'.repeat(79)}A`;
+    const { rx, port, chunks } = await listener(`&passphrase=${pass}&pbkeylen=32`);
+    const wrong = track(new SrtConnection(`srt://127.0.0.1:${port}?passphrase=${'k'.repeat(79)}B&pbkeylen=32&conntimeo=3000`));
+    wrong.start();
+    const [err] = await wrong.next('failed');
+    expect(err.code).toBe('SRT_AUTH_FAILED');
+    const tx = track(new SrtConnection(`srt://127.0.0.1:${port}?passphrase=${pass}&pbkeylen=32`));
+    const both = Promise.all([tx.next('connected'), rx.next('connected')]);
+    tx.start();
+    await both;
+    const data = Buffer.alloc(1316 * 3).map((_, i) => (i * 13) & 0xff);
+    tx.send(data);
+    await waitUntil('the encrypted data', () => Buffer.concat(chunks).length >= data.length);
+    expect(Buffer.concat(chunks).equals(data)).toBe(true);
+  });
+
   it('a full send queue drops the oldest messages, counts them, and never blocks', async () => {
     const { rx, port, chunks } = await listener();
     const tx = track(new SrtConnection(`srt://127.0.0.1:${port}`, { sendQueuePackets: 4 }));
@@ -79,6 +96,7 @@ describe.skipIf(!ok)('SRT between Fieldcast sockets', () => {
     expect([0, 1, 2, 3].map((i) => got.readUInt16BE(i * 1316))).toEqual([996, 997, 998, 999]);
     const [stats] = await tx.next('stats');
     expect(stats.queueDroppedPackets).toBe(996);
+    expect(Buffer.concat(chunks).length).toBe(4 * 1316);
   });
 
   it('coalesces small writes into whole 1316-byte messages, in order', async () => {

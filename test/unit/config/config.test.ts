@@ -18,15 +18,45 @@ describe('config schema', () => {
   it('fills every key with a default', () => {
     const c = defaultConfig();
     expect(c.video.width).toBe(1280);
-    expect(c.mux.pcrIntervalMs).toBeLessThanOrEqual(40);
-    expect(c.mux.psiIntervalMs).toBeLessThanOrEqual(100);
-    expect(describeConfig().every((d) => d.description.length > 0)).toBe(true);
+    // DVB practice and Fieldcast's own bounds (FACTS: PCR <= 40 ms, PAT/PMT <= 100 ms).
+    expect(c.mux).toMatchObject({ pcrIntervalMs: 20, psiIntervalMs: 100, delayMs: 100, cbrRate: 0 });
+    const described = describeConfig();
+    expect(described.map((d) => d.key)).toEqual(expect.arrayContaining(['deviceName', 'video.width', 'mux.pcrIntervalMs']));
+    expect(described.filter((d) => d.description.trim() === '').map((d) => d.key)).toEqual([]);
   });
 
   it('names the key, the value and what was expected', () => {
     const p = problems({ video: { fps: '24' }, destinations: [{ url: 'srt://ingest:5000', latencyMs: 5 }] });
     expect(p.map((x) => x.key).sort()).toEqual(['destinations.0.latencyMs', 'video.fps']);
-    expect(p.find((x) => x.key === 'video.fps')?.value).toBe('24');
+    expect(p.find((x) => x.key === 'video.fps')).toEqual({
+      key: 'video.fps',
+      value: '24',
+      // zod's wording; what matters is that it lists the rates there are.
+      expected: expect.stringContaining('"25"|"30"|"50"|"60"|"29.97"|"59.94"'),
+    });
+    expect(p.find((x) => x.key === 'destinations.0.latencyMs')).toEqual({
+      key: 'destinations.0.latencyMs',
+      value: 5,
+      expected: expect.stringMatching(/>=\s*20\b/),
+    });
+  });
+
+  // The lengths libsrt takes (src/srt/url.ts SRT_PASSPHRASE_LENGTH): 10 to 80 characters.
+  it.each([
+    [9, 'refused'],
+    [10, 'accepted'],
+    [79, 'accepted'],
+    [80, 'accepted'],
+    [81, 'refused'],
+  ])('a destination passphrase of %d characters is %s', (n, verdict) => {
+    const pass = 'k'.repeat(n);
+    const p = problems({ destinations: [{ url: 'srt://ingest:5000', passphrase: pass }] });
+    if (verdict === 'accepted') {
+      expect(p).toEqual([]);
+      expect(validateConfig({ destinations: [{ url: 'srt://ingest:5000', passphrase: pass }] }).destinations[0]?.passphrase).toBe(pass);
+    } else {
+      expect(p).toEqual([{ key: 'destinations.0.passphrase', value: '[redacted]', expected: 'a passphrase of 10 to 80 characters' }]);
+    }
   });
 
   it('rejects unknown keys and never echoes a passphrase', () => {

@@ -85,20 +85,69 @@ describe('srt:// URLs (srt-live-transmit conventions)', () => {
     expect(err.message).toMatch(/unknown SRT parameter/);
   });
 
-  it('says that latency is in ms when given an ffmpeg microsecond value', () => {
-    const err = invalid('srt://h:1?latency=2000000');
-    expect(err.message).toMatch(/milliseconds/);
-    expect(err.message).toMatch(/microseconds/);
-    expect(err.message).toMatch(/2000 ms/);
+  // README "SRT addresses": latency, conntimeo and peeridletimeo are milliseconds; a value that
+  // only makes sense as ffmpeg's microseconds is refused with a hint.
+  it.each([
+    ['latency', 2_000_000, '2000 ms'],
+    ['rcvlatency', 1_500_000, '1500 ms'],
+    ['peerlatency', 120_000, '120 ms'],
+    ['conntimeo', 3_000_000, '3000 ms'],
+    ['peeridletimeo', 5_000_000, '5000 ms'],
+  ])('says that %s is in ms when given an ffmpeg microsecond value (%d)', (name, value, asMs) => {
+    const err = invalid(`srt://h:1?${name}=${value}`);
+    expect(err.details.parameter).toBe(name);
+    expect(err.message).toBe(
+      `${name}=${value} is too long: it is in milliseconds here (as in srt-live-transmit); ffmpeg's srt URLs use microseconds, so ${value} µs would be ${asMs}`,
+    );
+  });
+
+  it('takes conntimeo and peeridletimeo as milliseconds, up to a minute', () => {
+    expect(parseSrtUrl('srt://h:1?conntimeo=3000&peeridletimeo=5000')).toMatchObject({ connectTimeoutMs: 3000, peerIdleTimeoutMs: 5000 });
+    expect(parseSrtUrl('srt://h:1?conntimeo=100&peeridletimeo=1000')).toMatchObject({ connectTimeoutMs: 100, peerIdleTimeoutMs: 1000 });
+    expect(parseSrtUrl('srt://h:1?conntimeo=60000&peeridletimeo=60000')).toMatchObject({
+      connectTimeoutMs: 60_000,
+      peerIdleTimeoutMs: 60_000,
+    });
+    expect(invalid('srt://h:1?conntimeo=60001').message).toMatch(/milliseconds.*microseconds/);
+    expect(invalid('srt://h:1?peeridletimeo=60001').message).toMatch(/milliseconds.*microseconds/);
+    expect(invalid('srt://h:1?conntimeo=99').message).toBe('conntimeo must be between 100 and 60000 ms, not 99');
+    expect(invalid('srt://h:1?peeridletimeo=999').message).toBe('peeridletimeo must be between 1000 and 60000 ms, not 999');
+    expect(formatSrtUrl(parseSrtUrl('srt://h:1?conntimeo=3000&peeridletimeo=5000'))).toBe(
+      'srt://h:1?mode=caller&conntimeo=3000&peeridletimeo=5000',
+    );
+    // Values set beside the URL (config, CLI) are checked the same way.
+    expect(() => parseSrtUrl('srt://h:1', { connectTimeoutMs: 3_000_000 })).toThrow(/conntimeo must be a whole number from 100 to 60000/);
+    expect(() => parseSrtUrl('srt://h:1', { peerIdleTimeoutMs: 5_000_000 })).toThrow(
+      /peeridletimeo must be a whole number from 1000 to 60000/,
+    );
+  });
+
+  // libsrt takes 10 to 80 characters (SRTO_PASSPHRASE; HAICRYPT_PWD_MAX_SZ), as does MediaConnect.
+  it.each([
+    [9, 'refused'],
+    [10, 'accepted'],
+    [79, 'accepted'],
+    [80, 'accepted'],
+    [81, 'refused'],
+  ])('a passphrase of %d characters is %s', (n, verdict) => {
+    const pass = 'p'.repeat(n);
+    if (verdict === 'accepted') {
+      expect(parseSrtUrl(`srt://h:1?passphrase=${pass}`).passphrase?.reveal()).toBe(pass);
+      expect(parseSrtUrl('srt://h:1', { passphrase: pass }).passphrase?.reveal()).toBe(pass);
+      return;
+    }
+    const err = invalid(`srt://h:1?passphrase=${pass}`);
+    expect(err.details.parameter).toBe('passphrase');
+    expect(err.message).toBe(`the passphrase must be 10 to 80 characters long (it has ${n})`);
+    expect(JSON.stringify(err)).not.toContain(pass);
+    expect(() => parseSrtUrl('srt://h:1', { passphrase: pass })).toThrow(err.message);
   });
 
   it('checks the passphrase length without ever echoing it', () => {
     const err = invalid('srt://h:1?passphrase=short');
-    expect(err.message).toMatch(/10 to 79 characters/);
-    expect(err.message).not.toContain('short');
+    expect(err.message).toBe('the passphrase must be 10 to 80 characters long (it has 5)');
     expect(JSON.stringify(err)).not.toContain('short');
-    const long = 'p'.repeat(80);
-    expect(invalid(`srt://h:1?passphrase=${long}`).message).not.toContain(long);
+    expect(inspect(err)).not.toContain('short');
     expect(invalid('srt://h:1?pbkeylen=32').message).toMatch(/no passphrase/);
   });
 
