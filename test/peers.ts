@@ -26,7 +26,7 @@ export function missingTools(...names: string[]): string[] {
 export class MissingPeerError extends Error {
   constructor(suite: string, missing: string[]) {
     super(
-      `${suite} needs ${missing.join(', ')}, which this machine lacks; a skip is a failure here ` +
+      `${suite}: needs ${missing.join(', ')}, which this machine lacks; a skip is a failure here ` +
         '(CI=true or FIELDCAST_REQUIRE_ALL=1): run "npm run setup"',
     );
     this.name = 'MissingPeerError';

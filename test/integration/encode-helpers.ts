@@ -1,5 +1,5 @@
 /** Shared by the encode tests: run an EncoderSession into a TS file, decode pictures and sound back with ffmpeg. */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -12,16 +12,13 @@ import {
 } from '../../src/media/index.js';
 import { TsMuxer } from '../../src/mux/index.js';
 import { nativeAvailable } from '../../src/native/index.js';
+import { missingTools } from '../peers.js';
 
-export function hasTool(name: string): boolean {
-  return spawnSync('sh', ['-c', `command -v ${name}`]).status === 0;
-}
+export { hasTool } from '../peers.js';
 
-/** What is missing for the encode tests, named so a skip says it loudly. */
+/** What is missing for the encode tests, named so a skip (test/peers.ts skipWithout) says it loudly. */
 export function missingForEncode(): string[] {
-  const m = ['ffmpeg', 'ffprobe'].filter((t) => !hasTool(t));
-  if (!nativeAvailable()) m.push('the native addon (npm run build:native)');
-  return m;
+  return [...missingTools('ffmpeg', 'ffprobe'), ...(nativeAvailable() ? [] : ['the native addon (npm run build:native)'])];
 }
 
 export function tempDir(prefix: string): { dir: string; remove: () => void } {

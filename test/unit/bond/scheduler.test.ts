@@ -6,7 +6,7 @@
  * every 10 ms; a packet missing 400 ms after a later one arrived is NAKed.
  */
 import { describe, expect, it } from 'vitest';
-import { encodeSrtNak, SEQ_MAX, seqAdd, seqDiff } from '../../../src/bond/protocol.js';
+import { SEQ_MAX, seqAdd, seqDiff } from '../../../src/bond/protocol.js';
 import { Scheduler } from '../../../src/bond/scheduler.js';
 
 class Rng {
@@ -94,6 +94,8 @@ class Sim {
   private highest: number | undefined;
   private readonly missingSince = new Map<number, number>();
   nextSeq: number;
+  /** Packets the scheduler gave no link. */
+  unrouted = 0;
   private loadAcc = 0;
 
   constructor(specs: SimLinkSpec[], firstSeq = 1000, sched: Sched = new Scheduler()) {
@@ -136,7 +138,7 @@ class Sim {
         if (id) {
           this.sentBy.set(id, (this.sentBy.get(id) ?? 0) + 1);
           this.links.get(id)!.sendData(seq, 1360);
-        }
+        } else this.unrouted++;
       }
       if (this.now % 100 === 0) for (const l of this.links.values()) l.sendKeepalive();
       if (this.now % 10 === 0) this.srtAck();
@@ -188,7 +190,6 @@ class Sim {
       this.nextExpected = seqAdd(this.nextExpected, 1);
     }
     const ranges = lost.map((s) => ({ from: s, to: s }));
-    expect(encodeSrtNak(ranges).length).toBeGreaterThan(16);
     this.at(this.now + 20, () => this.sched.onNak(ranges, this.now));
   }
 
@@ -223,6 +224,9 @@ class Sim {
 
 class SimLink {
   dark = false;
+  /** Data packets lost to the bottleneck queue's tail drop, and to the link being dark. */
+  tailDrops = 0;
+  darkDrops = 0;
   private busyUntil = 0;
   private lastArrival = 0;
   private sinceAck: number[] = [];
@@ -234,12 +238,19 @@ class SimLink {
   ) {}
 
   /** Through the bottleneck queue and the path; undefined if dropped. */
-  private transit(bytes: number): number | undefined {
+  private transit(bytes: number, data = false): number | undefined {
     const now = this.sim.now;
     const start = Math.max(now, this.busyUntil);
-    if (start - now > 200) return undefined; // tail drop
+    if (start - now > 200) {
+      if (data) this.tailDrops++;
+      return undefined;
+    }
     this.busyUntil = start + (bytes * 8 * 1000) / this.spec.rateBps;
-    if (this.dark || this.rng.next() < (this.spec.loss ?? 0)) return undefined;
+    if (this.dark) {
+      if (data) this.darkDrops++;
+      return undefined;
+    }
+    if (this.rng.next() < (this.spec.loss ?? 0)) return undefined;
     const j = this.spec.jitterMs ?? 0;
     const arrival = Math.max(this.lastArrival, this.busyUntil + this.spec.rttMs / 2 + (this.rng.next() * 2 - 1) * j);
     this.lastArrival = arrival;
@@ -247,7 +258,7 @@ class SimLink {
   }
 
   sendData(seq: number, bytes: number): void {
-    const t = this.transit(bytes);
+    const t = this.transit(bytes, true);
     if (t === undefined) return;
     this.sim.at(t, () => {
       this.sim.onData(this, seq);
@@ -323,18 +334,24 @@ describe('bonding scheduler on simulated links', () => {
     expect(sim.fc.stats(sim.now).find((s) => s.id === 'cell-a')!.why).toBeUndefined();
   });
 
-  it('moves traffic off a link that goes dark within 300 ms and loses nothing after', () => {
+  it('moves traffic off a link that goes dark within 300 ms and loses nothing more to it', () => {
     const sim = new Sim(VENUE);
     sim.run(6000, 9e6);
     const a = sim.links.get('cell-a')!;
     a.dark = true;
-    const darkAt = sim.now;
     sim.run(300, 9e6);
-    const before = sim.sentBy.get('cell-a') ?? 0;
     expect(sim.fc.stateOf('cell-a')).toBe('stalled');
+    expect(a.darkDrops).toBeGreaterThan(0);
+    const sentTotal = () => [...sim.sentBy.values()].reduce((x, y) => x + y, 0);
+    const before = { a: sim.sentBy.get('cell-a') ?? 0, dark: a.darkDrops, unrouted: sim.unrouted, next: sim.nextSeq, sent: sentTotal() };
     sim.run(2000, 9e6);
-    expect(sim.sentBy.get('cell-a') ?? 0).toBe(before);
-    expect(sim.now - darkAt).toBeGreaterThan(2000);
+    // From then on the dark link gets nothing, and every packet still gets a link. (The two left
+    // carry 8 of the 9 Mbit/s offered: their queues overflow until the encoder follows, which
+    // is the bit rate controller's part, not the scheduler's.)
+    expect(sim.sentBy.get('cell-a') ?? 0).toBe(before.a);
+    expect(a.darkDrops).toBe(before.dark);
+    expect(sim.unrouted).toBe(before.unrouted);
+    expect(sentTotal() - before.sent).toBe(seqDiff(sim.nextSeq, before.next));
     const stats = sim.fc.stats(sim.now).find((s) => s.id === 'cell-a')!;
     expect(stats.state).toBe('stalled');
     expect(stats.why).toMatch(/no answer/);
@@ -342,7 +359,7 @@ describe('bonding scheduler on simulated links', () => {
     a.dark = false;
     sim.run(1500, 9e6);
     expect(sim.fc.stateOf('cell-a')).toBe('live');
-    expect(sim.sentBy.get('cell-a')!).toBeGreaterThan(before);
+    expect(sim.sentBy.get('cell-a')!).toBeGreaterThan(before.a);
   });
 
   it('keeps every link when the whole process pauses, and stalls only a link left behind', () => {
@@ -380,7 +397,7 @@ describe('bonding scheduler on simulated links', () => {
         if (t % 100 === 0) s.onKeepaliveRtt(id, id === 'a' ? 40 : 120, t - (id === 'a' ? 40 : 120), t);
       }
     }
-    expect(s.send(7, 1316, 1000)).toBeDefined();
+    expect(s.send(7, 1316, 1000)).toBe('a'); // the 40 ms link: it arrives first
     // SRT asks again 10 ms later (a premature NAK): the copy is still on its way.
     s.onNak([{ from: 7, to: 7 }], 1010);
     expect(s.redundantRetransmission(7, 1010)).toBe(true);
@@ -446,11 +463,18 @@ describe('bonding scheduler on simulated links', () => {
   it('carries on across the 31-bit sequence wrap', () => {
     const sim = new Sim(VENUE, SEQ_MAX - 3000);
     sim.run(8000, 9e6);
-    expect(seqDiff(sim.nextSeq, 0)).toBeGreaterThan(0);
-    const st = sim.fc.stats(sim.now);
-    for (const s of st) expect(s.inFlight).toBeLessThan(400);
-    const delivered = [...sim.delivered.values()].reduce((a, b) => a + b, 0);
-    expect(delivered).toBeGreaterThan(0.97 * [...sim.sentBy.values()].reduce((a, b) => a + b, 0));
+    // The run crossed the wrap (the source numbers from 0 again)…
+    expect(sim.nextSeq).toBeGreaterThan(3000);
+    expect(sim.nextSeq).toBeLessThan(SEQ_MAX - 3000);
+    // …and the packets numbered after it arrived like those before: all but the links' own
+    // random loss (about 1.3%) and what is still on its way at the end.
+    const after = [...sim.arrivedAt.keys()].filter((seq) => seq < sim.nextSeq).length;
+    const beforeWrap = [...sim.arrivedAt.keys()].filter((seq) => seq > sim.nextSeq).length;
+    expect(beforeWrap / 3001).toBeGreaterThan(0.97);
+    expect(after / sim.nextSeq).toBeGreaterThan(0.95);
+    // SRT ACKs numbered after the wrap still clear what is in flight.
+    for (const s of sim.fc.stats(sim.now)) expect(s.inFlight).toBeLessThan(400);
+    expect(sim.unrouted).toBe(0);
   });
 
   it('starts using a link added mid-stream', () => {

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { captureTest } from '../../../src/media/v4l2.js';
 import { loadNative, nativeAvailable } from '../../../src/native/index.js';
+import { skipWithout } from '../../peers.js';
 
-const available = nativeAvailable();
-if (!available) console.warn('\n*** SKIPPING the slate and font tests: the native addon is not built (npm run build:native) ***\n');
+const skip = skipWithout('the slate and font tests', nativeAvailable() ? [] : ['the native addon (npm run build:native)']);
 
 /** Columns [x0, x1) of a row band that contain any pixel brighter than `above`. */
 function litColumns(p: { width: number; luma: Buffer }, y0: number, y1: number, above: number): number[] {
@@ -32,8 +32,19 @@ function litRows(p: { width: number; height: number; luma: Buffer }, above: numb
   return rows;
 }
 
-describe.skipIf(!available)('built-in font', () => {
-  const n = available ? loadNative() : ({} as ReturnType<typeof loadNative>);
+/** Bands of rows with lit pixels (a gap of 2 rows or more separates them): the slate's lines of text, top to bottom. */
+function textBands(p: { width: number; height: number; luma: Buffer }): Array<[number, number]> {
+  const bands: Array<[number, number]> = [];
+  for (const y of litRows(p, 100)) {
+    const last = bands[bands.length - 1];
+    if (last && y <= last[1] + 2) last[1] = y;
+    else bands.push([y, y]);
+  }
+  return bands;
+}
+
+describe.skipIf(skip)('built-in font', () => {
+  const n = skip ? ({} as ReturnType<typeof loadNative>) : loadNative();
 
   it('draws a glyph as its 5x7 bitmap at the requested place and scale', () => {
     const t = n.renderText({ width: 32, height: 32, x: 4, y: 6, scale: 2, text: 'L', luma: 200 });
@@ -72,8 +83,8 @@ describe.skipIf(!available)('built-in font', () => {
   });
 });
 
-describe.skipIf(!available)('the slate', () => {
-  const n = available ? loadNative() : ({} as ReturnType<typeof loadNative>);
+describe.skipIf(skip)('the slate', () => {
+  const n = skip ? ({} as ReturnType<typeof loadNative>) : loadNative();
 
   it('shows large NO SIGNAL, the input name and the UTC time on a dark picture', () => {
     const s = n.renderSlate({ width: 1280, height: 720, inputName: 'HDMI 0' });
@@ -84,13 +95,7 @@ describe.skipIf(!available)('the slate', () => {
     for (const v of s.luma) if (v < 60) dark++;
     expect(dark / s.luma.length).toBeGreaterThan(0.9);
     // Three text lines, top to bottom: title (brightest), name, clock.
-    const rows = litRows(s, 100);
-    const bands: Array<[number, number]> = [];
-    for (const y of rows) {
-      const last = bands[bands.length - 1];
-      if (last && y <= last[1] + 2) last[1] = y;
-      else bands.push([y, y]);
-    }
+    const bands = textBands(s);
     expect(bands.length).toBe(3);
     const [title, name, clock] = bands as [[number, number], [number, number], [number, number]];
     expect(title[1] - title[0]).toBeGreaterThanOrEqual(60); // large: at least 60 of 720 lines
@@ -122,6 +127,13 @@ describe.skipIf(!available)('the slate', () => {
   it('shows a long or odd input name without failing', () => {
     const s = n.renderSlate({ width: 320, height: 180, inputName: `Camera ünïcode ${'x'.repeat(200)}` });
     expect(s.luma.length).toBe(320 * 180);
+    // Title, the name (clipped at the picture's edges), clock; with no name, only title and clock.
+    const lines = textBands(s);
+    expect(lines).toHaveLength(3);
+    const nameCols = litColumns(s, lines[1]![0], lines[1]![1] + 1, 100);
+    expect(nameCols[0]).toBeLessThan(0.1 * 320);
+    expect(nameCols.at(-1)).toBeGreaterThan(0.9 * 320);
+    expect(textBands(n.renderSlate({ width: 320, height: 180, inputName: '' }))).toEqual([lines[0], lines[2]]);
   });
 
   it('rejects an unusable size with a clear error', () => {

@@ -1,19 +1,21 @@
 import { describe, expect, it } from 'vitest';
 import { captureTest, listCaptureDevices, probeCaptureDevice, setDvTimings } from '../../../src/media/v4l2.js';
 import { nativeAvailable } from '../../../src/native/index.js';
+import { skipWithout } from '../../peers.js';
+import { answeringNodes, deviceShape, videoNodes } from '../native/video-nodes.js';
 
-const available = nativeAvailable();
-if (!available) console.warn('\n*** SKIPPING the V4L2 API host tests: the native addon is not built (npm run build:native) ***\n');
+const skip = skipWithout('the V4L2 API host tests', nativeAvailable() ? [] : ['the native addon (npm run build:native)']);
 
 // Host checks that need no capture hardware; the real capture runs in test/vm.
-describe.skipIf(!available)('V4L2 capture API on the host', () => {
-  it('lists devices (possibly none) as V4L2 descriptions', async () => {
+describe.skipIf(skip)('V4L2 capture API on the host', () => {
+  it('lists exactly the /dev/video* nodes that answer as V4L2 devices, each described (none where /dev has none)', async () => {
+    // The oracle: every /dev/video* node, kept if it opens and answers VIDIOC_QUERYCAP. On a host
+    // without capture hardware it is empty, so an empty list is the truth, not a failure to look.
+    const expected = await answeringNodes(probeCaptureDevice);
+    expect(expected.every((p) => videoNodes().includes(p))).toBe(true);
     const devices = await listCaptureDevices();
-    expect(Array.isArray(devices)).toBe(true);
-    for (const d of devices) {
-      expect(d.path).toMatch(/^\/dev\/video\d+$/);
-      expect(typeof d.driver).toBe('string');
-    }
+    expect(devices.map((d) => d.path)).toEqual(expected);
+    for (const d of devices) expect(d).toEqual(deviceShape);
   });
 
   it('reports a missing device as INPUT_UNAVAILABLE in words an operator understands', async () => {

@@ -65,6 +65,11 @@ describe('TsMuxer (VBR)', () => {
     const r = analyse(mux(3, { pcrIntervalMs: 10, psiIntervalMs: 40 }).ts);
     expect(r.intervals.pcrMaxMs).toBeLessThanOrEqual(10);
     expect(r.intervals.patMaxMs).toBeLessThanOrEqual(40);
+    expect(r.intervals.pmtMaxMs).toBeLessThanOrEqual(40);
+    // Shorter than the defaults (20 ms, 100 ms) would give: the options took effect.
+    const d = analyse(mux(3).ts);
+    expect(d.intervals.pcrMaxMs).toBeGreaterThan(10);
+    expect(d.intervals.patMaxMs).toBeGreaterThan(40);
   });
 
   it('puts an AUD first in every picture and SPS/PPS before every IDR the encoder sent bare', () => {

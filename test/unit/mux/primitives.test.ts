@@ -53,7 +53,9 @@ describe('PES header', () => {
     expect(n).toBe(19);
     expect(parsePesHeader(b, 0, n)).toMatchObject({ pts: 4000, dts: 1000 });
     n = writePesHeader(b, 0, { streamId: 0xc0, pts: 7, payloadLength: 100, unbounded: false, aligned: true });
+    expect(n).toBe(14);
     expect(b.readUInt16BE(4)).toBe(3 + 5 + 100);
+    expect(parsePesHeader(b, 0, n)).toMatchObject({ streamId: 0xc0, pts: 7, headerLength: 14 });
     n = writePesHeader(b, 0, { streamId: 0xbd, payloadLength: 50, unbounded: false, aligned: true });
     expect(n).toBe(9);
     expect(b[7]).toBe(0);
