@@ -119,6 +119,13 @@ export class RegistrationGuard {
     return n;
   }
 
+  /** Up to `max` addresses blocked right now and when each block ends, the longest first. */
+  blockedList(now: number, max: number): { ip: string; until: number }[] {
+    const out: { ip: string; until: number }[] = [];
+    for (const [ip, s] of this.addrs) if (now < s.blockedUntil) out.push({ ip, until: s.blockedUntil });
+    return out.sort((a, b) => b.until - a.until).slice(0, max);
+  }
+
   /** Forgets addresses with nothing to remember (housekeeping). */
   sweep(now: number): void {
     const idle = Math.max(this.limits.failureWindowMs, (this.limits.registrationBurst / this.limits.registrationsPerSecond) * 1000);

@@ -63,17 +63,39 @@ export interface GroupStatsSnapshot {
   links: LinkStatsSnapshot[];
 }
 
+/** The limits in force, from the flags or the defaults: an operator reads here that a setting took. */
+export interface ReceiverLimitsSnapshot {
+  maxGroups: number;
+  maxLinksPerGroup: number;
+  /** A group that registered but sent no data is dropped after this. */
+  pendingGroupTimeoutS: number;
+  /** How long an address whose registrations keep failing is ignored. */
+  blockS: number;
+}
+
+export interface BlockedAddressSnapshot {
+  address: string;
+  /** Seconds until its registrations are heard again. */
+  remainingS: number;
+}
+
 export interface ReceiverStats {
   listen: string;
   forward: string;
   uptimeS: number;
   reorderMs: number;
+  limits: ReceiverLimitsSnapshot;
   groups: number;
   links: number;
   blockedAddresses: number;
+  /** The addresses ignored now (the longest blocks first, at most MAX_BLOCKED_LISTED; blockedAddresses counts them all). */
+  blocked: BlockedAddressSnapshot[];
   counters: ReceiverCounters;
   perGroup: GroupStatsSnapshot[];
 }
+
+/** Blocked addresses named in a snapshot: enough to find a unit, bounded under a flood. */
+export const MAX_BLOCKED_LISTED = 100;
 
 export function snapshot(a: {
   now: number;
@@ -84,7 +106,9 @@ export function snapshot(a: {
   groups: ReceiverGroup[];
   linkTimeoutMs: number;
   blockedAddresses: number;
+  blocked: readonly { ip: string; until: number }[];
   reorderMs: number;
+  limits: ReceiverLimitsSnapshot;
 }): ReceiverStats {
   const perGroup = a.groups.map((g): GroupStatsSnapshot => {
     const links = [...g.links.values()].map(
@@ -127,9 +151,11 @@ export function snapshot(a: {
     forward: a.forward,
     uptimeS: Math.round(a.uptimeS * 10) / 10,
     reorderMs: a.reorderMs,
+    limits: { ...a.limits },
     groups: perGroup.length,
     links: perGroup.reduce((n, g) => n + g.links.length, 0),
     blockedAddresses: a.blockedAddresses,
+    blocked: a.blocked.map((b) => ({ address: b.ip, remainingS: Math.round((b.until - a.now) / 100) / 10 })),
     counters: { ...a.counters },
     perGroup,
   };

@@ -35,7 +35,7 @@ import {
 import { ReceiverOptionsError, ReceiverStartError } from './receiver-errors.js';
 import { type GroupDeps, ReceiverGroup, type ReceiverLink } from './receiver-group.js';
 import { DEFAULT_REGISTRATION_LIMITS, RegistrationGuard, type RegistrationLimits } from './receiver-limits.js';
-import { type ReceiverCounters, type ReceiverStats, snapshot } from './receiver-stats.js';
+import { MAX_BLOCKED_LISTED, type ReceiverCounters, type ReceiverStats, snapshot } from './receiver-stats.js';
 
 const log = createLogger('receive');
 
@@ -240,7 +240,14 @@ export class BondReceiver extends TypedEmitter<ReceiverEvents> {
       groups: [...this.groups.values()],
       linkTimeoutMs: this.options.linkTimeoutMs,
       blockedAddresses: this.guard.blockedNow(now),
+      blocked: this.guard.blockedList(now, MAX_BLOCKED_LISTED),
       reorderMs: this.options.reorderMs,
+      limits: {
+        maxGroups: this.options.maxGroups,
+        maxLinksPerGroup: this.options.maxLinksPerGroup,
+        pendingGroupTimeoutS: this.options.pendingGroupTimeoutMs / 1000,
+        blockS: this.options.blockMs / 1000,
+      },
     });
   }
 

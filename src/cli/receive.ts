@@ -12,6 +12,9 @@ import { type Command, numberOption, out, parseOptions, UsageError } from './com
 
 const log = createLogger('receive');
 
+/** Statistics name every stream's source address: they stay on the VM unless the operator opens them. */
+const DEFAULT_METRICS_HOST = '127.0.0.1';
+
 const usage = `Usage: fieldcast receive --forward srt://HOST:PORT [options]
 
 Bonding receiver (SRTLA): merges the uplinks of one or many Fieldcast units
@@ -26,7 +29,7 @@ an AWS Elemental MediaConnect flow's SRT listener source.
   --max-links N          links per stream at most (default ${RECEIVER_DEFAULTS.maxLinksPerGroup})
   --stats-json FILE      write statistics as JSON to FILE every second
   --metrics-port P       serve /metrics (Prometheus) and /stats.json on port P
-  --metrics-host H       address for the metrics port (default 127.0.0.1)
+  --metrics-host H       address for the metrics port (default ${DEFAULT_METRICS_HOST})
   --status-interval S    log a one-line summary every S seconds (default 10; 0 = never)`;
 
 async function writeAtomic(file: string, text: string): Promise<void> {
@@ -52,6 +55,9 @@ export const command: Command = {
       'status-interval': { type: 'string' },
     });
     if (!values.forward) throw new UsageError('--forward srt://HOST:PORT is required');
+    // Without a port nothing listens: an operator who opened the metrics to the network would see nothing, silently.
+    if (values['metrics-host'] !== undefined && values['metrics-port'] === undefined)
+      throw new UsageError('--metrics-host needs --metrics-port (the metrics are served only on a port you give)');
     const receiver = new BondReceiver({
       listen: values.listen,
       forward: values.forward,
@@ -66,7 +72,7 @@ export const command: Command = {
     const closers: (() => void)[] = [() => receiver.close()];
     try {
       if (metricsPort !== undefined) {
-        const host = values['metrics-host'] ?? '127.0.0.1';
+        const host = values['metrics-host'] ?? DEFAULT_METRICS_HOST;
         const server = await serveReceiverMetrics(receiver, host, metricsPort);
         closers.push(() => server.close());
         out(`fieldcast receive: metrics on http://${host.includes(':') ? `[${host}]` : host}:${metricsPort}/metrics`);

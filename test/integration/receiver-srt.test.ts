@@ -4,15 +4,15 @@
  * the receiver -> srt-live-transmit (listener) -> stdout. The handshake,
  * ACKs and NAKs all cross the receiver's group.
  */
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import dgram from 'node:dgram';
 import { afterAll, describe, expect, it } from 'vitest';
 import { encodeReg1, encodeReg2, isSrtla, SRTLA_TYPE } from '../../src/bond/protocol.js';
 import { BondReceiver } from '../../src/bond/receiver.js';
+import { missingTools, skipWithout } from '../peers.js';
 
-const HAVE_SLT = spawnSync('srt-live-transmit', ['-version'], { encoding: 'utf8' }).status !== null;
-if (!HAVE_SLT) console.warn('SKIPPED receiver-srt: srt-live-transmit is missing (Debian package srt-tools; npm run setup installs it)');
+const skip = skipWithout('receiver with a real SRT session', missingTools('srt-live-transmit'));
 
 const children: ChildProcess[] = [];
 const sockets: dgram.Socket[] = [];
@@ -52,7 +52,7 @@ function nextMessage(s: dgram.Socket, type: number): Promise<Buffer> {
   });
 }
 
-describe.skipIf(!HAVE_SLT)('receiver with a real SRT session', () => {
+describe.skipIf(skip)('receiver with a real SRT session', () => {
   it('carries an SRT stream from srt-live-transmit to srt-live-transmit over two SRTLA links', async () => {
     const listenPort = await freePort();
     const listener = spawn('srt-live-transmit', ['-q', '-a', 'no', `srt://:${listenPort}?mode=listener&latency=300`, 'file://con']);
