@@ -23,7 +23,7 @@ import { PipelineChild } from '../supervisor/pipeline-child.js';
 import { type Command, numberOption, out, parseOptions } from './command.js';
 import { baseConfig, hideArguments, withOverrides } from './stream-options.js';
 
-const usage = `Usage: fieldcast demo [--direct] [--seconds N] [--bitrate MIN:MAX] [--watch PORT] [--config FILE]
+const usage = `Usage: fieldcast demo [--direct] [--seconds N] [--watch PORT] [--config FILE]
 
 Runs the whole chain on this machine and prints live figures:
   test pattern → encoder → MPEG-TS → SRT (AES-256) → bonding sender → 3 emulated
@@ -69,7 +69,8 @@ export const command: Command = {
       analyser.push(chunk);
       receivedBytes += chunk.length;
       receivedWindow += chunk.length;
-      if (watching) watch?.send(chunk, watchPort, '127.0.0.1');
+      // One datagram per 1316 bytes, as any TS-over-UDP sender: a larger chunk would exceed a datagram and be lost.
+      if (watching) for (let o = 0; o < chunk.length; o += 1316) watch?.send(chunk.subarray(o, o + 1316), watchPort, '127.0.0.1');
     });
     const listenPort = await startListening(listener);
 

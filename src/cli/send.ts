@@ -63,12 +63,15 @@ export const command: Command = {
     });
     if (values.source && values.input) throw new UsageError('give --source or --input, not both');
     if (!values.to) throw new UsageError('--to srt://HOST:PORT is needed');
-    const endpoint = parseSrtUrl(values.to);
-    const seconds = numberOption(values.seconds, '--seconds', 0, 1e7) ?? 0;
-    const latency = numberOption(values.latency, '--latency', 20, 15_000);
-    let passphrase = endpoint.passphrase?.reveal();
+    // The passphrase from a file or the environment first: the URL's own options
+    // (pbkeylen, say) are checked against it, as the README's example relies on.
+    let passphrase: string | undefined;
     if (values['passphrase-file']) passphrase = readPassphraseFile(values['passphrase-file']);
     else if (process.env.FIELDCAST_SRT_PASSPHRASE) passphrase = process.env.FIELDCAST_SRT_PASSPHRASE;
+    const endpoint = parseSrtUrl(values.to, passphrase ? { passphrase } : {});
+    passphrase ??= endpoint.passphrase?.reveal();
+    const seconds = numberOption(values.seconds, '--seconds', 0, 1e7) ?? 0;
+    const latency = numberOption(values.latency, '--latency', 20, 15_000);
 
     const config = withOverrides(await baseConfig(values.config), (c) => {
       c.input ??= {};
