@@ -20,6 +20,7 @@
  * sets it; slower links' extra delay is absorbed inside the latency.
  */
 import { spawn } from 'node:child_process';
+import { captureMicrosFromPts, monotonicMicros } from '../lib/clock.js';
 import { percentile, videoPesStarts } from '../media/far-end.js';
 import { Pipeline } from '../media/pipeline.js';
 import { defaultMux, testPatternSource } from '../media/spec.js';
@@ -32,17 +33,8 @@ import { FigureSheet, NotObservedError, type Scenario, type ScenarioResult } fro
 const WIDTH = 1280;
 const HEIGHT = 720;
 const SRT_LATENCY_MS = 500;
-const WRAP_US = (2 ** 33 * 100) / 9;
-
-function nowUs(): number {
-  return Number(process.hrtime.bigint() / 1000n); // CLOCK_MONOTONIC, as the capture stamps
-}
-
-/** The capture time (µs) a 33-bit PTS stands for, taking the wrap nearest to now. */
-function ptsToCaptureUs(pts: number, now: number): number {
-  const us = (pts * 100) / 9;
-  return us + Math.round((now - us) / WRAP_US) * WRAP_US;
-}
+/** CLOCK_MONOTONIC, as the capture stamps. */
+const nowUs = monotonicMicros;
 
 export const scenario: Scenario = {
   name: 'latency',
@@ -89,7 +81,7 @@ export const scenario: Scenario = {
     listener.on('data', (chunk) => {
       const now = nowUs();
       for (const pts of videoPesStarts(chunk))
-        if (started && now - started > warmupUs) transport.push((now - ptsToCaptureUs(pts, now)) / 1000);
+        if (started && now - started > warmupUs) transport.push((now - captureMicrosFromPts(pts, now)) / 1000);
       decoder.stdin.write(chunk);
     });
     const frame = WIDTH * HEIGHT;

@@ -31,6 +31,17 @@ export function ptsToMs(pts: number): number {
   return pts / 90;
 }
 
+/**
+ * The capture time (µs of the monotonic clock) a PTS stands for: the encoder
+ * stamps each unit's PTS from its capture time modulo 2^33 ticks, so the
+ * wrap nearest `nearUs` (say, now) is the one.
+ */
+export function captureMicrosFromPts(pts: number, nearUs: number): number {
+  const wrapUs = ptsToMicros(TS_WRAP);
+  const us = ptsToMicros(pts);
+  return us + Math.round((nearUs - us) / wrapUs) * wrapUs;
+}
+
 /** 27 MHz ticks from 90 kHz ticks. */
 export function ptsToPcr(pts: number): number {
   return pts * 300;

@@ -25,6 +25,17 @@
  *   cures it. So, as delay-gradient controllers do, a further cut in one
  *   episode needs the queue still growing, and is made on the goodput, not
  *   compounded on the last cut; a draining queue is left to drain.
+ * - A severe signal is a drain, not a measurement: the latency budget is at
+ *   risk and what is queued (tail-dropped packets waiting for their repairs
+ *   among it) must clear, so the first one of an episode cuts at once, far
+ *   below the link if the goodput reads low (SRT's cumulative ACK stalls
+ *   behind every hole, so it does). It leaves the ceiling where the
+ *   rate-finding cuts put it, so once the queue is gone the climb back to a
+ *   rate the link sustains takes a few steps, not a probe up from the floor.
+ *   (A sudden halving of a lone link under a stream near its rate can still
+ *   cost a few packets: the encoder takes about a second to follow, and a
+ *   repair dropped by a full queue is asked for again only a NAK period
+ *   later. See test/integration/abr.test.ts.)
  * - The send buffer is judged in milliseconds against the SRT latency budget,
  *   not in packets: a packet still queued when its latency budget runs out is
  *   dropped by SRT (too-late drop), so the buffer must never approach it.
@@ -156,6 +167,8 @@ export class AbrController {
   /** The queue's size in ms (data queued beyond one RTT, or RTT above its minimum) over the last moments. */
   private readonly queueWindow: { t: number; ms: number }[] = [];
   private increasedSinceDecrease = false;
+  /** A severe (drain) cut was made in the current episode. */
+  private drainedInEpisode = false;
   private sendRateEma: number | undefined;
   private readonly acked: { t: number; n: number }[] = [];
   /** How long to sit at the ceiling before probing above it; doubles each time a probe fails there. */
@@ -216,7 +229,11 @@ export class AbrController {
     // everything unacknowledged, so its age is what SRT's too-late drop judges.
     if (s.sendBufferMs > latency * SEVERE_BUFFER_SHARE || s.rttMs > latency * SEVERE_RTT_SHARE) {
       this.mildStreak = 0;
-      if (!this.mayCutAgain(s.nowMs, DECREASE_HOLD_MS / 2, trend)) return undefined;
+      // The first drain of an episode goes at once: waiting for the queue to be
+      // seen growing again costs the latency budget it is there to save.
+      const firstDrain = !this.drainedInEpisode || !this.inEpisode(s.nowMs);
+      if (!(firstDrain && s.nowMs - this.lastDecrease >= DECREASE_HOLD_MS / 2) && !this.mayCutAgain(s.nowMs, DECREASE_HOLD_MS / 2, trend))
+        return undefined;
       // Goodput measures the link, so cuts on it do not compound while the
       // encoder and the queue catch up; a blind cut halves.
       const onDelivered = deliveredVideo * DELIVERED_SEVERE;
@@ -295,7 +312,7 @@ export class AbrController {
   private mayCutAgain(now: number, holdMs: number, trend: QueueTrend): boolean {
     const since = now - this.lastDecrease;
     if (since < holdMs) return false;
-    if (!this.inEpisode(now)) return trend !== 'draining' || this.increasedSinceDecrease;
+    if (!this.inEpisode(now)) return trend !== 'draining';
     return trend === 'growing' && since >= holdMs + TREND_WINDOW_MS;
   }
 
@@ -317,7 +334,18 @@ export class AbrController {
   private decrease(target: number, reason: AbrReason, now: number, signal: string): AbrDecision | undefined {
     const next = this.clamp(target);
     if (next >= this.current) return undefined;
-    if (reason !== 'capacity') {
+    if (reason === 'severe-congestion') {
+      this.drainedInEpisode = true;
+      // A drain: the latency budget is at risk and what is queued (repairs
+      // among it) must clear, so the rate goes far below the link for a
+      // moment. It says nothing new of what the link sustains: the ceiling
+      // stays where the rate-finding cuts put it (or just under the rate that
+      // congested, if this is the first sign), and the climb back is quick.
+      if (this.ceiling === undefined || !this.inEpisode(now))
+        this.ceiling = Math.min(this.ceiling ?? Number.POSITIVE_INFINITY, this.clamp(this.current * MILD_CUT));
+      this.ceilingAt = now;
+    } else if (reason !== 'capacity') {
+      if (!this.inEpisode(now)) this.drainedInEpisode = false;
       // Cuts close together are one congestion episode: only its first sets
       // the ceiling, so a burst of cuts does not drag the ceiling to the floor.
       if (!this.inEpisode(now)) {

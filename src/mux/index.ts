@@ -6,6 +6,7 @@
 export { AAC_FRAME_SAMPLES, ADTS_SAMPLE_RATES, type AdtsHeader, parseAdtsHeader, scanAdtsFrames } from './adts.js';
 export { TsAnalyser, type TsAnalyserOptions } from './analyser.js';
 export { type AnalyserReport, type CheckName, formatReport, PRIORITY_1_CHECKS, PRIORITY_2_CHECKS } from './analyser-report.js';
+export { type PictureArrival, type Resumption, TsArrivals } from './arrivals.js';
 export { type ByteSource, bufferSource, FileSource } from './byte-source.js';
 export { CHUNK_PACKETS, CHUNK_SIZE, PID, STREAM_ID, STREAM_TYPE, TS_PACKET_SIZE } from './constants.js';
 export {

@@ -1,39 +1,97 @@
 /**
- * The adaptive bitrate controller on a real path: the pipeline process sends
- * through an emulated link (linksim) to srt-live-transmit; the link's rate
- * halves mid-stream and the encoder's bit rate must follow it down, and the
- * stream must arrive whole.
+ * The adaptive bitrate controller on a real path, judged where the viewer
+ * is: the pipeline process sends through an emulated link (linksim) to an
+ * srt-live-transmit listener, whose output is read as it arrives. The rate
+ * of the received pictures is measured per second of capture time (each
+ * picture's size against the capture time its PTS stands for), so what the
+ * encoder really put on the wire is seen, not the controller's setpoint.
+ * The link's rate halves mid-stream, then comes back.
+ *
+ * What the far end sees when a lone link halves under a stream near its
+ * rate: the queue overflows before the encoder (about a second behind any
+ * cut) can follow, SRT repairs most of what was dropped, and a few packets
+ * may be lost in those first seconds. From then on nothing is lost.
  */
-import { readFileSync } from 'node:fs';
+import { createSocket, type Socket } from 'node:dgram';
 import { afterEach, describe, expect, it } from 'vitest';
+import { captureMicrosFromPts, monotonicMicros } from '../../src/lib/clock.js';
 import { LinkSim } from '../../src/linksim/index.js';
-import type { PipelineStats } from '../../src/media/channel.js';
 import { defaultMux, testPatternSource } from '../../src/media/spec.js';
-import { TsAnalyser } from '../../src/mux/index.js';
+import { TsAnalyser, TsArrivals } from '../../src/mux/index.js';
+import { nativeAvailable } from '../../src/native/index.js';
 import { PipelineChild } from '../../src/supervisor/pipeline-child.js';
-import { Children, freeUdpPort, hasTool, TempDir, udpPortBound, waitUntil } from './srt-helpers.js';
+import { missingTools, skipWithout } from '../peers.js';
+import { Children, freeUdpPort, udpPortBound, waitUntil } from './srt-helpers.js';
 
-const missing = ['srt-live-transmit'].filter((t) => !hasTool(t));
-if (missing.length)
-  console.warn(`\n*** SKIPPING adaptive bitrate integration test: missing ${missing.join(', ')} (npm run setup installs it) ***\n`);
+const skip = skipWithout('the adaptive bitrate integration test', [
+  ...missingTools('srt-live-transmit'),
+  ...(nativeAvailable() ? [] : ['the native addon (npm run build:native)']),
+]);
+
+const AUDIO_BPS = 128_000;
+const LATENCY_MS = 2000;
+/** TS and SRT headers over the elementary streams (the ABR controller counts it so too). */
+const OVERHEAD = 1.07;
+/**
+ * README: the controller cuts within one or two 100 ms samples of seeing
+ * congestion; the queue the old rate built takes a moment to show, a second
+ * cut waits for the encoder to follow the first, and the encoder's rate
+ * control follows each over about a second. Pictures captured this long
+ * after the link halves must fit it.
+ */
+const REACTION_MS = 4000;
+/** TS packets the overload may cost at most (SRT repairs all but a few; the rest of the run loses none). */
+const OVERLOAD_LOSS_MAX = 350;
 
 const children = new Children();
 let sim: LinkSim | undefined;
 let pipeline: PipelineChild | undefined;
-let dir: TempDir | undefined;
+let sock: Socket | undefined;
 afterEach(async () => {
   await pipeline?.stop();
   sim?.close();
+  sock?.close();
   await children.killAll();
-  dir?.remove();
 });
 
-describe.skipIf(missing.length > 0)('adaptive bitrate through an emulated link', () => {
-  it('follows the link down when its rate halves, and the stream arrives whole', async () => {
-    dir = new TempDir();
+/** Video bit rate of the received pictures per whole second of capture time (µs → bit/s). */
+function ratePerSecond(arrivals: TsArrivals): Map<number, number> {
+  const now = monotonicMicros();
+  const bytes = new Map<number, number>();
+  for (const p of arrivals.pictures) {
+    if (p.pts === undefined) continue;
+    const sec = Math.floor(captureMicrosFromPts(p.pts, now) / 1e6);
+    bytes.set(sec, (bytes.get(sec) ?? 0) + p.bytes);
+  }
+  return new Map([...bytes].map(([s, b]) => [s, b * 8]));
+}
+
+/** The rates of the whole seconds from `fromUs` to `toUs`. */
+function secondsBetween(rates: Map<number, number>, fromUs: number, toUs: number): number[] {
+  const out: number[] = [];
+  for (let s = Math.ceil(fromUs / 1e6); s < Math.floor(toUs / 1e6); s++) out.push(rates.get(s) ?? 0);
+  return out;
+}
+
+describe.skipIf(skip)('adaptive bitrate through an emulated link, measured at the listener', () => {
+  it('fits the received pictures into a link halved mid-stream within 4 s, is back near the link within 10 s, loses nothing once it fits, and climbs back when the link returns', async () => {
     const port = await freeUdpPort();
-    const file = dir.file('rx.ts');
-    const listener = children.srtLiveTransmit([`srt://:${port}?mode=listener&latency=2000`, 'file://con'], file);
+    const udpPort = await freeUdpPort();
+    const arrivals = new TsArrivals();
+    // One analyser for the whole stream, and one per phase of it as it arrives:
+    // before the halving, the overload (what arrives in REACTION_MS and the SRT
+    // latency after it), and the rest.
+    const analyser = new TsAnalyser();
+    const phases = { before: new TsAnalyser(), overload: new TsAnalyser(), after: new TsAnalyser() };
+    let phase: keyof typeof phases = 'before';
+    sock = createSocket('udp4');
+    sock.on('message', (m) => {
+      arrivals.push(m);
+      analyser.push(m);
+      phases[phase].push(m);
+    });
+    await new Promise<void>((r) => sock!.bind(udpPort, '127.0.0.1', r));
+    children.srtLiveTransmit([`srt://:${port}?mode=listener&latency=${LATENCY_MS}`, `udp://127.0.0.1:${udpPort}`]);
     await waitUntil('listener bound', () => udpPortBound(port));
     sim = new LinkSim({
       seed: 3,
@@ -44,47 +102,82 @@ describe.skipIf(missing.length > 0)('adaptive bitrate through an emulated link',
     const link = sim.link('cell');
     pipeline = new PipelineChild({
       spec: {
-        source: testPatternSource({ bitrate: 3_000_000, minBitrate: 500_000, maxBitrate: 5_000_000, adaptive: true, keyframeSeconds: 1 }),
+        source: testPatternSource({
+          bitrate: 3_000_000,
+          minBitrate: 500_000,
+          maxBitrate: 5_000_000,
+          adaptive: true,
+          keyframeSeconds: 1,
+          audioBitrate: AUDIO_BPS,
+        }),
         mux: defaultMux(),
-        output: { url: `srt://${link.address}`, latencyMs: 2000, pbkeylen: 32 },
+        output: { url: `srt://${link.address}`, latencyMs: LATENCY_MS, pbkeylen: 32 },
         seconds: 0,
       },
-    });
-    const stats: { t: number; s: PipelineStats }[] = [];
-    pipeline.on('stats', (s) => {
-      stats.push({ t: Date.now(), s });
-      if (process.env.FIELDCAST_TEST_DEBUG)
-        console.log(
-          JSON.stringify({ st: s.state, v: s.videoBitrate, ts: s.tsBitrate, r: s.abrReason, rtt: s.srt.rttMs, buf: s.srt.sendBufferMs }),
-        );
-    });
-    pipeline.on('event', (e) => {
-      if (e.level === 'error') console.warn(`pipeline: ${e.code}: ${e.message}`);
+      forwardLogs: false,
     });
     pipeline.start();
-    await waitUntil('climbed above 4 Mbit/s', () => (stats.at(-1)?.s.videoBitrate ?? 0) > 4_000_000, 40_000);
+    const linkVideo = 3_000_000 / OVERHEAD - AUDIO_BPS;
 
-    const halvedAt = Date.now();
+    // Climbs on the wide link: two whole seconds of pictures above 4 Mbit/s have arrived.
+    await waitUntil(
+      'received pictures above 4 Mbit/s',
+      () => {
+        const r = secondsBetween(ratePerSecond(arrivals), 0, monotonicMicros() - 2_500_000);
+        return r.slice(-2).length === 2 && r.slice(-2).every((b) => b > 4_000_000);
+      },
+      60_000,
+    );
+
+    const halvedUs = monotonicMicros();
     link.set({ up: { rate: '3M' } });
-    // Video plus audio plus TS/SRT overhead must fit in 3 Mbit/s.
-    await waitUntil('bit rate below the new capacity', () => (stats.at(-1)?.s.videoBitrate ?? Infinity) < 2_600_000, 5_000);
-    const reacted = stats.find((x) => x.t >= halvedAt && x.s.videoBitrate < 2_600_000)!;
-    expect(reacted.s.abrReason).toMatch(/congestion/);
-    // It stays below the link's rate on average; probes may touch it briefly, never far above it.
-    const settleFrom = Date.now();
-    await waitUntil('settled', () => Date.now() - settleFrom > 8000, 10_000);
-    const after = stats.filter((x) => x.t > settleFrom).map((x) => x.s.videoBitrate);
-    expect(after.reduce((a, b) => a + b, 0) / after.length).toBeLessThan(2_800_000);
-    expect(Math.max(...after)).toBeLessThan(3_500_000);
-    const last = stats.at(-1)!.s;
-    expect(last.srt.sendBufferMs).toBeLessThan(2000);
-    await pipeline.stop();
+    phase = 'overload';
+    // What the overload lost shows at the listener up to the SRT latency later.
+    await new Promise((r) => setTimeout(r, REACTION_MS + LATENCY_MS));
+    phase = 'after';
+    await new Promise((r) => setTimeout(r, 18_000 - REACTION_MS - LATENCY_MS));
+    const halvedRates = ratePerSecond(arrivals);
+    const trace = secondsBetween(halvedRates, halvedUs - 3e6, halvedUs + 16e6).map((b) => (b / 1e6).toFixed(2));
+    console.log(`received video Mbit/s per capture second, from 3 s before the halving: ${trace.join(' ')}`);
+    // Every second captured from REACTION_MS after the halving fits the 3 Mbit/s link...
+    const reaction = secondsBetween(halvedRates, halvedUs + REACTION_MS * 1000, halvedUs + 10e6);
+    expect(reaction.length).toBeGreaterThanOrEqual(5);
+    for (const bps of reaction) expect(bps, `${(bps / 1e6).toFixed(2)} Mbit/s of video on a 3 Mbit/s link`).toBeLessThanOrEqual(linkVideo);
+    // ...and is not thrown away: the queue of repairs the overload left is drained far
+    // below the link for a moment, then the rate is straight back to most of what the
+    // link carries (2.67 Mbit/s of video)...
+    expect(Math.max(...reaction), 'back to 70% of the link within 10 s').toBeGreaterThan(linkVideo * 0.7);
+    // ...and stays near it: probes touch the link briefly, none pumps down to the floor.
+    const settled = secondsBetween(halvedRates, halvedUs + 10e6, halvedUs + 16e6);
+    expect(settled.length).toBeGreaterThanOrEqual(5);
+    for (const bps of settled) {
+      expect(bps, 'a settled second at half the link or less').toBeGreaterThan(linkVideo * 0.5);
+      expect(bps, 'a probe far above the link').toBeLessThan(linkVideo * 1.1);
+    }
 
-    await children.stop(listener); // srt-live-transmit writes its buffered tail as it exits
-    const a = new TsAnalyser();
-    a.push(readFileSync(file));
-    const r = a.report();
-    expect(r.checks.Continuity_count_error).toBe(0);
-    expect(r.priority1Errors).toBe(0);
-  }, 90_000);
+    const restoredUs = monotonicMicros();
+    link.set({ up: { rate: '6M' } });
+    await waitUntil(
+      'received pictures back above 4 Mbit/s',
+      () => secondsBetween(ratePerSecond(arrivals), restoredUs, monotonicMicros() - 2_500_000).some((b) => b > 4_000_000),
+      40_000,
+    );
+    await pipeline.stop();
+    await new Promise((r) => setTimeout(r, 2500));
+    arrivals.flush();
+
+    // Whole before the halving and after the overload; in it, SRT repaired all but a few.
+    const lost = (a: TsAnalyser): number => a.report().missingPackets;
+    const gaps = (a: TsAnalyser): number => a.report().checks.Continuity_count_error ?? 0;
+    console.log(
+      `TS packets lost: ${lost(phases.before)} before, ${lost(phases.overload)} in the first ${(REACTION_MS + LATENCY_MS) / 1000} s after the halving (${gaps(phases.overload)} gaps), ${lost(phases.after)} after`,
+    );
+    const rep = analyser.report();
+    expect(rep.packets).toBeGreaterThan(10_000);
+    expect(gaps(phases.before)).toBe(0);
+    expect(gaps(phases.after)).toBe(0);
+    expect(lost(phases.overload)).toBeLessThanOrEqual(OVERLOAD_LOSS_MAX);
+    // Nothing else a decoder would trip on.
+    for (const c of ['TS_sync_loss', 'Sync_byte_error', 'PAT_error', 'PMT_error', 'PID_error'] as const) expect(rep.checks[c], c).toBe(0);
+  }, 150_000);
 });

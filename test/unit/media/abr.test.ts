@@ -117,6 +117,49 @@ describe('adaptive bitrate controller', () => {
     expect(Math.max(...decisions.filter((d) => d.t > 12_000).map((d) => d.bitrate))).toBeLessThan(linkVideo * 1.15);
   });
 
+  it('drains a queue of repairs far below the link, then climbs straight back to what the link sustains', () => {
+    // A 6 Mbit/s link halves under 5 Mbit/s: the queue builds (RTT grows), then
+    // tail drops stall SRT's cumulative ACK while the repairs queue, and the send
+    // buffer runs towards the latency. Once drained, the 3 Mbit/s link is clean.
+    const ctl = new AbrController({ minBps: 0.5e6, maxBps: 5e6, latencyMs: 2000, startBps: 5e6 });
+    let acked = 0;
+    let sent = 0;
+    const decisions: (AbrDecision & { t: number })[] = [];
+    const feed = (t: number, rttMs: number, sendBufferMs: number, ackedBps: number, sentBps: number): void => {
+      acked += (ackedBps * 0.1) / (1316 * 8);
+      sent += (sentBps * 0.1) / (1316 * 8);
+      const d = ctl.update({
+        nowMs: t,
+        rttMs,
+        sendBufferMs,
+        sendRateBps: sentBps,
+        sentPackets: sent,
+        retransPackets: 0,
+        ackedPackets: acked,
+      });
+      if (d) decisions.push({ ...d, t });
+    };
+    for (let t = 0; t < 10_000; t += 100) feed(t, 40, 45, 5.5e6, 5.5e6);
+    expect(ctl.bitrate).toBe(5e6);
+    // The queue builds over a second at the link's rate...
+    for (let t = 10_000; t < 11_000; t += 100) feed(t, 40 + (t - 10_000) * 0.6, 45 + (t - 10_000) * 0.65, 3e6, 3e6);
+    // ...then the repairs hold the ACK back while the send buffer passes a third of the latency.
+    for (let t = 11_000; t < 12_000; t += 100) feed(t, 640, 700 + (t - 11_000) * 0.8, 0.3e6, 3e6);
+    const drained = Math.min(...decisions.map((d) => d.bitrate));
+    expect(decisions.some((d) => d.reason === 'severe-congestion')).toBe(true);
+    expect(drained).toBeLessThan(1.5e6);
+    // The queue has cleared: from here on a 3 Mbit/s bottleneck, answering the rate set.
+    const sim = new BottleneckSim(3e6, 40);
+    const after = run(ctl, sim, 12_000, 30_000);
+    const linkVideo = 3e6 / 1.07 - 128_000;
+    const at = (ms: number): number => after.decisions.filter((d) => d.t <= ms).at(-1)?.bitrate ?? drained;
+    // Back to three quarters of what the link carries within 3 s, not probing up from the floor...
+    expect(at(15_000)).toBeGreaterThan(linkVideo * 0.75);
+    // ...and settled near the link, not above it.
+    expect(Math.min(...after.decisions.filter((d) => d.t > 15_000).map((d) => d.bitrate))).toBeGreaterThan(linkVideo * 0.6);
+    expect(Math.max(...after.decisions.map((d) => d.bitrate))).toBeLessThan(linkVideo * 1.15);
+  });
+
   it('climbs back when the link recovers', () => {
     const ctl = new AbrController({ minBps: 1e6, maxBps: 8e6, latencyMs: 1500, startBps: 6e6 });
     const sim = new BottleneckSim(3e6);
