@@ -78,8 +78,9 @@ export interface AnalyserReport {
   pids: Record<string, { packets: number; continuityErrors: number }>;
   /**
    * TS packets missing where the continuity counters jump (the count each
-   * jump skips, summed over PIDs): exact for a gap of fewer than 16 packets
-   * of one PID, a lower bound beyond, as a 4-bit counter wraps.
+   * jump skips, summed over PIDs): exact for a gap of fewer than 15 packets
+   * of one PID (15 lost reads as a repeat), a lower bound beyond, as the
+   * 4-bit counter wraps.
    */
   missingPackets: number;
   nullPackets: number;

@@ -182,8 +182,11 @@ export class TsAnalyser {
       return;
     }
     let ok: boolean;
-    if (!hasPayload) ok = cc === last;
-    else if (cc === ((last + 1) & 0x0f)) {
+    if (!hasPayload) {
+      // An adaptation-only packet repeats the counter of the last payload sent on its PID.
+      ok = cc === last;
+      if (!ok) this.missing += (cc - last) & 0x0f;
+    } else if (cc === ((last + 1) & 0x0f)) {
       ok = true;
       this.ccRepeats[pid] = 0;
     } else if (cc === last) ok = ++this.ccRepeats[pid]! <= 1;

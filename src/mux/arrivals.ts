@@ -106,12 +106,14 @@ export class TsArrivals {
   resumptionAfter(atMs: number, minGapMs = 200): Resumption | undefined {
     this.endPicture();
     const ps = this.pictures;
-    let i = ps.findIndex((p, k) => k > 0 && p.atMs >= atMs && p.atMs - ps[k - 1]!.atMs >= minGapMs);
+    const i = ps.findIndex((p, k) => k > 0 && p.atMs >= atMs && p.atMs - ps[k - 1]!.atMs >= minGapMs);
     if (i < 0) return undefined;
     const before = ps[i - 1]!;
     const first = ps[i]!;
-    // PSI only counts if it came after the last picture of the stream that stopped.
-    const between = (list: number[]): boolean => list.some((t) => t > before.atMs && t <= first.atMs);
+    // PSI counts for the new stream only if it came in the second half of the
+    // gap: the old stream's last packets (a PAT among them) trail its last picture.
+    const from = (before.atMs + first.atMs) / 2;
+    const between = (list: number[]): boolean => list.some((t) => t > from && t <= first.atMs);
     let firstKey = 0;
     while (i + firstKey < ps.length && !ps[i + firstKey]!.key) firstKey++;
     return {

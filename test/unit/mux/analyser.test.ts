@@ -46,6 +46,25 @@ describe('TsAnalyser catches damage with the right check', () => {
     expect(nonZero(r)).toEqual(['Continuity_count_error']);
     expect(r.pids[String(PID.VIDEO)]!.continuityErrors).toBe(1);
     expect(r.priority1Errors).toBe(1);
+    // Each dropped packet that carried a payload is counted as missing, on whatever PID.
+    const dropped = [firstVideo, firstVideo + 1, firstVideo + 2].filter((i) => (CLEAN[i * 188 + 3]! & 0x10) !== 0);
+    expect(r.missingPackets).toBe(dropped.length);
+    expect(report(CLEAN).missingPackets).toBe(0);
+  });
+
+  it('counts missing packets from the counters: exact below 15 on a PID, a lower bound beyond', () => {
+    // Video packets with a payload: only those step the continuity counter (§2.4.3.3).
+    const video = [...Array(N).keys()].filter((i) => pidOf(CLEAN, i) === PID.VIDEO && (CLEAN[i * 188 + 3]! & 0x10) !== 0);
+    const gone = (n: number) => new Set(video.slice(300, 300 + n));
+    const keepAllBut = (n: number) => packets(CLEAN, (i) => !gone(n).has(i) || (CLEAN[i * 188 + 3]! & 0x10) === 0);
+    expect(report(keepAllBut(5)).missingPackets).toBe(5);
+    expect(report(keepAllBut(14)).missingPackets).toBe(14);
+    // An adaptation-only packet kept inside a gap repeats the counter of the last payload sent: it tells too.
+    expect(report(keepAllBut(20)).missingPackets).toBe(20);
+    // 20 lost in a row with nothing of the PID between: the 4-bit counter has wrapped once, so 4 are seen.
+    const from = video[300]!;
+    const to = video[319]!;
+    expect(report(packets(CLEAN, (i) => i < from || i > to || pidOf(CLEAN, i) !== PID.VIDEO)).missingPackets).toBe(4);
   });
 
   it('a PCR gap: PCR_repetition_error and PCR_discontinuity_indicator_error', () => {
