@@ -10,7 +10,7 @@
  * their CPU is measured apart from the link emulator's).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { closeSync, createReadStream, openSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { Writable } from 'node:stream';
@@ -21,6 +21,7 @@ import type { BondLinkOptions } from '../bond/sender-link.js';
 import { freeUdpPort, udpPortBound } from '../lib/udp-ports.js';
 import { LinkSim, type LinkSpecInput, VENUE_LINKS } from '../linksim/index.js';
 import { TsAnalyser } from '../mux/analyser.js';
+import { TsArrivals } from '../mux/arrivals.js';
 import { processCpuSeconds } from './cpu.js';
 
 export interface ChainOptions {
@@ -44,6 +45,12 @@ export interface StreamResult {
   caller: SrtCounts;
   /** SRT listener: packets received (with duplicates), unique, reported lost, dropped (too late). */
   listener: SrtCounts;
+  /** performance.now() when pacing began: `during` and `tailFromMs` count from here. */
+  startedAt: number;
+  /** Each PAT, PMT and picture as it reached the far end, with its arrival time (performance.now()). */
+  arrivals: TsArrivals;
+  /** With `tailFromMs`: what arrived from then on, analysed on its own. */
+  tail?: { packets: number; ccErrors: number };
   /**
    * What could not be observed (an SRT statistics file missing or unreadable):
    * a session with a problem proves nothing, so it never counts as clean.
@@ -305,13 +312,14 @@ export class BondChain {
     rateBps: number,
     seconds: number,
     during?: (elapsedMs: number) => void | Promise<void>,
+    opts: { tailFromMs?: number } = {},
   ): Promise<StreamResult> {
     const dir = this.opts.workDir;
-    const outPath = join(dir, `${name}.out.ts`);
     const lStats = join(dir, `${name}.listener.json`);
     const cStats = join(dir, `${name}.caller.json`);
     const lat = this.latencyMs;
-    const outFd = openSync(outPath, 'w');
+    // What the listener delivers is read as it comes (srt-live-transmit flushes its output
+    // every few KB): whole, for the analyser, and with arrival times, for gaps and resumption.
     const listener = spawn(
       'srt-live-transmit',
       [
@@ -324,9 +332,18 @@ export class BondChain {
         `srt://127.0.0.1:${this.listenerPort}?mode=listener&latency=${lat}`,
         'file://con',
       ],
-      { stdio: ['ignore', outFd, 'ignore'] },
+      { stdio: ['ignore', 'pipe', 'ignore'] },
     );
-    closeSync(outFd);
+    const an = new TsAnalyser();
+    const tail = new TsAnalyser();
+    const arrivals = new TsArrivals();
+    let startedAt = Number.POSITIVE_INFINITY;
+    listener.stdout?.on('data', (d: Buffer) => {
+      an.push(d);
+      arrivals.push(d);
+      if (opts.tailFromMs !== undefined && performance.now() - startedAt >= opts.tailFromMs) tail.push(d);
+    });
+    const listenerDone = new Promise<void>((r) => listener.once('close', () => r()));
     const problems: string[] = [];
     if (!(await waitFor(() => udpPortBound(this.listenerPort), 10_000)))
       problems.push('the srt-live-transmit listener did not open its port within 10 s');
@@ -350,18 +367,15 @@ export class BondChain {
           `the SRT caller did not connect through the chain within 10 s (it said: ${callerSaid.trim().slice(-200) || 'nothing'})`,
         );
       await sleep(300);
+      startedAt = performance.now();
       const inputPackets = await pace(ts, caller.stdin!, rateBps, seconds, during);
       await sleep(lat + 1500);
       await stop(caller);
       await sleep(300);
+      // Stopped as an operator would, it writes out what it still buffers as it exits.
       await stop(listener);
-      const an = new TsAnalyser();
-      await new Promise<void>((resolve, reject) => {
-        const rs = createReadStream(outPath);
-        rs.on('data', (d) => an.push(d as Buffer));
-        rs.on('end', resolve);
-        rs.on('error', reject);
-      });
+      await listenerDone;
+      arrivals.flush();
       const rep = an.report();
       const counts = (path: string, side: 'send' | 'recv'): SrtCounts => {
         try {
@@ -371,6 +385,7 @@ export class BondChain {
           return { ...ZERO };
         }
       };
+      const tailReport = tail.report();
       return {
         inputPackets,
         outputBytes: rep.bytes,
@@ -378,6 +393,11 @@ export class BondChain {
         caller: counts(cStats, 'send'),
         listener: counts(lStats, 'recv'),
         problems,
+        startedAt,
+        arrivals,
+        ...(opts.tailFromMs !== undefined
+          ? { tail: { packets: tailReport.packets, ccErrors: tailReport.checks.Continuity_count_error ?? 0 } }
+          : {}),
       };
     } finally {
       await stop(caller, 'SIGKILL');

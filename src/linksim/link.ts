@@ -32,6 +32,8 @@ export interface LinkStats {
   listen: string;
   /** The sender's address as last seen, if any packet came yet. */
   peer: string | undefined;
+  /** Where the relay sends from: the address the receiver sees this link as. */
+  relay: string;
   up: DirectionStats;
   down: DirectionStats;
 }
@@ -55,6 +57,7 @@ export class SimLink {
   private outSock: dgram.Socket | undefined;
   private peer: { address: string; port: number } | undefined;
   private listenAddr = '';
+  private relayAddr = '';
   private timers: NodeJS.Timeout[] = [];
   private closed = false;
   private readonly upSink: Deliverable;
@@ -128,6 +131,8 @@ export class SimLink {
     }
     const a = inSock.address();
     this.listenAddr = formatHostPort(a.address, a.port);
+    const r = outSock.address();
+    this.relayAddr = formatHostPort(r.address, r.port);
     inSock.on('message', (msg, rinfo) => {
       this.peer = { address: rinfo.address, port: rinfo.port };
       this.offer(this.up, this.upSink, msg);
@@ -151,7 +156,7 @@ export class SimLink {
   stats(): LinkStats {
     const now = this.deps.now();
     const peer = this.peer ? formatHostPort(unmapIPv4(this.peer.address), this.peer.port) : undefined;
-    return { name: this.name, listen: this.listenAddr, peer, up: this.up.stats(now), down: this.down.stats(now) };
+    return { name: this.name, listen: this.listenAddr, peer, relay: this.relayAddr, up: this.up.stats(now), down: this.down.stats(now) };
   }
 
   close(): void {

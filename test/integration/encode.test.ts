@@ -11,16 +11,15 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { microsToPts, wrapPts } from '../../src/lib/clock.js';
 import { avOffsets, beepOnsets, flashTimes } from '../../src/media/far-end.js';
 import { isFlashFrame, readSecondCode, readTimecode, SECOND_CODES } from '../../src/media/timecode.js';
+import { skipWithout } from '../peers.js';
 import { decodeLuma, encodeToTs, missingForEncode, tempDir, videoPackets } from './encode-helpers.js';
 
-const missing = missingForEncode();
-if (missing.length)
-  console.warn(`\n*** SKIPPING encode integration tests: missing ${missing.join(', ')} (npm run setup installs them) ***\n`);
+const skip = skipWithout('the encode integration tests', missingForEncode());
 
 const tmp = tempDir('fieldcast-encode-');
 afterAll(() => tmp.remove());
 
-describe.skipIf(missing.length > 0)('encode: test pattern through libx264 and the muxer', () => {
+describe.skipIf(skip)('encode: test pattern through libx264 and the muxer', () => {
   it('decodes, and the capture times drawn in each picture match its PTS (720p30 at 1 Mbit/s)', async () => {
     const file = path.join(tmp.dir, 'tc.ts');
     const r = await encodeToTs(file, {

@@ -10,12 +10,11 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { BondReceiver } from '../../src/bond/receiver.js';
 import { LinkSim, VENUE_LINKS } from '../../src/linksim/index.js';
 import { TsAnalyser } from '../../src/mux/index.js';
-import { Children, freeUdpPort, hasTool, probe, TempDir, udpPortBound, waitUntil } from './srt-helpers.js';
+import { missingTools, skipWithout } from '../peers.js';
+import { Children, freeUdpPort, probe, TempDir, udpPortBound, waitUntil } from './srt-helpers.js';
 
 const CLI = path.resolve(import.meta.dirname, '../../bin/fieldcast.js');
-const missing = ['srt-live-transmit', 'ffprobe'].filter((t) => !hasTool(t));
-if (missing.length)
-  console.warn(`\n*** SKIPPING fieldcast send --bond test: missing ${missing.join(', ')} (npm run setup installs them) ***\n`);
+const skip = skipWithout('the fieldcast send --bond test', missingTools('srt-live-transmit', 'ffprobe'));
 
 const children = new Children();
 let sim: LinkSim | undefined;
@@ -28,7 +27,7 @@ afterEach(async () => {
   dir?.remove();
 });
 
-describe.skipIf(missing.length > 0)('fieldcast send --bond', () => {
+describe.skipIf(skip)('fieldcast send --bond', () => {
   it('spreads the stream over three lossy links and the listener gets it whole', async () => {
     dir = new TempDir();
     const port = await freeUdpPort();

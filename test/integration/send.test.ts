@@ -11,13 +11,12 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { readTimecode } from '../../src/media/timecode.js';
 import { TsAnalyser } from '../../src/mux/index.js';
 import { SrtConnection } from '../../src/srt/index.js';
-import { Children, freeUdpPort, hasTool, makeTestTs, pacedSend, probe, sleep, TempDir, udpPortBound, waitUntil } from './srt-helpers.js';
+import { missingTools, skipWithout } from '../peers.js';
+import { Children, freeUdpPort, makeTestTs, pacedSend, probe, sleep, TempDir, udpPortBound, waitUntil } from './srt-helpers.js';
 
 const CLI = path.resolve(import.meta.dirname, '../../bin/fieldcast.js');
 const PASS = 'fieldcast-test-passphrase-256';
-const missing = ['srt-live-transmit', 'ffmpeg', 'ffprobe'].filter((t) => !hasTool(t));
-if (missing.length)
-  console.warn(`\n*** SKIPPING fieldcast send integration tests: missing ${missing.join(', ')} (npm run setup installs them) ***\n`);
+const skip = skipWithout('the fieldcast send integration tests', missingTools('srt-live-transmit', 'ffmpeg', 'ffprobe'));
 
 const children = new Children();
 const dirs: TempDir[] = [];
@@ -95,7 +94,7 @@ function firstVideoKeyframe(file: string): boolean {
   return out.trim().startsWith('K');
 }
 
-describe.skipIf(missing.length > 0)('fieldcast send → real SRT listeners', () => {
+describe.skipIf(skip)('fieldcast send → real SRT listeners', () => {
   it('streams AES-256 to srt-live-transmit: decodable, drawn timestamps increase, no CC errors, passphrase not in ps', async () => {
     const dir = tempDir();
     const port = await freeUdpPort();

@@ -5,11 +5,11 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type LogRecord, setLogSink } from '../../src/lib/logger.js';
 import { nativeAvailable } from '../../src/native/index.js';
 import { SrtAuthFailedError, SrtConnection, type SrtError, SrtOutput, type SrtStats } from '../../src/srt/index.js';
+import { missingTools, skipWithout } from '../peers.js';
 import {
   Children,
   freeUdpPort,
   hasIpv6Loopback,
-  hasTool,
   makeTestTs,
   nullPackets,
   pacedSend,
@@ -22,17 +22,15 @@ import {
   waitUntil,
 } from './srt-helpers.js';
 
-const missing = [
-  ...['srt-live-transmit', 'ffmpeg', 'ffprobe'].filter((t) => !hasTool(t)),
+const skip = skipWithout('the SRT integration tests', [
+  ...missingTools('srt-live-transmit', 'ffmpeg', 'ffprobe'),
   ...(nativeAvailable() ? [] : ['the native addon (npm run build:native)']),
-];
-if (missing.length) console.warn(`SKIPPED srt integration tests: missing ${missing.join(', ')}`);
-const ipv6 = hasIpv6Loopback();
-if (!ipv6) console.warn('SKIPPED the IPv6 SRT test: this machine has no ::1 loopback');
+]);
+const skipV6 = skipWithout('the IPv6 SRT test', hasIpv6Loopback() ? [] : ['a ::1 loopback address']);
 
 const PASS = 'fieldcast-test-passphrase-256';
 
-describe.skipIf(missing.length > 0)('SRT with real peers', () => {
+describe.skipIf(skip)('SRT with real peers', () => {
   let dir: TempDir;
   let ts: { bytes: Buffer; bitsPerSecond: number };
   const children = new Children();
@@ -271,7 +269,7 @@ describe.skipIf(missing.length > 0)('SRT with real peers', () => {
     expect(readFileSync(out).equals(ts.bytes)).toBe(true);
   });
 
-  it.skipIf(!ipv6)('works over IPv6: srt-live-transmit calls our listener on [::1]', async () => {
+  it.skipIf(skipV6)('works over IPv6: srt-live-transmit calls our listener on [::1]', async () => {
     const rx = new SrtConnection('srt://[::1]:0?mode=listener', { role: 'receive' });
     closers.push(() => rx.close());
     const chunks: Buffer[] = [];
