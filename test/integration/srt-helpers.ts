@@ -5,6 +5,7 @@ import { createSocket } from 'node:dgram';
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { TsArrivals } from '../../src/mux/index.js';
 
 export function hasTool(name: string): boolean {
   return spawnSync('sh', ['-c', `command -v ${name}`]).status === 0;
@@ -147,6 +148,31 @@ export function pacedSend(
   });
 }
 
+/** An srt-live-transmit listener read where a viewer would be: as its output arrives. */
+export interface FarEnd {
+  child: ChildProcess;
+  /** Each PAT, PMT and picture with its arrival time (performance.now()). */
+  arrivals: TsArrivals;
+  /** Everything it has delivered so far. */
+  bytes(): Buffer;
+}
+
+/**
+ * The order a decoder meets things in a TS: a TsArrivals whose clock is the
+ * packet count, fed one packet at a time, so PAT, PMT and pictures are
+ * ordered by their place in the stream.
+ */
+export function streamOrder(ts: Buffer): TsArrivals {
+  let n = 0;
+  const a = new TsArrivals(() => n);
+  for (let o = 0; o + 188 <= ts.length; o += 188) {
+    n++;
+    a.push(ts.subarray(o, o + 188));
+  }
+  a.flush();
+  return a;
+}
+
 /** Children started by a test, killed in afterEach. */
 export class Children {
   readonly #list: ChildProcess[] = [];
@@ -159,6 +185,19 @@ export class Children {
     });
     if (fd !== undefined) closeSync(fd);
     return this.track(child);
+  }
+
+  /** srt-live-transmit as listener on `url`, its output read as it arrives (see FarEnd). */
+  farEnd(url: string): FarEnd {
+    const child = spawn('srt-live-transmit', ['-q', '-c', '1316', url, 'file://con'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    this.track(child);
+    const arrivals = new TsArrivals();
+    const chunks: Buffer[] = [];
+    child.stdout?.on('data', (d: Buffer) => {
+      chunks.push(d);
+      arrivals.push(d);
+    });
+    return { child, arrivals, bytes: () => Buffer.concat(chunks) };
   }
 
   ffmpeg(args: string[]): ChildProcess {

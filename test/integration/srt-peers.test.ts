@@ -82,7 +82,9 @@ describe.skipIf(skip)('SRT with real peers', () => {
     expect(stats.length).toBeGreaterThanOrEqual(25);
     const last = stats[stats.length - 1] as SrtStats;
     expect(last.pktSentUniqueTotal).toBeGreaterThanOrEqual(Math.floor(ts.bytes.length / 1316));
-    expect(last.msRTT).toBeGreaterThanOrEqual(0);
+    // Loopback: measured, and small.
+    expect(last.msRTT).toBeGreaterThan(0);
+    expect(last.msRTT).toBeLessThan(100);
     for (const k of [
       'mbpsBandwidth',
       'mbpsSendRate',
@@ -169,8 +171,9 @@ describe.skipIf(skip)('SRT with real peers', () => {
     await waitUntil('the output to notice', () => disconnects.length > 0, 8000);
     expect(disconnects[0]?.code).toBe('SRT_PEER_CLOSED');
     await sleep(1000); // the pipeline keeps sending into nothing meanwhile
+    // A second or more of stream went into nothing, and was counted, not queued.
     const droppedWhileDown = output.counters.droppedPackets;
-    expect(droppedWhileDown).toBeGreaterThan(0);
+    expect(droppedWhileDown).toBeGreaterThan(ts.bitsPerSecond / 8 / 1316 / 2);
 
     const after = dir.file('after.ts');
     await sltListener(port, `&passphrase=${PASS}&pbkeylen=32`, after);
