@@ -9,6 +9,7 @@
 #include "v4l2_source.h"
 
 extern "C" {
+#include <libavutil/samplefmt.h>
 #include <libavutil/pixdesc.h>
 }
 
@@ -377,6 +378,12 @@ void EncodeSession::AudioThread() {
     const ReadResult r = audio_->Read(kReadTimeoutMs, &chunk);
     if (r == ReadResult::kFrame) {
       if (chunk.capture_us >= end_us_) break;
+      // The slate is "NO SIGNAL" and silence: the camera's sound went with its
+      // picture, and whatever the audio source still hears is not the show.
+      if (counters_.on_slate && chunk.frame) {
+        AVFrame* f = chunk.frame.get();
+        av_samples_set_silence(f->data, 0, f->nb_samples, f->ch_layout.nb_channels, static_cast<AVSampleFormat>(f->format));
+      }
       ok = EncodeAudio(chunk);
     } else if (r == ReadResult::kError) {
       SwitchToSilence(audio_->last_status(), last_audio_end_us_);

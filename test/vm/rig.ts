@@ -64,6 +64,8 @@ export interface VmRun {
   console: string;
   /** Files the script wrote into its working folder, by name (read before cleanup). */
   files: Record<string, string>;
+  /** The same for files asked for as bytes (a recorded TS). */
+  binaries: Record<string, Buffer>;
   timedOut: boolean;
 }
 
@@ -71,7 +73,11 @@ export interface VmRun {
  * Boots the VM and runs `script` (sh) in the host root's chroot, in a fresh
  * writable folder that is also its working directory. Kills qemu after timeoutMs.
  */
-export async function runInVm(image: VmImage, script: string, opts: { timeoutMs: number; collect: string[] }): Promise<VmRun> {
+export async function runInVm(
+  image: VmImage,
+  script: string,
+  opts: { timeoutMs: number; collect: string[]; collectBinary?: string[] },
+): Promise<VmRun> {
   const out = mkdtempSync(join(tmpdir(), 'fieldcast-vm-'));
   try {
     writeFileSync(join(out, 'run.sh'), script);
@@ -104,7 +110,9 @@ export async function runInVm(image: VmImage, script: string, opts: { timeoutMs:
     const code = read('exit-code').trim();
     const files: Record<string, string> = {};
     for (const name of opts.collect) files[name] = read(name);
-    return { exitCode: code === '' ? null : Number(code), log: read('guest.log'), console: consoleText, files, timedOut };
+    const binaries: Record<string, Buffer> = {};
+    for (const name of opts.collectBinary ?? []) if (existsSync(join(out, name))) binaries[name] = readFileSync(join(out, name));
+    return { exitCode: code === '' ? null : Number(code), log: read('guest.log'), console: consoleText, files, binaries, timedOut };
   } finally {
     rmSync(out, { recursive: true, force: true });
   }

@@ -143,9 +143,14 @@ try {
   await vivid('dv_timings_signal_mode=0');
   await setDvTimings(DEVICE, { input: HDMI, width: 1280, height: 720, fps: 24 });
   const { EncoderSession } = await import(`${repo}/dist/media/session.js`);
+  const { TsMuxer } = await import(`${repo}/dist/mux/index.js`);
+  // The test tone is on, so the slate's silence is a real observation; everything
+  // encoded is muxed into slate.ts for the host to decode as a far end would.
+  const tsChunks = [];
+  const muxer = new TsMuxer({ audio: { sampleRate: 48_000, channels: 2 }, onChunk: (c) => tsChunks.push(Buffer.from(c)) });
   const session = await EncoderSession.start({
     video: `${DEVICE}:${HDMI}`,
-    audio: 'none',
+    audio: 'testtone',
     codec: 'libx264',
     preset: 'ultrafast',
     width: 320,
@@ -168,7 +173,13 @@ try {
       resolve();
     });
     session.on('accessUnit', (u) => {
-      if (u.stream !== 'video') return;
+      if (u.stream === 'audio') {
+        muxer.writeAudio(u);
+        return;
+      }
+      muxer.writeVideo(u);
+      if (enc.phase === 'slate' && enc.slateFromPts === undefined) enc.slateFromPts = u.pts;
+      if (enc.phase === 'back' && enc.backFromPts === undefined) enc.backFromPts = u.pts;
       enc.pts.push(u.pts);
       enc.phases.push(enc.phase);
       if (u.key) enc.keys++;
@@ -183,6 +194,8 @@ try {
   });
   await done;
   await session.close();
+  muxer.flush();
+  writeFileSync('slate.ts', Buffer.concat(tsChunks));
   mark('encode');
   const gaps = enc.pts.slice(1).map((p, i) => p - enc.pts[i]);
   result.encode = {
