@@ -58,6 +58,8 @@ export class SimLink {
   private peer: { address: string; port: number } | undefined;
   private listenAddr = '';
   private relayAddr = '';
+  /** IP + UDP header bytes of each relayed datagram (IPv4 20 + 8, IPv6 40 + 8). */
+  private headerBytes = 28;
   private timers: NodeJS.Timeout[] = [];
   private closed = false;
   private readonly upSink: Deliverable;
@@ -133,6 +135,7 @@ export class SimLink {
     this.listenAddr = formatHostPort(a.address, a.port);
     const r = outSock.address();
     this.relayAddr = formatHostPort(r.address, r.port);
+    this.headerBytes = r.family === 'IPv6' ? 48 : 28;
     inSock.on('message', (msg, rinfo) => {
       this.peer = { address: rinfo.address, port: rinfo.port };
       this.offer(this.up, this.upSink, msg);
@@ -175,7 +178,8 @@ export class SimLink {
 
   private offer(imp: Impairment, sink: Deliverable, msg: Buffer): void {
     const now = this.deps.now();
-    const v = imp.offer(now, msg.length);
+    // A modem's rate is of IP packets: the datagram's IP and UDP headers take their share.
+    const v = imp.offer(now, msg.length + this.headerBytes);
     if (v.deliverAt === undefined) return;
     if (v.deliverAt <= now) {
       sink.deliver(msg, now);
