@@ -159,16 +159,13 @@ export interface FarEnd {
 
 /**
  * The order a decoder meets things in a TS: a TsArrivals whose clock is the
- * packet count, fed one packet at a time, so PAT, PMT and pictures are
- * ordered by their place in the stream.
+ * index of the packet it reads, so PAT, PMT and pictures are ordered by
+ * their place in the stream.
  */
 export function streamOrder(ts: Buffer): TsArrivals {
-  let n = 0;
-  const a = new TsArrivals(() => n);
-  for (let o = 0; o + 188 <= ts.length; o += 188) {
-    n++;
-    a.push(ts.subarray(o, o + 188));
-  }
+  // The clock is the packet it is reading (a packet is handed on only once sync is found).
+  const a: TsArrivals = new TsArrivals(() => a.packetsSeen);
+  a.push(ts);
   a.flush();
   return a;
 }
