@@ -49,6 +49,8 @@ export interface StreamResult {
   startedAt: number;
   /** Each PAT, PMT and picture as it reached the far end, with its arrival time (performance.now()). */
   arrivals: TsArrivals;
+  /** The SRT caller's send buffer early in the session and at its end (sendBufferTrend). */
+  sendBuffer?: { earlyMs: number; lateMs: number };
   /** With `tailFromMs`: what arrived from then on, analysed on its own. */
   tail?: { packets: number; ccErrors: number };
   /**
@@ -174,6 +176,30 @@ export function readSrtStats(path: string, side: 'send' | 'recv'): SrtCounts {
   const absent = Object.entries(best).filter(([, v]) => Number.isNaN(v));
   if (absent.length) throw new SrtStatsMissingError(path, `lacks ${absent.map(([k]) => k).join(', ')}`);
   return best;
+}
+
+/**
+ * How the SRT caller's send buffer (msBuf: the age of what is not yet
+ * acknowledged) moved over a session, from its stats file: the median of
+ * the second quarter of the lines and of the last quarter. A chain that
+ * keeps up holds it near the RTT; one over capacity lets it grow, even while
+ * a short session still ends whole.
+ */
+export function sendBufferTrend(path: string): { earlyMs: number; lateMs: number } {
+  const rows: number[] = [];
+  for (const line of readFileSync(path, 'utf8').split('\n')) {
+    if (!line.startsWith('{')) continue;
+    try {
+      const ms = (JSON.parse(line) as { send?: { msBuf?: unknown } }).send?.msBuf;
+      if (typeof ms === 'number') rows.push(ms);
+    } catch {
+      // a line cut short by the kill
+    }
+  }
+  if (rows.length < 8) throw new SrtStatsMissingError(path, `holds ${rows.length} send-buffer readings, too few to see a trend`);
+  const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+  const n = rows.length;
+  return { earlyMs: median(rows.slice(Math.floor(n / 4), Math.floor(n / 2))), lateMs: median(rows.slice(Math.floor((3 * n) / 4))) };
 }
 
 const SENDER_CHILD = `
@@ -386,6 +412,12 @@ export class BondChain {
         }
       };
       const tailReport = tail.report();
+      let sendBuffer: StreamResult['sendBuffer'];
+      try {
+        sendBuffer = sendBufferTrend(cStats);
+      } catch (e) {
+        problems.push((e as Error).message);
+      }
       return {
         inputPackets,
         outputBytes: rep.bytes,
@@ -395,6 +427,7 @@ export class BondChain {
         problems,
         startedAt,
         arrivals,
+        ...(sendBuffer ? { sendBuffer } : {}),
         ...(opts.tailFromMs !== undefined
           ? { tail: { packets: tailReport.packets, ccErrors: tailReport.checks.Continuity_count_error ?? 0 } }
           : {}),

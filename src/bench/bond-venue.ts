@@ -6,8 +6,10 @@
  * CPU is measured apart. A step holds when the received TS has zero
  * continuity-counter errors, the SRT listener dropped nothing and the file
  * holds at least 99.5% of the bytes sent (a chain that falls behind loses the
- * end of the stream without a CC error), and both SRT ends' statistics were
- * read (a step nobody observed does not hold). The receiver runs with the
+ * end of the stream without a CC error), the SRT caller's send buffer did
+ * not grow over the step (a chain over capacity can end a short step whole
+ * while its backlog climbs), and both SRT ends' statistics were read (a step
+ * nobody observed does not hold). The receiver runs with the
  * defaults `fieldcast receive` ships (reorder hold 50 ms). The bond
  * stays up across steps, as on a venue where the box was on all along.
  */
@@ -26,6 +28,17 @@ const GOAL_EFFICIENCY = 0.9;
 const GOAL_OVERHEAD = 1.15;
 /** Share of the input bytes the listener's file must hold (as the end-to-end tests ask: the last packets of a session may be cut off). */
 const MIN_DELIVERED = 0.995;
+/**
+ * Keeping up: the caller's send buffer at the end of a step may not have
+ * grown by more than this over its second quarter, nor hold more than a
+ * third of the latency (at a rate the links carry it stays near the RTT;
+ * beyond, it climbs while repairs and queues pile up).
+ */
+const BUFFER_GROWTH_MS = 200;
+
+function keepsUpWith(b: { earlyMs: number; lateMs: number }): boolean {
+  return b.lateMs - b.earlyMs <= BUFFER_GROWTH_MS && b.lateMs < LATENCY_MS / 3;
+}
 
 interface StepResult {
   mbps: number;
@@ -64,7 +77,9 @@ async function run(opts: ScenarioOptions): Promise<ScenarioResult> {
       for (const k of Object.keys(share)) share[k] = total > 0 ? share[k]! / total : 0;
       // Whole: a chain that falls behind loses the end of the stream without a CC error (it is cut off).
       const delivered = r.outputBytes / Math.max(1, r.inputPackets * 1316);
-      const held = r.problems.length === 0 && r.ccErrors === 0 && r.listener.dropped === 0 && delivered >= MIN_DELIVERED;
+      // A chain over capacity can end a short step whole while its backlog grows: it must keep up too.
+      const keepsUp = r.sendBuffer !== undefined && keepsUpWith(r.sendBuffer);
+      const held = r.problems.length === 0 && r.ccErrors === 0 && r.listener.dropped === 0 && delivered >= MIN_DELIVERED && keepsUp;
       results.push({
         mbps,
         held,
@@ -77,7 +92,8 @@ async function run(opts: ScenarioOptions): Promise<ScenarioResult> {
         `bond-venue: ${mbps} Mbit/s ${held ? 'held' : 'FAILED'} (CC errors ${r.ccErrors}, SRT dropped ${r.listener.dropped}, ` +
           `overhead ${(r.caller.packets / Math.max(1, r.caller.unique)).toFixed(3)}, packets in ${r.inputPackets}, ` +
           `out ${(delivered * 100).toFixed(2)}% of the bytes in, ` +
-          `SRT sent ${r.caller.unique} unique, listener got ${r.listener.unique} unique` +
+          `SRT sent ${r.caller.unique} unique, listener got ${r.listener.unique} unique, ` +
+          `send buffer ${r.sendBuffer ? `${r.sendBuffer.earlyMs} -> ${r.sendBuffer.lateMs} ms${keepsUp ? '' : ': falling behind'}` : 'not read'}` +
           `${r.problems.length ? `; not observed: ${r.problems.join('; ')}` : ''})\n`,
       );
       if (!held) break;
@@ -126,6 +142,15 @@ function summarise(results: StepResult[], quick: boolean, seconds: number, reord
       figures.push(
         { name: 'first_failed_cc_errors', value: failed.r.ccErrors },
         { name: 'first_failed_srt_dropped', value: failed.r.listener.dropped, unit: 'packets' },
+        ...(failed.r.sendBuffer
+          ? [
+              {
+                name: 'first_failed_send_buffer_ms',
+                value: `${failed.r.sendBuffer.earlyMs} -> ${failed.r.sendBuffer.lateMs}`,
+                unit: 'ms (early -> end)',
+              },
+            ]
+          : []),
       );
   }
   const overhead = figures.find((f) => f.name === 'srt_overhead')?.value;
