@@ -73,9 +73,8 @@ export function flashTimes(file: string, width: number, height: number): SecondM
   return out;
 }
 
-/** Each beep in a TS's first audio stream (mixed to mono), with the code its pitch carries. */
-export function beepOnsets(file: string): SecondMark[] {
-  if (!hasStream(file, 'audio')) return [];
+/** A TS's first audio stream decoded to 48 kHz mono, and the PTS (90 kHz) of its first sample. */
+export function decodeAudio(file: string): { samples: Float32Array; startPts: number } {
   const raw = execFileSync('ffmpeg', ['-v', 'error', '-i', file, '-map', '0:a', '-ac', '1', '-ar', String(RATE), '-f', 'f32le', '-'], {
     maxBuffer: 1 << 30,
   });
@@ -95,7 +94,14 @@ export function beepOnsets(file: string): SecondMark[] {
       file,
     ]).toString(),
   ) as { packets: { pts: number }[] };
-  return findBeeps(samples, first.packets[0]?.pts ?? 0);
+  return { samples, startPts: first.packets[0]?.pts ?? 0 };
+}
+
+/** Each beep in a TS's first audio stream (mixed to mono), with the code its pitch carries. */
+export function beepOnsets(file: string): SecondMark[] {
+  if (!hasStream(file, 'audio')) return [];
+  const { samples, startPts } = decodeAudio(file);
+  return findBeeps(samples, startPts);
 }
 
 /**

@@ -9,6 +9,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { decodeAudio } from '../../src/media/far-end.js';
 import { loadNative } from '../../src/native/index.js';
 import { skipWithout } from '../peers.js';
 import { prepareVm, REPO, rigMissing, runInVm, type VmImage, type VmRun } from './rig.js';
@@ -245,31 +246,7 @@ describe.skipIf(skip)('kernel V4L2 capture on vivid (qemu)', () => {
       expect(pts[outOf]! - pts[outOf - 1]!).toBeGreaterThan(0);
       expect(pts[outOf]! - pts[outOf - 1]!).toBeLessThanOrEqual(700 * 90);
       // Sound: the test tone's beeps before and after, silence while the slate is on air.
-      const pcm = execFileSync(
-        'ffmpeg',
-        ['-v', 'error', '-copyts', '-i', file, '-map', '0:a', '-ac', '1', '-ar', '48000', '-f', 'f32le', '-'],
-        {
-          maxBuffer: 1 << 28,
-        },
-      );
-      const samples = new Float32Array(pcm.buffer, pcm.byteOffset, Math.floor(pcm.length / 4));
-      const audioStart = (
-        JSON.parse(
-          execFileSync('ffprobe', [
-            '-v',
-            'error',
-            '-select_streams',
-            'a',
-            '-show_entries',
-            'packet=pts',
-            '-read_intervals',
-            '%+#1',
-            '-of',
-            'json',
-            file,
-          ]).toString(),
-        ) as { packets: { pts: number }[] }
-      ).packets[0]!.pts;
+      const { samples, startPts: audioStart } = decodeAudio(file);
       const at = (p: number): number => Math.max(0, Math.round(((p - audioStart) * 48_000) / 90_000));
       const rms = (a: number, b: number): number => {
         let e = 0;
