@@ -35,4 +35,4 @@ fi
 
 npm run --silent build:native -- --loglevel=error >/dev/null
 npm run --silent build:ts
-echo "setup: done (addon: native/build/Release/fieldcast.node, CLI: bin/fieldcast.js)"
+echo "setup: done (addons: native/build/Release/fieldcast.node and fieldcast_srt.node, CLI: bin/fieldcast.js)"

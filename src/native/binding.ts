@@ -1,11 +1,15 @@
 /**
- * The one typed door to the native addon (native/, built by node-gyp).
+ * The one typed door to the native addons (native/, built by node-gyp).
  *
- * It loads `native/build/Release/fieldcast.node` once, routes the addon's log
- * lines into the logger, and fails with one clear message naming the fix when
- * the build is missing. Every export is declared in the interface below; the
- * feature files beside this one (core.ts, …) hold each feature's part, and
- * options are validated in TypeScript before they cross.
+ * There are two, so the supervisor never maps the capture and encoder
+ * libraries: `fieldcast.node` (capture, encoders, the slate; the pipeline
+ * process and tools load it through `loadNative()`) and `fieldcast_srt.node`
+ * (libsrt and sd_notify; the supervisor loads it through `loadSrtNative()`).
+ * Each is loaded once, routes its log lines into the logger, and fails with
+ * one clear message naming the fix when the build is missing. Every export is
+ * declared in the interfaces below; the feature files beside this one
+ * (core.ts, …) hold each feature's part, and options are validated in
+ * TypeScript before they cross.
  */
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -13,43 +17,41 @@ import { fileURLToPath } from 'node:url';
 import { FieldcastError } from '../lib/errors.js';
 import { createLogger, type Logger } from '../lib/logger.js';
 import type { CaptureExports } from './capture.js';
-import type { CoreExports } from './core.js';
+import type { CoreExports, SystemExports } from './core.js';
 import type { MediaExports } from './media.js';
 import type { SrtExports } from './srt.js';
 
-export interface NativeAddon extends CoreExports, MediaExports, CaptureExports, SrtExports {}
+/** fieldcast.node: capture, encoders, the slate. */
+export interface NativeAddon extends CoreExports, MediaExports, CaptureExports {}
+/** fieldcast_srt.node: SRT and sd_notify. */
+export interface SrtAddon extends CoreExports, SrtExports, SystemExports {}
 
-/** The addon could not be loaded: not built, or a system library is missing. */
+/** An addon could not be loaded: not built, or a system library is missing. */
 export class NativeUnavailableError extends FieldcastError {
   constructor(message: string, cause?: unknown) {
     super('NATIVE_UNAVAILABLE', message, {}, { cause });
   }
 }
 
-const ADDON_PATH = fileURLToPath(new URL('../../native/build/Release/fieldcast.node', import.meta.url));
+const MEDIA_PATH = fileURLToPath(new URL('../../native/build/Release/fieldcast.node', import.meta.url));
+const SRT_PATH = fileURLToPath(new URL('../../native/build/Release/fieldcast_srt.node', import.meta.url));
 const FIX =
   'run "npm run setup" (it installs libavcodec-dev, libswscale-dev, libasound2-dev, libsrt-openssl-dev, libv4l-dev and builds), or "npm run build:native"';
 
-let cached: NativeAddon | undefined;
 const nativeLoggers = new Map<string, Logger>();
+const loaded = new Map<string, CoreExports>();
 
-export function addonPath(): string {
-  return ADDON_PATH;
-}
-
-/** Loads the addon (once). Throws NativeUnavailableError with the fix in its message. */
-export function loadNative(): NativeAddon {
-  if (cached) return cached;
-  if (!existsSync(ADDON_PATH)) {
-    throw new NativeUnavailableError(`the media addon is not built (${ADDON_PATH} is missing): ${FIX}`);
-  }
+function load<T extends CoreExports>(file: string, what: string): T {
+  const hit = loaded.get(file);
+  if (hit) return hit as T;
+  if (!existsSync(file)) throw new NativeUnavailableError(`the ${what} addon is not built (${file} is missing): ${FIX}`);
+  let addon: T;
   try {
-    const require = createRequire(import.meta.url);
-    cached = require(ADDON_PATH) as NativeAddon;
+    addon = createRequire(import.meta.url)(file) as T;
   } catch (err) {
-    throw new NativeUnavailableError(`the media addon failed to load (${(err as Error).message}): ${FIX}`, err);
+    throw new NativeUnavailableError(`the ${what} addon failed to load (${(err as Error).message}): ${FIX}`, err);
   }
-  cached.setLogCallback((level, module, message) => {
+  addon.setLogCallback((level, module, message) => {
     let log = nativeLoggers.get(module);
     if (!log) {
       log = createLogger(`native.${module}`);
@@ -57,13 +59,29 @@ export function loadNative(): NativeAddon {
     }
     if (level === 'debug' || level === 'info' || level === 'warn' || level === 'error') log[level](message);
   });
-  return cached;
+  loaded.set(file, addon);
+  return addon;
 }
 
-/** True when the addon loads; for `fieldcast probe` and tests that report what is missing. */
+export function addonPath(): string {
+  return MEDIA_PATH;
+}
+
+/** Loads the media addon (once). Throws NativeUnavailableError with the fix in its message. */
+export function loadNative(): NativeAddon {
+  return load<NativeAddon>(MEDIA_PATH, 'media');
+}
+
+/** Loads the SRT addon (once): all the supervisor's native code. Throws NativeUnavailableError. */
+export function loadSrtNative(): SrtAddon {
+  return load<SrtAddon>(SRT_PATH, 'SRT');
+}
+
+/** True when both addons load; for `fieldcast probe` and tests that report what is missing. */
 export function nativeAvailable(): boolean {
   try {
     loadNative();
+    loadSrtNative();
     return true;
   } catch {
     return false;

@@ -6,3 +6,9 @@ export interface CoreExports {
   monotonicMicros(): number;
   addonVersion: string;
 }
+
+/** Exports of native/src/sd_notify.cc (in the SRT addon, which the supervisor loads). */
+export interface SystemExports {
+  /** Sends one sd_notify(3) datagram ("READY=1\nSTATUS=…") to $NOTIFY_SOCKET; false when unset or it failed. */
+  sdNotify(message: string): boolean;
+}

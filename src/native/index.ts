@@ -1,1 +1,9 @@
-export { addonPath, loadNative, type NativeAddon, NativeUnavailableError, nativeAvailable } from './binding.js';
+export {
+  addonPath,
+  loadNative,
+  loadSrtNative,
+  type NativeAddon,
+  NativeUnavailableError,
+  nativeAvailable,
+  type SrtAddon,
+} from './binding.js';

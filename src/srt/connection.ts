@@ -15,7 +15,7 @@
  */
 import { TypedEmitter } from '../lib/events.js';
 import { createLogger } from '../lib/logger.js';
-import { loadNative } from '../native/binding.js';
+import { loadSrtNative } from '../native/binding.js';
 import type { SrtNativeMessage, SrtNativeOptions, SrtNativeSocket } from '../native/srt.js';
 import { type SrtError, srtErrorFromNative } from './errors.js';
 import type { SrtStats } from './stats.js';
@@ -119,7 +119,7 @@ export class SrtConnection extends TypedEmitter<SrtConnectionEvents> {
     this.endpoint = typeof endpoint === 'string' ? parseSrtUrl(endpoint) : endpoint;
     this.role = options.role ?? 'send';
     const native = toNativeOptions(this.endpoint, options);
-    const { SrtSocket } = loadNative();
+    const { SrtSocket } = loadSrtNative();
     this.#socket = new SrtSocket(native, (m) => this.#onMessage(m));
   }
 

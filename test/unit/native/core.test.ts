@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { loadNative, nativeAvailable } from '../../../src/native/index.js';
+import { loadNative, loadSrtNative, nativeAvailable } from '../../../src/native/index.js';
 import { skipWithout } from '../../peers.js';
 
 const skip = skipWithout('the native core contract test', nativeAvailable() ? [] : ['the native addon (npm run build:native)']);
@@ -17,6 +17,38 @@ describe.skipIf(skip)('native addon: core exports', () => {
       expect(Number.isInteger(m)).toBe(true);
       expect(m).toBeGreaterThanOrEqual(before);
       expect(m).toBeLessThanOrEqual(after);
+    }
+  });
+});
+
+describe.skipIf(skip)('the two addons', () => {
+  it('each carries only its own exports: the supervisor side never holds capture or encoder code', () => {
+    const media = Object.keys(loadNative()).sort();
+    const srt = Object.keys(loadSrtNative()).sort();
+    const core = ['addonVersion', 'monotonicMicros', 'setLogCallback'];
+    expect(srt).toEqual([...core, 'SrtSocket', 'sdNotify', 'srtVersion'].sort());
+    expect(media).toEqual(
+      [
+        ...core,
+        'EncodeSession',
+        'listCaptureDevices',
+        'probeCaptureDevice',
+        'probeMedia',
+        'renderSlate',
+        'renderText',
+        'setCaptureDvTimings',
+        'startCaptureTest',
+      ].sort(),
+    );
+  });
+
+  it('sdNotify says false when there is no NOTIFY_SOCKET (not under systemd)', () => {
+    const saved = process.env.NOTIFY_SOCKET;
+    delete process.env.NOTIFY_SOCKET;
+    try {
+      expect(loadSrtNative().sdNotify('READY=1')).toBe(false);
+    } finally {
+      if (saved !== undefined) process.env.NOTIFY_SOCKET = saved;
     }
   });
 });

@@ -1,7 +1,7 @@
 // Contract test: calls every export of the libsrt feature (src/native/srt.ts).
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { loadNative, nativeAvailable } from '../../../src/native/index.js';
+import { loadSrtNative, nativeAvailable } from '../../../src/native/index.js';
 import type { SrtNativeMessage } from '../../../src/native/srt.js';
 import { skipWithout } from '../../peers.js';
 
@@ -41,11 +41,11 @@ describe.skipIf(skip)('native SRT exports', () => {
   it('srtVersion names the libsrt in use', () => {
     // The addon is built against the libsrt pkg-config names (native/binding.gyp).
     const built = execFileSync('pkg-config', ['--modversion', 'srt'], { encoding: 'utf8' }).trim();
-    expect(loadNative().srtVersion()).toBe(built);
+    expect(loadSrtNative().srtVersion()).toBe(built);
   });
 
   it('SrtSocket: start, send, stats, data, connected, close (idempotent), closed', async () => {
-    const { SrtSocket } = loadNative();
+    const { SrtSocket } = loadSrtNative();
     const rxMsgs: SrtNativeMessage[] = [];
     const rx = new SrtSocket({ mode: 'listener', role: 'receive', host: '127.0.0.1', port: 0, statsIntervalMs: 20 }, (m) => rxMsgs.push(m));
     expect(rx.connected).toBe(false);
@@ -86,7 +86,7 @@ describe.skipIf(skip)('native SRT exports', () => {
   });
 
   it('SrtSocket refuses a malformed call with a TypeError, changing nothing', () => {
-    const { SrtSocket } = loadNative();
+    const { SrtSocket } = loadSrtNative();
     // @ts-expect-error: deliberately wrong arguments
     expect(() => new SrtSocket({ mode: 'push' }, () => {})).toThrow(/mode/);
     // @ts-expect-error: deliberately wrong arguments
