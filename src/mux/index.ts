@@ -42,4 +42,6 @@ export {
 export { klvPacketSize, scanKlvPackets } from './klv.js';
 export { TsMuxer, type TsMuxerOptions } from './muxer.js';
 export type { MuxStats } from './output.js';
+export { type ChunkInfo, type SplicerOptions, type SplicerStats, TsSplicer } from './splicer.js';
+export { StartGate, type StartGateOptions, type StartGateStats, type StartMode } from './start-gate.js';
 export type { AccessUnit } from './types.js';
