@@ -6,7 +6,7 @@ export { BondReceiver, type BondReceiverOptions, parseForwardTarget, RECEIVER_DE
 export { ReceiverOptionsError, ReceiverStartError } from './receiver-errors.js';
 export { serveReceiverMetrics } from './receiver-http.js';
 export { DEFAULT_REGISTRATION_LIMITS, type RegistrationLimits } from './receiver-limits.js';
-export { type GroupStatsSnapshot, type LinkStatsSnapshot, type ReceiverStats, receiverMetrics } from './receiver-stats.js';
+export type { GroupStatsSnapshot, LinkStatsSnapshot, ReceiverStats } from './receiver-stats.js';
 export { ReorderBuffer, type ReorderStats } from './reorder.js';
 export { type LinkStateName, type LinkStats, SCHEDULER_TUNING, Scheduler, type SchedulerLinkOptions } from './scheduler.js';
 export {

@@ -16,9 +16,9 @@ import {
 } from '../../../src/bond/protocol.js';
 import { BondReceiver } from '../../../src/bond/receiver.js';
 import { ReceiverOptionsError } from '../../../src/bond/receiver-errors.js';
-import { receiverMetrics } from '../../../src/bond/receiver-stats.js';
-import { renderPrometheus } from '../../../src/metrics/prometheus.js';
+import { receiverMetrics } from '../../../src/metrics/receiver-metrics.js';
 import { skipWithout } from '../../peers.js';
+import { parsePrometheus, sampleOf } from '../metrics/prometheus-text.js';
 import { Peer, type Rig, rig, sleep, waitFor } from './receiver-helpers.js';
 
 const noV6 = skipWithout(
@@ -258,13 +258,26 @@ describe('receiver statistics', () => {
     await r.register([a]);
     for (let i = 0; i < 5; i++) a.send(encodeSrtData(i, payload));
     await waitFor(() => r.listener.got.length === 5);
-    const text = renderPrometheus(receiverMetrics(r.receiver.stats()));
-    expect(text).toContain('# TYPE fieldcast_receive_groups gauge');
-    expect(text).toMatch(/^fieldcast_receive_groups 1$/m);
+    const registry = receiverMetrics(r.receiver);
+    const text = await registry.metrics();
+    const m = parsePrometheus(text);
+    expect(m.get('fieldcast_receive_groups')?.type).toBe('gauge');
+    expect(sampleOf(m, 'fieldcast_receive_groups')).toBe(1);
+    expect(m.get('fieldcast_receive_group_packets_forwarded_total')?.type).toBe('counter');
     // A group is known by the address that registered it (REG1 came from link a).
-    expect(text).toContain(`\nfieldcast_receive_group_packets_forwarded_total{group="1",from="127.0.0.1:${a.peer.port}"} 5\n`);
-    expect(text).toMatch(new RegExp(`^fieldcast_receive_link_packets_total\\{group="1",link="127\\.0\\.0\\.1:${a.peer.port}"\\} 5$`, 'm'));
+    expect(m.get('fieldcast_receive_group_packets_forwarded_total')?.samples).toEqual([
+      { labels: { group: '1', from: `127.0.0.1:${a.peer.port}` }, value: 5 },
+    ]);
+    expect(m.get('fieldcast_receive_link_packets_total')?.samples).toEqual([
+      { labels: { group: '1', link: `127.0.0.1:${a.peer.port}` }, value: 5 },
+    ]);
+    expect(sampleOf(m, 'fieldcast_receive_packets_received_total')).toBeGreaterThanOrEqual(5);
+    // Read at scrape time: more data shows at the next scrape with nothing else done.
+    for (let i = 5; i < 8; i++) a.send(encodeSrtData(i, payload));
+    await waitFor(() => r.listener.got.length === 8);
+    expect(sampleOf(parsePrometheus(await registry.metrics()), 'fieldcast_receive_link_packets_total')).toBe(8);
     // The group id is a credential: it never appears in statistics.
+    expect(text).not.toMatch(/[0-9a-f]{64}/);
     expect(JSON.stringify(r.receiver.stats())).not.toMatch(/[0-9a-f]{64}/);
   });
 });

@@ -1,0 +1,66 @@
+/** Test helper: receiver statistics made by hand, `groups` streams of `linksPerGroup` links each. */
+import type { GroupStatsSnapshot, ReceiverStats } from '../../../src/bond/receiver-stats.js';
+
+export function receiverStats(groups: number, linksPerGroup: number, tick = 0): ReceiverStats {
+  const perGroup = Array.from(
+    { length: groups },
+    (_, g): GroupStatsSnapshot => ({
+      group: g + 1,
+      from: `10.0.${g >> 8}.${g & 255}:4000`,
+      ageS: 12.5,
+      sendingData: true,
+      liveLinks: linksPerGroup,
+      rateBps: 4_000_000 + tick,
+      lastSeenMsAgo: 3,
+      packetsIn: 1000 * (g + 1) + tick,
+      bytesIn: 1_316_000 * (g + 1),
+      packetsForwarded: 990 * (g + 1) + tick,
+      bytesForwarded: 1_302_840 * (g + 1),
+      packetsFromListener: 100,
+      srtAcks: 90,
+      naks: 4,
+      nakSeqs: 9,
+      handshakes: 2,
+      malformed: 0,
+      reorder: { held: 10, reordered: 7, gapTimeouts: 1, skipped: 2, late: 0, retransmissions: 3, duplicates: 0 },
+      links: Array.from({ length: linksPerGroup }, (_, l) => ({
+        address: l === 2 ? `[2001:db8::${g.toString(16)}]:${5000 + l}` : `10.1.${g >> 8}.${g & 255}:${5000 + l}`,
+        live: true,
+        packets: 333 * (g + 1) + l + tick,
+        bytes: 438_228 * (g + 1),
+        rateBps: 1_333_333,
+        lastSeenMsAgo: 7 + l,
+        keepalives: 40,
+        srtlaAcks: 30,
+      })),
+    }),
+  );
+  return {
+    listen: '[::]:5000',
+    forward: '127.0.0.1:9000',
+    uptimeS: 3600.5,
+    reorderMs: 50,
+    limits: { maxGroups: 200, maxLinksPerGroup: 16, pendingGroupTimeoutS: 10, blockS: 60 },
+    groups,
+    links: groups * linksPerGroup,
+    blockedAddresses: 2,
+    blocked: [{ address: '203.0.113.9', remainingS: 30 }],
+    counters: {
+      packetsIn: 5_000_000 + tick,
+      bytesIn: 6_580_000_000,
+      malformed: 3,
+      unknownSource: 4,
+      handlerErrors: 0,
+      throttled: 5,
+      regGroups: groups,
+      regLinks: groups * linksPerGroup,
+      regErr: 6,
+      regNgp: 7,
+      keepalivesEchoed: 100,
+      groupsReaped: 8,
+      groupsTimedOut: 9,
+      linksTimedOut: 10,
+    },
+    perGroup,
+  };
+}
