@@ -5,12 +5,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # Build: compilers and the system media libraries the addon links against.
-# Run and test: the real peers (srt-live-transmit, ffmpeg/ffprobe, tstools),
+# Run and test: the real peers (srt-live-transmit, ffmpeg/ffprobe, tstools,
+# socat as systemd's notify socket),
 # the VM rig for kernel V4L2 tests, Chromium for the status page tests.
 PACKAGES=(
   build-essential pkg-config python3
   libavcodec-dev libavutil-dev libswscale-dev libasound2-dev libsrt-openssl-dev libv4l-dev
-  ffmpeg srt-tools tstools v4l-utils iproute2
+  ffmpeg srt-tools tstools v4l-utils iproute2 socat
   qemu-system-x86 busybox-static cpio xz-utils kmod
   chromium
 )
