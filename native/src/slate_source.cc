@@ -22,6 +22,7 @@ constexpr uint8_t kBackgroundLuma = 32;  // dark grey: clearly "not black video"
 constexpr uint8_t kTitleLuma = 235;      // nominal white in limited range (BT.709)
 constexpr uint8_t kTextLuma = 180;
 constexpr uint8_t kNeutralChroma = 128;
+constexpr int64_t kMaxCatchUpFrames = 6;  // about 200-250 ms at 24-30 fps: scheduling hiccups, not a stall
 
 AVPixelFormat SlatePixelFormat(AVPixelFormat requested) {
   switch (requested) {
@@ -74,7 +75,7 @@ class SlateSource final : public VideoSource {
     }
     DrawStatic();
     shown_second_ = -1;
-    start_us_ = MonotonicMicros();
+    start_us_ = (MonotonicMicros() + 99) / 100 * 100;
     next_index_ = 0;
     return Status::Ok();
   }
@@ -87,9 +88,10 @@ class SlateSource final : public VideoSource {
       return ReadResult::kError;
     }
     int64_t now = MonotonicMicros();
-    // Skip slots already past (a reader that stalled gets the current one, not a burst).
+    // A reader a few frames late (a busy scheduler) catches up without a hole in the
+    // frame rate; one that stalled longer skips to the current slot, not a burst.
     const int64_t elapsed_slots = FrameIndexAt(now);
-    if (elapsed_slots > next_index_) next_index_ = elapsed_slots;
+    if (elapsed_slots > next_index_ + kMaxCatchUpFrames) next_index_ = elapsed_slots;
     const int64_t due = SlotTime(next_index_);
     const int64_t deadline = now + static_cast<int64_t>(std::max(timeout_ms, 0)) * 1000;
     if (!WaitUntil(std::min(due, deadline))) return ReadResult::kTimeout;  // interrupted
@@ -118,8 +120,11 @@ class SlateSource final : public VideoSource {
 
  private:
   int64_t SlotTime(int64_t index) const {
-    // index * den / num seconds, exact in integers (no drift for 1001 rates).
-    return start_us_ + index * 1000000LL * format_.fps_den / format_.fps_num;
+    // index * den / num seconds, rounded once from the rational (no drift for 1001 rates).
+    // With the start on a whole 100 µs, every frame's 90 kHz PTS is exact: 3750 ticks
+    // apart at 24 fps, never 3749 or 3751.
+    const int64_t num = index * 1000000LL * format_.fps_den;
+    return start_us_ + (num + format_.fps_num / 2) / format_.fps_num;
   }
   int64_t FrameIndexAt(int64_t t) const {
     if (t <= start_us_) return 0;

@@ -8,10 +8,11 @@
  */
 import { createWriteStream, statSync } from 'node:fs';
 import path from 'node:path';
+import { DestinationConfig } from '../config/schema.js';
 import { avOffsets, beepOnsets, flashTimes, percentile } from '../media/far-end.js';
-import { Pipeline } from '../media/pipeline.js';
 import { defaultMux, testPatternSource } from '../media/spec.js';
 import { SrtConnection, startListening } from '../srt/index.js';
+import { StreamUnit } from '../supervisor/stream-unit.js';
 import { FigureSheet, NotObservedError, type Scenario, type ScenarioResult } from './types.js';
 
 const WIDTH = 1280;
@@ -36,16 +37,16 @@ export const scenario: Scenario = {
     const listener = new SrtConnection('srt://127.0.0.1:0?mode=listener&latency=300', { role: 'receive' });
     listener.on('data', (c) => out.write(c));
     const port = await startListening(listener);
-    const pipeline = new Pipeline({
+    const unit = new StreamUnit({
       source: testPatternSource({ inputName: 'bench', width: WIDTH, height: HEIGHT, bitrate: 3_000_000 }),
       mux: defaultMux(),
-      output: { url: `srt://127.0.0.1:${port}`, latencyMs: 300, pbkeylen: 32 },
+      destination: DestinationConfig.parse({ url: `srt://127.0.0.1:${port}`, latencyMs: 300, pbkeylen: 32 }),
       seconds,
     });
-    const finished = new Promise<void>((resolve) => pipeline.on('finished', () => resolve()));
-    const abort = (): void => void pipeline.stop();
+    const finished = new Promise<void>((resolve) => unit.on('finished', () => resolve()));
+    const abort = (): void => void unit.stop();
     signal.addEventListener('abort', abort, { once: true });
-    await pipeline.start();
+    await unit.start();
     await finished;
     signal.removeEventListener('abort', abort);
     await new Promise((r) => setTimeout(r, 600));

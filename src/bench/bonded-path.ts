@@ -1,20 +1,19 @@
 /**
- * The bonded path the in-process benchmarks stream through: BondSender →
- * emulated links (LinkSim) → BondReceiver → an SRT listener already bound on
- * `listenerPort`. The pipeline calls the sender's local port; close() takes
- * the path down in order (sender first, so nothing is sent into closed links).
+ * The far side of a bonded path for the in-process benchmarks: emulated
+ * links (LinkSim) → BondReceiver → an SRT listener already bound on
+ * `listenerPort`. The stream unit brings its own bonding sender: `bond` is
+ * what its spec needs to use these links. close() takes the path down.
  */
+import type { BondLinkOptions } from '../bond/index.js';
 import { BondReceiver } from '../bond/receiver.js';
-import { BondSender } from '../bond/sender.js';
 import { LinkSim, type LinkSpecInput } from '../linksim/index.js';
 
 export interface BondedPath {
-  /** Local port the SRT caller connects to. */
-  local: number;
-  sender: BondSender;
   links: LinkSim;
   receiver: BondReceiver;
-  close(): Promise<void>;
+  /** The stream spec's `bond`: the receiver, and each emulated link as an uplink. */
+  bond: { receiver: string; links: BondLinkOptions[] };
+  close(): void;
 }
 
 export async function startBondedPath(listenerPort: number, links: readonly LinkSpecInput[], seed: number): Promise<BondedPath> {
@@ -22,18 +21,14 @@ export async function startBondedPath(listenerPort: number, links: readonly Link
   await receiver.start();
   const sim = new LinkSim({ seed, target: `127.0.0.1:${receiver.port}`, links: [...links] });
   await sim.start();
-  const sender = new BondSender({
-    receiver: `127.0.0.1:${receiver.port}`,
-    links: sim.names.map((name) => ({ name, bind: '127.0.0.1', via: sim.link(name).address })),
-  });
-  const local = await sender.start();
   return {
-    local,
-    sender,
     links: sim,
     receiver,
-    async close() {
-      await sender.close();
+    bond: {
+      receiver: `127.0.0.1:${receiver.port}`,
+      links: sim.names.map((name) => ({ name, bind: '127.0.0.1', via: sim.link(name).address })),
+    },
+    close() {
       sim.close();
       receiver.close();
     },

@@ -3,8 +3,8 @@
  * about 70% of their summed capacity, the adaptive bitrate controller on; at
  * t = 20 s cell-a (the biggest modem) goes dark for 15 s, then returns.
  *
- *   test pattern → pipeline (ABR) → bonding sender → cell-a/b/c (linksim)
- *     → bonding receiver → SRT listener → TS analyser
+ *   test pattern → stream unit (pipeline process, ABR, SRT, bonding sender)
+ *     → cell-a/b/c (linksim) → bonding receiver → SRT listener → TS analyser
  *
  * Figures, each from what was observed in this run:
  * - lost_ts_packets: TS packets missing from the received stream — the
@@ -16,12 +16,14 @@
  *   the rate already fitted;
  * - recovery_ms: from cell-a's return to it carrying traffic again.
  */
+
+import { DestinationConfig } from '../config/schema.js';
 import { VENUE_LINKS } from '../linksim/index.js';
 import { videoPesStarts } from '../media/far-end.js';
-import { Pipeline } from '../media/pipeline.js';
 import { defaultMux, testPatternSource } from '../media/spec.js';
 import { TsAnalyser } from '../mux/index.js';
 import { SrtConnection, startListening } from '../srt/index.js';
+import { StreamUnit } from '../supervisor/stream-unit.js';
 import { startBondedPath } from './bonded-path.js';
 import { FigureSheet, NotObservedError, type Scenario, type ScenarioResult } from './types.js';
 
@@ -81,13 +83,13 @@ export const scenario: Scenario = {
     });
     const port = await startListening(listener);
     const path = await startBondedPath(port, VENUE_LINKS, 20);
-    const { sender, links } = path;
+    const { links } = path;
     // What the links can carry, from the emulator's own settings: the whole bond, and what is left without cell-a.
     const rates = new Map(links.names.map((n) => [n, links.link(n).params().up.rate]));
     const capacity = [...rates.values()].reduce((a, b) => a + b, 0);
     const remaining = capacity - (rates.get(DEAD_LINK) ?? 0);
     const maxVideo = Math.round(((capacity * 0.7) / OVERHEAD - AUDIO_BPS) / 10_000) * 10_000;
-    const pipeline = new Pipeline({
+    const unit = new StreamUnit({
       source: testPatternSource({
         inputName: 'bench',
         bitrate: maxVideo,
@@ -97,18 +99,18 @@ export const scenario: Scenario = {
         audioBitrate: AUDIO_BPS,
       }),
       mux: defaultMux(),
-      output: { url: `srt://127.0.0.1:${path.local}`, latencyMs: LATENCY_MS, pbkeylen: 32 },
-      seconds: 0,
+      destination: DestinationConfig.parse({ url: `srt://127.0.0.1:${port}`, latencyMs: LATENCY_MS, pbkeylen: 32 }),
+      bond: path.bond,
     });
-    /** The encoder's set rate over time: each change, and the rate the pipeline reports it runs at. */
+    /** The encoder's set rate over time: each change, and the rate the stream unit reports it runs at. */
     const setRates: { t: number; bps: number; reason: string }[] = [];
     let reportedBps: number | undefined;
-    pipeline.on('bitrate', (bps, reason) => setRates.push({ t: performance.now(), bps, reason }));
-    pipeline.on('stats', (s) => {
+    unit.on('bitrate', (bps, reason) => setRates.push({ t: performance.now(), bps, reason }));
+    unit.on('stats', (s) => {
       reportedBps = s.videoBitrate;
     });
-    const capacityTimer = setInterval(() => pipeline.setCapacity(sender.capacityBps()), 100);
-    await pipeline.start();
+    await unit.start();
+    const sender = unit.bondSender!;
 
     await sleep(outageAtS * 1000, signal);
     const outageAt = performance.now();
@@ -124,11 +126,10 @@ export const scenario: Scenario = {
       const l = sender.stats().links.find((x) => x.name === DEAD_LINK);
       if (recoveryMs === undefined && l && l.sentPackets > packetsAtReturn + 50) recoveryMs = performance.now() - backAt;
     }
-    clearInterval(capacityTimer);
     const bond = sender.stats();
-    await pipeline.stop();
+    await unit.stop();
     await new Promise((r) => setTimeout(r, 500));
-    await path.close();
+    path.close();
     listener.close();
 
     if (pictures === 0) throw new NotObservedError('failover', 'no picture arrived at the listener');

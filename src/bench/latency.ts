@@ -20,12 +20,13 @@
  * sets it; slower links' extra delay is absorbed inside the latency.
  */
 import { spawn } from 'node:child_process';
+import { DestinationConfig } from '../config/schema.js';
 import { captureMicrosFromPts, monotonicMicros } from '../lib/clock.js';
 import { percentile, videoPesStarts } from '../media/far-end.js';
-import { Pipeline } from '../media/pipeline.js';
 import { defaultMux, testPatternSource } from '../media/spec.js';
 import { readTimecode } from '../media/timecode.js';
 import { SrtConnection, startListening } from '../srt/index.js';
+import { StreamUnit } from '../supervisor/stream-unit.js';
 import { startBondedPath } from './bonded-path.js';
 import { measureOneWayDelays } from './path-delay.js';
 import { FigureSheet, NotObservedError, type Scenario, type ScenarioResult } from './types.js';
@@ -100,28 +101,30 @@ export const scenario: Scenario = {
     const links = [20, 35, 60].map((d, i) => ({ name: `link-${i + 1}`, up: { delayMs: d, rate: '20M' }, down: { delayMs: d } }));
     const delays = await measureOneWayDelays(links, 1);
     const path = await startBondedPath(port, links, 1);
-    const pipeline = new Pipeline({
+    const unit = new StreamUnit({
       source: testPatternSource({ inputName: 'bench', width: WIDTH, height: HEIGHT }),
       mux: defaultMux(),
-      output: { url: `srt://127.0.0.1:${path.local}`, latencyMs: SRT_LATENCY_MS, pbkeylen: 32 },
+      destination: DestinationConfig.parse({ url: `srt://127.0.0.1:${port}`, latencyMs: SRT_LATENCY_MS, pbkeylen: 32 }),
+      bond: path.bond,
       seconds,
+      reportUnits: true,
     });
-    pipeline.on('videoUnit', (captureUs) => {
+    unit.on('unit', (captureUs) => {
       const now = nowUs();
       if (started && now - started > warmupUs) encode.push((now - captureUs) / 1000);
     });
-    const finished = new Promise<void>((resolve) => pipeline.on('finished', () => resolve()));
-    const abort = (): void => void pipeline.stop();
+    const finished = new Promise<void>((resolve) => unit.on('finished', () => resolve()));
+    const abort = (): void => void unit.stop();
     signal.addEventListener('abort', abort, { once: true });
     started = nowUs();
-    await pipeline.start();
+    await unit.start();
     await finished;
     signal.removeEventListener('abort', abort);
     await new Promise((r) => setTimeout(r, 800));
     decoder.stdin.end();
     decoder.kill();
-    const bond = path.sender.stats();
-    await path.close();
+    const bond = unit.stats().bond ?? { heldTotal: 0 };
+    path.close();
     listener.close();
 
     if (transport.length === 0) throw new NotObservedError('latency', 'no picture reached the SRT listener');

@@ -11,15 +11,14 @@
  * `--direct` skips bonding (pipeline → SRT listener).
  */
 import dgram from 'node:dgram';
-import { BondSender } from '../bond/index.js';
 import { BondReceiver } from '../bond/receiver.js';
 import { formatBitrate } from '../lib/units.js';
 import { LinkSim, VENUE_LINKS } from '../linksim/index.js';
-import type { PipelineEvent, PipelineStats } from '../media/channel.js';
-import { pipelineSpecFromConfig } from '../media/spec.js';
+import type { PipelineEvent } from '../media/channel.js';
+import { streamSpecFromConfig } from '../media/spec.js';
 import { TsAnalyser } from '../mux/index.js';
 import { SrtConnection, startListening } from '../srt/index.js';
-import { PipelineChild } from '../supervisor/pipeline-child.js';
+import { type StreamStats, StreamUnit } from '../supervisor/stream-unit.js';
 import { type Command, numberOption, out, parseOptions } from './command.js';
 import { baseConfig, hideArguments, withOverrides } from './stream-options.js';
 
@@ -74,66 +73,62 @@ export const command: Command = {
     });
     const listenPort = await startListening(listener);
 
-    // 2. Bonding: receiver in front of the listener, 3 emulated links, the sender.
+    // 2. Bonding: the receiver in front of the listener, 3 emulated links; the stream unit's sender uses them.
     let receiver: BondReceiver | undefined;
     let links: LinkSim | undefined;
-    let bond: BondSender | undefined;
-    let callerUrl = `srt://127.0.0.1:${listenPort}`;
     if (!values.direct) {
       receiver = new BondReceiver({ listen: '127.0.0.1:0', forward: `127.0.0.1:${listenPort}` });
       await receiver.start();
       links = new LinkSim({ seed: 7, target: `127.0.0.1:${receiver.port}`, links: [...VENUE_LINKS] });
       await links.start();
-      bond = new BondSender({
-        receiver: `127.0.0.1:${receiver.port}`,
-        links: links.names.map((name) => ({ name, bind: '127.0.0.1', via: links!.link(name).address })),
-      });
-      const local = await bond.start();
-      callerUrl = `srt://127.0.0.1:${local}`;
     }
 
-    // 3. The pipeline process.
+    // 3. The stream: the pipeline process, the SRT session, the bonding sender.
     const config = withOverrides(await baseConfig(values.config), (c) => {
-      c.destinations = [{ name: 'demo', url: callerUrl, latencyMs: 1500, passphrase, pbkeylen: 32 }];
+      c.destinations = [{ name: 'demo', url: `srt://127.0.0.1:${listenPort}`, latencyMs: 1500, passphrase, pbkeylen: 32 }];
     });
-    const spec = pipelineSpecFromConfig(config, config.destinations[0]!, seconds);
-    const pipeline = new PipelineChild({ spec });
+    const spec = streamSpecFromConfig(config, config.destinations[0]!, { seconds });
+    if (receiver && links) {
+      const sim = links;
+      spec.bond = {
+        receiver: `127.0.0.1:${receiver.port}`,
+        links: sim.names.map((name) => ({ name, bind: '127.0.0.1', via: sim.link(name).address })),
+      };
+    }
+    const unit = new StreamUnit(spec);
     const events: PipelineEvent[] = [];
-    pipeline.on('event', (e) => {
+    unit.on('event', (e) => {
       if (e.level !== 'info') events.push(e);
     });
-    pipeline.on('restarting', (e) => out(`! ${e.message}`));
-    let capacityTimer: NodeJS.Timeout | undefined;
-    if (bond) capacityTimer = setInterval(() => pipeline.send({ type: 'capacity', bps: bond!.capacityBps() }), 100);
+    unit.on('restarting', (e) => out(`! ${e.message}`));
 
     out(
       'Fieldcast demo: test pattern → encoder → MPEG-TS → SRT (AES-256)' +
-        (bond ? ' → 3 bonded emulated cellular links → receiver' : '') +
+        (receiver ? ' → 3 bonded emulated cellular links → receiver' : '') +
         ' → local SRT listener',
     );
-    if (bond) {
+    if (receiver) {
       for (const l of VENUE_LINKS)
         out(
           `  link ${l.name}: ${l.up?.rate} uplink, RTT ${(l.up?.delayMs ?? 0) * 2} ms, ${((l.up?.loss ?? 0) * 100).toFixed(1)}% loss in bursts of ${l.up?.burst}`,
         );
-      out(`  bonding receiver: 127.0.0.1:${receiver!.port}`);
+      out(`  bonding receiver: 127.0.0.1:${receiver.port}`);
     }
     out(`  SRT listener (the stand-in ingest): 127.0.0.1:${listenPort}, analysing every packet (TR 101 290)`);
     if (watch) out(`  watch it: ffplay -fflags nobuffer udp://127.0.0.1:${watchPort}`);
     out('  Ctrl-C stops.\n');
 
-    pipeline.on('stats', (s) => {
+    unit.on('stats', (s) => {
       const rx = receivedWindow * 8;
       receivedWindow = 0;
-      out(demoLine(s, rx, analyser, bond, events.splice(0)));
+      out(demoLine(s, rx, analyser, events.splice(0)));
     });
-    const done = new Promise<void>((resolve) => pipeline.on('stopped', () => resolve()));
-    const onSignal = (): void => void pipeline.stop();
+    const done = new Promise<void>((resolve) => unit.on('finished', () => resolve()));
+    const onSignal = (): void => void unit.stop();
     process.once('SIGINT', onSignal);
     process.once('SIGTERM', onSignal);
-    pipeline.start();
+    await unit.start();
     await done;
-    clearInterval(capacityTimer);
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
 
@@ -143,14 +138,13 @@ export const command: Command = {
     );
     listener.close();
     watch?.close();
-    await bond?.close();
     links?.close();
     receiver?.close();
     return 0;
   },
 };
 
-function demoLine(s: PipelineStats, rxBps: number, analyser: TsAnalyser, bond: BondSender | undefined, events: PipelineEvent[]): string {
+function demoLine(s: StreamStats, rxBps: number, analyser: TsAnalyser, events: PipelineEvent[]): string {
   const t = new Date(s.uptimeS * 1000).toISOString().slice(11, 19);
   const r = analyser.report();
   const parts = [
@@ -162,14 +156,7 @@ function demoLine(s: PipelineStats, rxBps: number, analyser: TsAnalyser, bond: B
     `retx ${s.srt.retransPackets}`,
     `CC errors ${r.checks.Continuity_count_error ?? 0}`,
   ];
-  if (bond) {
-    parts.push(
-      bond
-        .stats()
-        .links.map((l) => `${l.name} ${l.state === 'live' ? `${Math.round(l.share * 100)}%` : l.state}`)
-        .join(' '),
-    );
-  }
+  if (s.bond) parts.push(s.bond.links.map((l) => `${l.name} ${l.state === 'live' ? `${Math.round(l.share * 100)}%` : l.state}`).join(' '));
   for (const e of events) parts.push(`${e.code}: ${e.message}`);
   return parts.join(' | ');
 }

@@ -3,7 +3,7 @@ import { closeSync, openSync, writeSync } from 'node:fs';
 import { parseFrameRate } from '../lib/clock.js';
 import { describeError } from '../lib/errors.js';
 import { formatBitrate, parseBitrate } from '../lib/units.js';
-import { EncoderSession, type EncoderSessionOptions, MediaOptionsError } from '../media/index.js';
+import { EncoderSession, type EncoderSessionOptions, MediaOptionsError, TEST_PATTERN_RATES } from '../media/index.js';
 import { TsMuxer } from '../mux/index.js';
 import { type Command, err, numberOption, out, parseOptions, UsageError } from './command.js';
 
@@ -62,7 +62,8 @@ export const command: Command = {
     const isPattern = values.source === 'testpattern';
     const fps = values.fps ?? (isPattern ? '30' : undefined);
     const rate = fps === undefined ? undefined : parseFrameRate(fps);
-    if (fps !== undefined && !rate) throw new UsageError(`--fps must be a frame rate such as 30 or 29.97 (got "${fps}")`);
+    if (fps !== undefined && (!rate || !(TEST_PATTERN_RATES as readonly string[]).includes(fps)))
+      throw new UsageError(`--fps must be one of ${TEST_PATTERN_RATES.join(', ')} (got "${fps}")`);
     const opts: EncoderSessionOptions = {
       video: values.source,
       audio: values.audio,
@@ -70,7 +71,7 @@ export const command: Command = {
       bitrate,
       paced: !values.fast,
       ...(width !== undefined ? { width, height } : isPattern ? { width: 1280, height: 720 } : {}),
-      ...(fps !== undefined ? { fps } : {}),
+      ...(fps !== undefined ? { fps: fps as (typeof TEST_PATTERN_RATES)[number] } : {}),
       ...(values.preset !== undefined ? { preset: values.preset as EncoderSessionOptions['preset'] } : {}),
       ...(keyint !== undefined ? { keyframeSeconds: keyint } : {}),
       ...(rate ? { maxFrames: Math.max(1, Math.round((seconds * rate.num) / rate.den)) } : {}),

@@ -1,15 +1,14 @@
 /**
  * `fieldcast send`: one live stream from the command line — capture (or a TS
  * passthrough input) → encoder → muxer → SRT, directly or over bonded
- * uplinks — printing one status line a second. The media pipeline runs in
- * its own process, as under the supervisor.
+ * uplinks — printing one status line a second, through the same stream unit
+ * the supervisor runs (the media pipeline in its own process, the SRT
+ * session and the bonding here).
  */
-import { BondSender } from '../bond/index.js';
 import { formatBitrate } from '../lib/units.js';
-import type { PipelineStats } from '../media/channel.js';
-import { pipelineSpecFromConfig } from '../media/spec.js';
+import { streamSpecFromConfig } from '../media/spec.js';
 import { parseSrtUrl } from '../srt/index.js';
-import { PipelineChild } from '../supervisor/pipeline-child.js';
+import { type StreamSpec, type StreamStats, StreamUnit } from '../supervisor/stream-unit.js';
 import { type Command, numberOption, out, parseOptions, UsageError } from './command.js';
 import { baseConfig, hideArguments, parseBitrateRange, parseLinkFlag, readPassphraseFile, withOverrides } from './stream-options.js';
 
@@ -106,56 +105,44 @@ export const command: Command = {
     });
     const dest = config.destinations[0]!;
 
-    let bond: BondSender | undefined;
-    let pipelineDest = dest;
+    let bond: StreamSpec['bond'];
     if (values.bond) {
       const links = (values.link ?? []).map(parseLinkFlag);
-      const fromConfig = config.bond.links;
-      const all = links.length > 0 ? links : fromConfig;
+      const all = links.length > 0 ? links : config.bond.links;
       if (all.length === 0) throw new UsageError('--bond needs at least one --link (or bond.links in the config)');
-      bond = new BondSender({
-        receiver: `${endpoint.host.includes(':') ? `[${endpoint.host}]` : endpoint.host}:${endpoint.port}`,
-        links: all,
-      });
-      const port = await bond.start();
-      const local = new URL(dest.url);
-      local.hostname = '127.0.0.1';
-      local.port = String(port);
-      pipelineDest = { ...dest, url: local.toString() };
+      bond = { receiver: `${endpoint.host.includes(':') ? `[${endpoint.host}]` : endpoint.host}:${endpoint.port}`, links: all };
     }
-
-    const spec = pipelineSpecFromConfig(
-      config,
-      pipelineDest,
-      seconds,
-      values.input ? { passthrough: { input: values.input, loop: Boolean(values.loop) } } : {},
-    );
-    const child = new PipelineChild({ spec, restart: true });
+    const spec: StreamSpec = {
+      ...streamSpecFromConfig(config, dest, {
+        seconds,
+        ...(values.input ? { passthrough: { input: values.input, loop: Boolean(values.loop) } } : {}),
+      }),
+      ...(bond ? { bond } : {}),
+    };
+    if (!bond) delete spec.bond;
+    const unit = new StreamUnit(spec);
     let failedCode: string | null = null;
-    child.on('event', (e) => {
+    unit.on('event', (e) => {
       if (e.level !== 'info') out(`${e.level === 'error' ? 'ERROR' : 'WARN '} ${e.code}: ${e.message}`);
-      if (e.code === 'SRT_AUTH_FAILED' || e.code === 'PIPELINE_SPEC_INVALID') failedCode = e.code;
+      if (e.code === 'SRT_AUTH_FAILED') failedCode = e.code;
+      if (e.code === 'SRT_AUTH_FAILED') void unit.stop();
     });
-    child.on('restarting', (e, ms) => out(`WARN  ${e.code}: ${e.message} (in ${ms} ms)`));
-    child.on('stats', (s) => out(values.json ? JSON.stringify({ ...s, bond: bond?.stats() }) : statusLine(s, bond)));
-    let capacityTimer: NodeJS.Timeout | undefined;
-    if (bond) capacityTimer = setInterval(() => child.send({ type: 'capacity', bps: bond!.capacityBps() }), 100);
+    unit.on('restarting', (e, ms) => out(`WARN  ${e.code}: ${e.message} (in ${ms} ms)`));
+    unit.on('stats', (s) => out(values.json ? JSON.stringify(s) : statusLine(s)));
 
-    const done = new Promise<string | null>((resolve) => child.on('stopped', (code) => resolve(code)));
-    const onSignal = (): void => void child.stop();
+    const done = new Promise<string | null>((resolve) => unit.on('finished', (code) => resolve(code)));
+    const onSignal = (): void => void unit.stop();
     process.once('SIGINT', onSignal);
     process.once('SIGTERM', onSignal);
-    child.start();
+    await unit.start();
     const code = await done;
-    clearInterval(capacityTimer);
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
-    await bond?.close();
     return code === null && failedCode === null ? 0 : 1;
   },
 };
 
-function statusLine(s: PipelineStats, bond: BondSender | undefined): string {
+function statusLine(s: StreamStats): string {
   const t = new Date(s.uptimeS * 1000).toISOString().slice(11, 19);
   const parts = [
     `${s.state.padEnd(12)} ${t}`,
@@ -166,11 +153,9 @@ function statusLine(s: PipelineStats, bond: BondSender | undefined): string {
     `loss ${s.srt.lossPackets} retx ${s.srt.retransPackets} drop ${s.srt.dropPackets}`,
   ];
   if (s.picture === 'slate') parts.push('SLATE (no signal)');
-  if (bond) {
-    const links = bond
-      .stats()
-      .links.map((l) => `${l.name}:${l.state === 'live' ? `${Math.round(l.share * 100)}%` : l.state}`)
-      .join(' ');
+  if (s.pipeline.restarts > 0) parts.push(`pipeline restarts ${s.pipeline.restarts}`);
+  if (s.bond) {
+    const links = s.bond.links.map((l) => `${l.name}:${l.state === 'live' ? `${Math.round(l.share * 100)}%` : l.state}`).join(' ');
     parts.push(`links ${links}`);
   }
   return parts.join(' | ');

@@ -6,7 +6,6 @@
 import { z } from 'zod';
 import { SRT_PASSPHRASE_LENGTH } from '../srt/url.js';
 
-const port = z.number().int().min(1).max(65535);
 const bitrate = z.number().int().min(100_000).max(120_000_000);
 
 export const srtUrl = z
@@ -59,14 +58,19 @@ export const VideoConfig = z
     keyframeSeconds: z.number().min(0.25).max(10).default(2).describe('Seconds between keyframes'),
     profile: z.enum(['baseline', 'main', 'high']).default('high').describe('H.264 profile'),
     bframes: z.number().int().min(0).max(3).default(0).describe('B-frames (0 keeps latency lowest)'),
+    preset: z
+      .enum(['ultrafast', 'superfast', 'veryfast', 'faster', 'fast', 'medium'])
+      .default('superfast')
+      .describe(
+        'libx264 speed preset: superfast keeps 1080p30 real time on two cores with room for the rest, and keeps CABAC (ultrafast drops it at a cost in quality per bit)',
+      ),
   })
   .describe('Video encoding');
 
 export const AudioConfig = z
   .object({
     bitrate: z.number().int().min(32_000).max(320_000).default(128_000).describe('AAC-LC bit rate in bit/s'),
-    channels: z.number().int().min(1).max(2).default(2).describe('Audio channels'),
-    sampleRate: z.literal(48_000).default(48_000).describe('Audio sample rate in Hz (48 kHz, broadcast practice)'),
+    channels: z.number().int().min(1).max(2).default(2).describe('Audio channels (sampled at 48 kHz, broadcast practice)'),
   })
   .describe('Audio encoding');
 
@@ -123,41 +127,34 @@ export const BondConfig = z
   })
   .describe('Bonded uplinks');
 
-export const UplinksConfig = z
+export const MetricsConfig = z
   .object({
-    modems: z.boolean().default(true).describe('Look for cellular modems and bring them up'),
-    ignoreInterfaces: z.array(z.string()).default(['lo']).describe('Interfaces never used as uplinks'),
+    listen: z.string().min(1).default('127.0.0.1').describe('Address /metrics listens on (loopback: only this box)'),
+    port: z.number().int().min(0).max(65535).default(0).describe('Port of /metrics (Prometheus text); 0 = not served'),
   })
-  .describe('Uplinks');
-
-export const StatusConfig = z
-  .object({
-    enabled: z.boolean().default(true).describe('Serve the status page'),
-    listen: z.string().min(1).default('127.0.0.1').describe('Address the status page listens on'),
-    port: port.default(8080).describe('Port of the status page'),
-    password: z.string().min(8).max(128).optional().describe('Password for the status page; never logged'),
-  })
-  .describe('The local status page');
-
-export const PanelConfig = z
-  .object({
-    enabled: z.boolean().default(false).describe('Drive the LCD, buttons and LEDs'),
-    board: z.string().min(1).default('generic').describe('Board profile from hardware/'),
-  })
-  .describe('The front panel');
+  .describe('Prometheus metrics of the supervisor');
 
 export const ConfigSchema = z
   .object({
-    deviceName: z.string().min(1).max(40).default('fieldcast').describe('Name of this encoder'),
+    deviceName: z
+      .string()
+      .min(1)
+      .max(40)
+      .default('fieldcast')
+      .describe('Name of this encoder, shown by fieldcast ctl status and in the event log'),
+    autostart: z
+      .boolean()
+      .default(true)
+      .describe(
+        'Start streaming at power-on when a destination is configured (fieldcast ctl stop/start overrides it until the next power-on)',
+      ),
     input: InputConfig.prefault({}),
     video: VideoConfig.prefault({}),
     audio: AudioConfig.prefault({}),
     mux: MuxConfig.prefault({}),
     destinations: z.array(DestinationConfig).max(2).default([]).describe('SRT destinations (at most 2, as a MediaConnect flow takes)'),
     bond: BondConfig.prefault({}),
-    uplinks: UplinksConfig.prefault({}),
-    status: StatusConfig.prefault({}),
-    panel: PanelConfig.prefault({}),
+    metrics: MetricsConfig.prefault({}),
   })
   .strict()
   .check((ctx) => {
@@ -172,7 +169,57 @@ export const ConfigSchema = z
     }
   });
 
+/**
+ * The encoder's settings: one shape from the config to the addon (issue:
+ * "one shape, checked once where it enters"). Derived from the input, video
+ * and audio sections, flat as the pipeline and the addon read them; size and
+ * rate may be left out to keep a capture input's own. Built from a checked
+ * config by `encoderSettingsFrom`, or parsed from what a tool or test gives
+ * with `encoderSettings` — the one check they get.
+ */
+export const EncoderSettings = VideoConfig.omit({ width: true, height: true, fps: true })
+  .extend({
+    inputName: InputConfig.shape.name,
+    video: VideoSource.default('testpattern'),
+    audio: AudioSource.default('testtone'),
+    width: VideoConfig.shape.width.removeDefault().optional(),
+    height: VideoConfig.shape.height.removeDefault().optional(),
+    fps: VideoConfig.shape.fps.removeDefault().optional(),
+    audioBitrate: AudioConfig.shape.bitrate,
+    channels: AudioConfig.shape.channels,
+  })
+  .strict()
+  .check((ctx) => {
+    const v = ctx.value;
+    if ((v.width === undefined) !== (v.height === undefined))
+      ctx.issues.push({ code: 'custom', path: ['width'], input: v.width, message: 'width and height go together' });
+    if (v.minBitrate > v.maxBitrate)
+      ctx.issues.push({
+        code: 'custom',
+        path: ['minBitrate'],
+        input: v.minBitrate,
+        message: `must not exceed maxBitrate (${v.maxBitrate})`,
+      });
+  });
+export type EncoderSettingsT = z.output<typeof EncoderSettings>;
+export type EncoderSettingsInput = z.input<typeof EncoderSettings>;
+
+/** The encoder's settings a checked config gives (a mapping; nothing to check again). */
+export function encoderSettingsFrom(config: Pick<Config, 'input' | 'video' | 'audio'>): EncoderSettingsT {
+  const { input, video, audio } = config;
+  return {
+    ...video,
+    inputName: input.name,
+    video: input.video,
+    audio: input.audio,
+    audioBitrate: audio.bitrate,
+    channels: audio.channels,
+  };
+}
+
 export type Config = z.infer<typeof ConfigSchema>;
 export type ConfigInput = z.input<typeof ConfigSchema>;
 export type DestinationConfigT = z.infer<typeof DestinationConfig>;
 export type BondLinkConfigT = z.infer<typeof BondLinkConfig>;
+export type MuxConfigT = z.infer<typeof MuxConfig>;
+export type BondConfigT = z.infer<typeof BondConfig>;

@@ -43,7 +43,9 @@ const rate = z.union([z.number(), z.string()]).transform((v, ctx): number => {
 /** One direction's impairments; every field optional (a live change names only what changes). */
 export const DirectionPatchSchema = z
   .object({
-    rate: rate.describe('Bottleneck rate of IP packets (each datagram plus its 28-byte IPv4/UDP header, 48 for IPv6), token bucket; 0 or "unlimited" for none'),
+    rate: rate.describe(
+      'Bottleneck rate of IP packets (each datagram plus its 28-byte IPv4/UDP header, 48 for IPv6), token bucket; 0 or "unlimited" for none',
+    ),
     burstBytes: z.number().int().min(1500).max(10_000_000).describe('Token bucket depth in bytes'),
     queuePackets: z.number().int().min(1).max(1_000_000).describe('Queue limit in packets (tail drop beyond it)'),
     queueMs: z.number().min(1).max(60_000).describe('Queue limit as queueing delay in ms (tail drop beyond it)'),

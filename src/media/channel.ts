@@ -1,64 +1,51 @@
 /**
- * The typed channel between the supervisor (or `fieldcast send`) and the
- * media pipeline process. Messages travel over Node's fork IPC with the
- * structured-clone serializer. The pipeline validates every command it
- * receives against these schemas (a bad one is logged and ignored, never a
- * crash); the supervisor reads the pipeline's messages by their `type` and
- * ignores any it does not know.
+ * The typed channel between the stream unit (in the supervisor, or `fieldcast
+ * send`) and the media pipeline process. Messages travel over Node's fork IPC
+ * with the structured-clone serializer; the TS itself goes the other way on
+ * its own pipe (the child's fd 4), as bytes.
+ *
+ * The pipeline process captures, encodes and muxes; it holds no network
+ * session, so its crash never drops the destination's (DESIGN.md "Process
+ * model"). The settings inside the start message were checked where they
+ * entered (the config's load, an operator's change, a tool's flags) and are
+ * passed on as they are; the pipeline checks the shape of each command it
+ * receives (a bad one is logged and ignored, never a crash). The parent reads
+ * the pipeline's messages by their `type` and ignores any it does not know.
  */
 import { z } from 'zod';
-import { AudioSource, MuxConfig, srtPassphrase, srtUrl, VideoSource } from '../config/schema.js';
+import type { EncoderSettingsT, MuxConfigT } from '../config/schema.js';
 
-export const EncodeSourceSpec = z.object({
-  kind: z.literal('encode'),
-  inputName: z.string().min(1).max(40),
-  video: VideoSource,
-  audio: AudioSource,
-  width: z.number().int().min(160).max(3840),
-  height: z.number().int().min(120).max(2160),
-  fps: z.string().min(1),
-  codec: z.string().min(1),
-  bitrate: z.number().int().positive(),
-  minBitrate: z.number().int().positive(),
-  maxBitrate: z.number().int().positive(),
-  adaptive: z.boolean(),
-  rateControl: z.enum(['cbr', 'vbr']),
-  keyframeSeconds: z.number().positive(),
-  profile: z.enum(['baseline', 'main', 'high']),
-  bframes: z.number().int().min(0).max(3),
-  audioBitrate: z.number().int().positive(),
-  channels: z.number().int().min(1).max(2),
-});
+/** The child's file descriptor the TS leaves on (0-2 stdio, 3 the IPC channel). */
+export const TS_FD = 4;
 
-export const PassthroughSourceSpec = z.object({
-  kind: z.literal('passthrough'),
+export interface EncodeSourceSpec {
+  kind: 'encode';
+  settings: EncoderSettingsT;
+}
+
+export interface PassthroughSourceSpec {
+  kind: 'passthrough';
   /** udp://host:port, srt://…, a TS file path, or "-" for standard input. */
-  input: z.string().min(1),
+  input: string;
   /** Play a file again from the start when it ends (files only). */
-  loop: z.boolean().default(false),
-});
+  loop: boolean;
+}
 
-export const OutputSpec = z.object({
-  /** SRT URL of the destination (a listener), or of the local bonding sender when bonded. */
-  url: srtUrl,
-  latencyMs: z.number().int().min(20).max(15_000),
-  passphrase: srtPassphrase.optional(),
-  pbkeylen: z.union([z.literal(16), z.literal(24), z.literal(32)]).default(32),
-  streamId: z.string().max(512).optional(),
-});
-
-export const PipelineSpec = z.object({
-  source: z.discriminatedUnion('kind', [EncodeSourceSpec, PassthroughSourceSpec]),
-  mux: MuxConfig,
-  output: OutputSpec,
+export interface PipelineSpec {
+  source: EncodeSourceSpec | PassthroughSourceSpec;
+  mux: MuxConfigT;
   /** Stop after this many seconds (0 = run until stopped). */
-  seconds: z.number().min(0).default(0),
-});
+  seconds: number;
+  /** Report each video access unit's capture time (the latency benchmark). */
+  reportUnits?: boolean;
+}
 
-export type PipelineSpecT = z.infer<typeof PipelineSpec>;
-export type PipelineSpecInput = z.input<typeof PipelineSpec>;
+/** A passthrough file waits for the destination before it plays: its start is not lost. */
+export function isFileInput(input: string): boolean {
+  return input !== '-' && !/^(udp|srt):\/\//i.test(input);
+}
 
-export type PipelineState = 'starting' | 'connecting' | 'live' | 'reconnecting' | 'stopping' | 'stopped' | 'failed';
+export type PipelineState = 'starting' | 'running' | 'stopping' | 'stopped';
 
 /** What the pipeline reports about itself, about once a second (and on changes). */
 export interface PipelineStats {
@@ -68,23 +55,14 @@ export interface PipelineStats {
   videoBitrate: number;
   /** What the muxer produced over the last second, bit/s. */
   tsBitrate: number;
+  /** TS bytes written to the pipe since start. */
+  tsBytes: number;
+  /** TS chunks dropped because the stream unit did not read them (it stalled). */
+  tsDropped: number;
   framesEncoded: number;
   framesDropped: number;
   /** Which picture is on air: the input, the slate, or a TS passthrough. */
   picture: 'input' | 'slate' | 'passthrough';
-  srt: {
-    connected: boolean;
-    rttMs: number;
-    sendRateBps: number;
-    sendBufferMs: number;
-    lossPackets: number;
-    retransPackets: number;
-    dropPackets: number;
-    bandwidthBps: number;
-  };
-  /** Chunks dropped while the destination was unreachable. */
-  droppedWhileDown: number;
-  abrReason?: string;
 }
 
 /** A notable event with a stable code and an operator-readable message. */
@@ -94,13 +72,24 @@ export interface PipelineEvent {
   level: 'info' | 'warn' | 'error';
 }
 
+/** The start message's spec: its shape is the channel's; its values were checked where they entered. */
+const SpecShape = z.custom<PipelineSpec>(
+  (v) =>
+    typeof v === 'object' &&
+    v !== null &&
+    typeof (v as PipelineSpec).source === 'object' &&
+    ((v as PipelineSpec).source?.kind === 'encode' || (v as PipelineSpec).source?.kind === 'passthrough') &&
+    typeof (v as PipelineSpec).mux === 'object' &&
+    typeof (v as PipelineSpec).seconds === 'number',
+  'a pipeline spec ({ source, mux, seconds })',
+);
+
 export const ParentMessage = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('start'), spec: PipelineSpec }),
-  z.object({ type: z.literal('setBitrate'), bps: z.number().int().positive() }),
-  z.object({ type: z.literal('setAdaptive'), on: z.boolean() }),
+  z.object({ type: z.literal('start'), spec: SpecShape }),
+  z.object({ type: z.literal('setBitrate'), bps: z.number().int().min(100_000).max(120_000_000) }),
   z.object({ type: z.literal('forceKeyframe') }),
-  /** From the bonding sender: summed capacity of the live links, bit/s. */
-  z.object({ type: z.literal('capacity'), bps: z.number().nonnegative() }),
+  /** The destination is connected: a passthrough file may start playing. */
+  z.object({ type: z.literal('outputReady') }),
   z.object({ type: z.literal('stop') }),
 ]);
 export type ParentMessageT = z.infer<typeof ParentMessage>;
@@ -110,5 +99,7 @@ export type ChildMessage =
   | { type: 'state'; state: PipelineState; reason?: string }
   | { type: 'stats'; stats: PipelineStats }
   | { type: 'event'; event: PipelineEvent }
+  /** A video access unit left the encoder: its capture time (µs of the media clock). With `reportUnits` only. */
+  | { type: 'unit'; captureUs: number }
   | { type: 'log'; level: 'debug' | 'info' | 'warn' | 'error'; module: string; message: string; fields: Record<string, unknown> }
   | { type: 'stopped'; code: string | null; message?: string };

@@ -1,13 +1,15 @@
 /**
- * Entry point of the media pipeline process, forked by the supervisor (or
- * `fieldcast send`) through src/supervisor/pipeline-child.ts. It speaks only
- * the typed channel: every message from the parent is validated; log lines go
- * back to the parent rather than to stdout; if the parent goes away, the
- * pipeline stops and the process exits — it never runs orphaned.
+ * Entry point of the media pipeline process, forked by the stream unit
+ * through src/supervisor/pipeline-child.ts. It speaks only the typed channel:
+ * every message from the parent is checked; log lines go back to the parent
+ * rather than to stdout; the TS goes out on its own pipe (fd 4); if the
+ * parent goes away, the pipeline stops and the process exits — it never runs
+ * orphaned.
  */
+import { Socket } from 'node:net';
 import { describeError, FieldcastError } from '../lib/errors.js';
 import { createLogger, setLogSink } from '../lib/logger.js';
-import { type ChildMessage, ParentMessage } from './channel.js';
+import { type ChildMessage, ParentMessage, type ParentMessageT, TS_FD } from './channel.js';
 import { Pipeline } from './pipeline.js';
 
 const log = createLogger('media.child');
@@ -26,6 +28,20 @@ setLogSink((r) => {
 let pipeline: Pipeline | undefined;
 let exiting = false;
 
+/**
+ * The TS pipe to the stream unit. A reader that stalls must not make this
+ * process grow without end: beyond a few seconds of stream buffered here,
+ * chunks are dropped and counted (the unit's splicer sees the gap).
+ */
+const MAX_BUFFERED_BYTES = 4 << 20;
+const tsOut = new Socket({ fd: TS_FD, readable: false, writable: true });
+tsOut.on('error', (e) => log.warn('the TS pipe failed', { err: e }));
+function sink(chunk: Buffer): boolean {
+  if (tsOut.destroyed || tsOut.writableLength > MAX_BUFFERED_BYTES) return false;
+  tsOut.write(chunk);
+  return true;
+}
+
 async function shutdown(code: string | null, message?: string): Promise<void> {
   if (exiting) return;
   exiting = true;
@@ -34,6 +50,8 @@ async function shutdown(code: string | null, message?: string): Promise<void> {
   } catch (e) {
     log.error('error while stopping the pipeline', { err: e });
   }
+  // The last of the stream first, then the word that it ended.
+  await new Promise<void>((r) => tsOut.end(() => r()));
   send({ type: 'stopped', code, ...(message ? { message } : {}) });
   // Let the IPC message flush before leaving.
   setTimeout(() => process.exit(code === null ? 0 : 1), 50);
@@ -45,15 +63,24 @@ process.on('message', (raw) => {
     log.warn('ignored a malformed message from the supervisor', { issue: parsed.error.issues[0]?.message });
     return;
   }
-  const msg = parsed.data;
+  try {
+    handle(parsed.data);
+  } catch (e) {
+    // A command that cannot be carried out is reported, never a crash of the stream.
+    log.warn('a command from the supervisor failed', { type: parsed.data.type, err: e });
+  }
+});
+
+function handle(msg: ParentMessageT): void {
   switch (msg.type) {
     case 'start': {
       if (pipeline) return;
-      const p = new Pipeline(msg.spec);
+      const p = new Pipeline(msg.spec, sink);
       pipeline = p;
       p.on('state', (state, reason) => send({ type: 'state', state, ...(reason ? { reason } : {}) }));
       p.on('stats', (stats) => send({ type: 'stats', stats }));
       p.on('event', (event) => send({ type: 'event', event }));
+      if (msg.spec.reportUnits) p.on('videoUnit', (captureUs) => send({ type: 'unit', captureUs }));
       p.on('finished', (code, message) => void shutdown(code, message));
       p.start().catch((e: unknown) => {
         const err = e instanceof FieldcastError ? e : new FieldcastError('PIPELINE_FAILED', describeError(e));
@@ -65,20 +92,17 @@ process.on('message', (raw) => {
     case 'setBitrate':
       pipeline?.setBitrate(msg.bps);
       return;
-    case 'setAdaptive':
-      pipeline?.setAdaptive(msg.on);
-      return;
     case 'forceKeyframe':
       pipeline?.forceKeyframe();
       return;
-    case 'capacity':
-      pipeline?.setCapacity(msg.bps);
+    case 'outputReady':
+      pipeline?.outputReady();
       return;
     case 'stop':
       void shutdown(null);
       return;
   }
-});
+}
 
 // The supervisor is gone: never run orphaned.
 process.on('disconnect', () => void shutdown(null));

@@ -1,15 +1,19 @@
 /**
  * The encoder session: a picture source and a sound source encoded to H.264 +
- * AAC (ADTS) on native threads; access units arrive here as events. Options
- * are checked with zod before they cross into C++; native failures come back
- * as the named errors of ./errors.ts.
+ * AAC (ADTS) on native threads; access units arrive here as events. The
+ * settings are the config's one shape (EncoderSettings), checked once where
+ * they enter — the config's load, or `start()` for a tool's options — and
+ * mapped as they are into the flat struct C++ reads; native failures come
+ * back as the named errors of ./errors.ts.
  *
  *   const s = await EncoderSession.start({ video: 'testpattern', audio: 'testtone', bitrate: 4e6 });
+ *   // or, with settings from a checked config: EncoderSession.startWith(encoderSettingsFrom(config))
  *   s.on('accessUnit', (au) => au.stream === 'video' ? mux.writeVideo(au) : mux.writeAudio(au));
  *   s.setVideoBitrate(2e6);
  *   await s.close();
  */
 import { z } from 'zod';
+import { EncoderSettings, type EncoderSettingsInput, type EncoderSettingsT } from '../config/schema.js';
 import { type FrameRate, parseFrameRate } from '../lib/clock.js';
 import type { FieldcastError } from '../lib/errors.js';
 import { TypedEmitter } from '../lib/events.js';
@@ -46,43 +50,21 @@ export type SessionStats = NativeSessionStats;
 export const TEST_PATTERN_SIZES = ['1280x720', '1920x1080'] as const;
 export const TEST_PATTERN_RATES = ['25', '29.97', '30', '50', '59.94', '60'] as const;
 
-const VIDEO_SOURCE = /^(testpattern|\/dev\/video\d+(:\d+)?)$/;
-const AUDIO_SOURCE = /^(testtone|none|default|(plug)?hw:[A-Za-z0-9_]+(,\d+){0,2}|(plug)?hw:CARD=[A-Za-z0-9_]+(,DEV=\d+)?)$/;
-
-export const EncoderSessionOptionsSchema = z
+/**
+ * How a session runs, beside what it encodes: knobs for tools, benchmarks
+ * and tests, never operator settings (those are the config's, in
+ * EncoderSettings).
+ */
+export const SessionRun = z
   .object({
-    video: z.string().regex(VIDEO_SOURCE, '"testpattern" or a V4L2 device such as /dev/video0 or /dev/video0:3').default('testpattern'),
-    audio: z.string().regex(AUDIO_SOURCE, '"testtone", "none" or an ALSA device such as hw:1,0').default('testtone'),
-    inputName: z.string().max(48).default(''),
-    width: z.number().int().min(160).max(3840).multipleOf(2).optional(),
-    height: z.number().int().min(120).max(2160).multipleOf(2).optional(),
-    /** "30", "29.97", "30000/1001"; absent: the input's rate (the test pattern: 30). */
-    fps: z.string().optional(),
-    codec: z
-      .string()
-      .regex(/^(auto|libx264|h264_[a-z0-9_]+)$/, 'auto or an H.264 encoder name such as libx264')
-      .default('auto'),
-    bitrate: z.number().int().min(100_000).max(120_000_000).default(4_000_000),
-    maxrate: z.number().int().min(100_000).max(240_000_000).optional(),
-    bufsize: z.number().int().min(10_000).max(480_000_000).optional(),
-    rateControl: z.enum(['cbr', 'vbr']).default('cbr'),
-    keyframeSeconds: z.number().min(0.25).max(10).default(2),
-    profile: z.enum(['baseline', 'main', 'high']).default('high'),
-    level: z.enum(['3.0', '3.1', '3.2', '4.0', '4.1', '4.2', '5.0', '5.1', '5.2']).optional(),
-    bframes: z.number().int().min(0).max(3).default(0),
-    /**
-     * libx264 preset. superfast: on 2 cores it keeps 1080p30 real time with room
-     * for mux, SRT and bonding (see `fieldcast bench encode`), and it keeps
-     * CABAC, which ultrafast drops at a large cost in quality per bit.
-     */
-    preset: z.enum(['ultrafast', 'superfast', 'veryfast', 'faster', 'fast', 'medium']).default('superfast'),
-    tune: z.enum(['zerolatency', 'film', 'animation', 'grain', 'stillimage', 'fastdecode', '']).default('zerolatency'),
-    audioBitrate: z.number().int().min(32_000).max(320_000).default(128_000),
-    channels: z.number().int().min(1).max(2).default(2),
     /** Test pattern only: false encodes as fast as the encoder goes (benchmarks, fast tests). */
     paced: z.boolean().default(true),
     /** Stop after this many pictures (0: until closed). */
     maxFrames: z.number().int().min(0).default(0),
+    tune: z.enum(['zerolatency', 'film', 'animation', 'grain', 'stillimage', 'fastdecode', '']).default('zerolatency'),
+    level: z.enum(['3.0', '3.1', '3.2', '4.0', '4.1', '4.2', '5.0', '5.1', '5.2']).optional(),
+    maxrate: z.number().int().min(100_000).max(240_000_000).optional(),
+    bufsize: z.number().int().min(10_000).max(480_000_000).optional(),
     queueUnits: z.number().int().min(16).max(100_000).default(512),
     queueBytes: z
       .number()
@@ -93,61 +75,76 @@ export const EncoderSessionOptionsSchema = z
     statsIntervalMs: z.number().int().min(0).max(60_000).default(1000),
   })
   .strict();
+export type SessionRunT = z.output<typeof SessionRun>;
 
-export type EncoderSessionOptions = z.input<typeof EncoderSessionOptionsSchema>;
+/** What a tool or test gives: the encoder's settings and the run's knobs, flat, each part with its defaults. */
+export type EncoderSessionOptions = EncoderSettingsInput & z.input<typeof SessionRun>;
 
-/** Checks options and turns them into the flat shape native code reads. Throws MediaOptionsError. */
+const RUN_KEYS = new Set(Object.keys(SessionRun.shape));
+
+function optionsError(issue: z.core.$ZodIssue, what: string): MediaOptionsError {
+  const key = issue.path.join('.') || 'options';
+  return new MediaOptionsError(`${what} ${key}: ${issue.message}`, { key });
+}
+
+/**
+ * The one check of options a tool or test gives (the config's are checked
+ * when it loads: the pipeline passes them on as they are). Throws
+ * MediaOptionsError naming the key.
+ */
+export function parseSessionOptions(input: EncoderSessionOptions): { settings: EncoderSettingsT; run: SessionRunT } {
+  const settingsIn: Record<string, unknown> = {};
+  const runIn: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(input)) (RUN_KEYS.has(k) ? runIn : settingsIn)[k] = v;
+  const s = EncoderSettings.safeParse(settingsIn);
+  if (!s.success) throw optionsError(s.error.issues[0]!, 'encoder option');
+  const r = SessionRun.safeParse(runIn);
+  if (!r.success) throw optionsError(r.error.issues[0]!, 'encoder option');
+  return { settings: s.data, run: r.data };
+}
+
+/** Checks flat options and turns them into the flat shape native code reads. Throws MediaOptionsError. */
 export function toNativeOptions(input: EncoderSessionOptions): NativeSessionOptions {
-  const r = EncoderSessionOptionsSchema.safeParse(input);
-  if (!r.success) {
-    const issue = r.error.issues[0]!;
-    const key = issue.path.join('.') || 'options';
-    throw new MediaOptionsError(`encoder option ${key}: ${issue.message}`, { key });
-  }
-  const o = r.data;
+  const { settings, run } = parseSessionOptions(input);
+  return nativeOptionsFor(settings, run);
+}
+
+/** The native session's options for checked settings: a mapping, and the run's own constraints. */
+export function nativeOptionsFor(o: EncoderSettingsT, run: SessionRunT = SessionRun.parse({})): NativeSessionOptions {
   const isPattern = o.video === 'testpattern';
-  if ((o.width === undefined) !== (o.height === undefined)) throw new MediaOptionsError('encoder options width and height go together');
-  if (o.paced === false && !isPattern)
+  if (run.paced === false && !isPattern)
     throw new MediaOptionsError('unpaced encoding needs the test pattern (a capture input runs in real time)');
-  if (o.paced === false && o.audio !== 'testtone' && o.audio !== 'none') {
+  if (run.paced === false && o.audio !== 'testtone' && o.audio !== 'none') {
     throw new MediaOptionsError('unpaced encoding needs the test tone or no audio (a sound card runs in real time)');
   }
-  let fps: FrameRate = { num: 0, den: 1 };
-  if (o.fps !== undefined) {
-    const parsed = parseFrameRate(o.fps);
-    if (!parsed || parsed.num / parsed.den > 240)
-      throw new MediaOptionsError(`encoder option fps: "${o.fps}" is not a frame rate (examples: 30, 29.97, 59.94)`);
-    fps = parsed;
-  } else if (isPattern) {
-    fps = { num: 30, den: 1 };
-  }
+  const fps: FrameRate = o.fps !== undefined ? parseFrameRate(o.fps)! : isPattern ? { num: 30, den: 1 } : { num: 0, den: 1 };
   const [device, inputIndex] = o.video.split(':');
   return {
     videoSource: isPattern ? 'testpattern' : device!,
     v4l2Input: inputIndex === undefined ? -1 : Number(inputIndex),
     audioSource: o.audio,
     inputName: o.inputName,
-    paced: o.paced,
-    maxFrames: o.maxFrames,
+    paced: run.paced,
+    maxFrames: run.maxFrames,
     codec: o.codec,
     width: o.width ?? (isPattern ? 1280 : 0),
     height: o.height ?? (isPattern ? 720 : 0),
     fpsNum: fps.num,
     fpsDen: fps.den,
     bitrate: o.bitrate,
-    maxrate: o.maxrate ?? 0,
-    bufsize: o.bufsize ?? 0,
+    maxrate: run.maxrate ?? 0,
+    bufsize: run.bufsize ?? 0,
     rateControl: o.rateControl,
     keyintSeconds: o.keyframeSeconds,
     profile: o.profile,
-    level: o.level ?? '',
+    level: run.level ?? '',
     bframes: o.bframes,
     preset: o.preset,
-    tune: o.tune,
+    tune: run.tune,
     audioBitrate: o.audioBitrate,
     audioChannels: o.channels,
-    queueUnits: o.queueUnits,
-    queueBytes: o.queueBytes,
+    queueUnits: run.queueUnits,
+    queueBytes: run.queueBytes,
   };
 }
 
@@ -182,10 +179,15 @@ export class EncoderSession extends TypedEmitter<SessionEvents> {
     });
   }
 
-  /** Checks options, opens sources and encoders (off the JS thread) and starts. Rejects with a named error. */
+  /** Checks a tool's or test's options, then starts (see startWith). Rejects with a named error. */
   static async start(options: EncoderSessionOptions): Promise<EncoderSession> {
-    const nativeOptions = toNativeOptions(options);
-    const s = new EncoderSession(nativeOptions, EncoderSessionOptionsSchema.shape.statsIntervalMs.parse(options.statsIntervalMs));
+    const { settings, run } = parseSessionOptions(options);
+    return EncoderSession.startWith(settings, run);
+  }
+
+  /** Opens sources and encoders for settings already checked (off the JS thread) and starts. */
+  static async startWith(settings: EncoderSettingsT, run: SessionRunT = SessionRun.parse({})): Promise<EncoderSession> {
+    const s = new EncoderSession(nativeOptionsFor(settings, run), run.statsIntervalMs);
     await s.begin();
     return s;
   }

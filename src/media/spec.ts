@@ -1,62 +1,47 @@
-/** Builds the pipeline's spec from the appliance config (and command-line overrides). */
-import { type Config, type DestinationConfigT, MuxConfig } from '../config/schema.js';
-import type { PipelineSpecInput } from './channel.js';
+/** Builds a stream's spec from the appliance config (and command-line overrides), and the test pattern's. */
+import {
+  type Config,
+  type DestinationConfigT,
+  EncoderSettings,
+  type EncoderSettingsInput,
+  encoderSettingsFrom,
+  MuxConfig,
+  type MuxConfigT,
+} from '../config/schema.js';
+import type { StreamSource, StreamSpec } from '../supervisor/stream-unit.js';
+import { MediaOptionsError } from './errors.js';
 
 export interface SourceChoice {
   /** A TS passthrough input instead of capture + encode. */
   passthrough?: { input: string; loop: boolean };
+  seconds?: number;
 }
 
-export function pipelineSpecFromConfig(
-  config: Config,
-  destination: DestinationConfigT,
-  seconds = 0,
-  choice: SourceChoice = {},
-): PipelineSpecInput {
-  const v = config.video;
-  const source: PipelineSpecInput['source'] = choice.passthrough
+/**
+ * The stream a checked config describes, to one of its destinations;
+ * bonded when `bond.enabled` (through `bond.receiver`, over `bond.links`).
+ */
+export function streamSpecFromConfig(config: Config, destination: DestinationConfigT, choice: SourceChoice = {}): StreamSpec {
+  const source: StreamSource = choice.passthrough
     ? { kind: 'passthrough', input: choice.passthrough.input, loop: choice.passthrough.loop }
-    : {
-        kind: 'encode',
-        inputName: config.input.name,
-        video: config.input.video,
-        audio: config.input.audio,
-        width: v.width,
-        height: v.height,
-        fps: v.fps,
-        codec: v.codec,
-        bitrate: v.bitrate,
-        minBitrate: v.minBitrate,
-        maxBitrate: v.maxBitrate,
-        adaptive: v.adaptive,
-        rateControl: v.rateControl,
-        keyframeSeconds: v.keyframeSeconds,
-        profile: v.profile,
-        bframes: v.bframes,
-        audioBitrate: config.audio.bitrate,
-        channels: config.audio.channels,
-      };
+    : { kind: 'encode', settings: encoderSettingsFrom(config) };
   return {
     source,
     mux: config.mux,
-    output: {
-      url: destination.url,
-      latencyMs: destination.latencyMs,
-      pbkeylen: destination.pbkeylen,
-      ...(destination.passphrase ? { passphrase: destination.passphrase } : {}),
-      ...(destination.streamId ? { streamId: destination.streamId } : {}),
-    },
-    seconds,
+    destination,
+    ...(config.bond.enabled ? { bond: { receiver: config.bond.receiver, links: config.bond.links } } : {}),
+    seconds: choice.seconds ?? 0,
   };
 }
 
-type EncodeSource = Extract<PipelineSpecInput['source'], { kind: 'encode' }>;
-
-/** The test pattern with the test tone, encoded with libx264 at 720p30: the source of benchmarks and tests. */
-export function testPatternSource(overrides: Partial<Omit<EncodeSource, 'kind'>> = {}): EncodeSource {
+/**
+ * The test pattern with the test tone, encoded with libx264 at 720p30: the
+ * source of benchmarks and tests. The overrides are checked here, as a
+ * tool's options are where they enter.
+ */
+export function testPatternSource(overrides: EncoderSettingsInput = {}): Extract<StreamSource, { kind: 'encode' }> {
   const bitrate = overrides.bitrate ?? 4_000_000;
-  return {
-    kind: 'encode',
+  const r = EncoderSettings.safeParse({
     inputName: 'Test pattern',
     video: 'testpattern',
     audio: 'testtone',
@@ -65,20 +50,19 @@ export function testPatternSource(overrides: Partial<Omit<EncodeSource, 'kind'>>
     fps: '30',
     codec: 'libx264',
     bitrate,
-    minBitrate: bitrate,
+    minBitrate: Math.min(bitrate, overrides.maxBitrate ?? bitrate),
     maxBitrate: bitrate,
     adaptive: false,
-    rateControl: 'cbr',
-    keyframeSeconds: 2,
-    profile: 'high',
-    bframes: 0,
-    audioBitrate: 128_000,
-    channels: 2,
     ...overrides,
-  };
+  });
+  if (!r.success) {
+    const i = r.error.issues[0]!;
+    throw new MediaOptionsError(`test pattern setting ${i.path.join('.')}: ${i.message}`, { key: i.path.join('.') });
+  }
+  return { kind: 'encode', settings: r.data };
 }
 
 /** The muxer's settings as the config defaults them. */
-export function defaultMux(): PipelineSpecInput['mux'] {
+export function defaultMux(): MuxConfigT {
   return MuxConfig.parse({});
 }

@@ -14,8 +14,10 @@
  *   sends on its own: the last PAT and PMT every PSI interval and PCR-only
  *   packets on the PCR PID, the PCR carried on from the last one at the rate
  *   of the clock (§2.4.2.2), so PAT/PMT never lapse and the program clock
- *   never stops (TR 101 290 PAT_error, PMT_error, PCR_repetition_error).
- * - At the splice the new source's first PCR is checked against where the
+ *   never stops (TR 101 290 PAT_error, PMT_error). The silence must last
+ *   70 ms before it is filled, so one PCR gap of that order (a
+ *   PCR_repetition_error, priority 2) marks each restart.
+ * - At the splice (or when a stalled source comes back after a fill) the source's first PCR is checked against where the
  *   clock had got to; a jump back, or forward by more than the 40 ms PCRs
  *   may lie apart, is flagged with the discontinuity_indicator (§2.4.3.5),
  *   as a decoder must be told (TR 101 290 2.3a/2.3b). The new source runs on
@@ -44,8 +46,17 @@ export interface SplicerOptions {
   onChunk: (chunk: Buffer, info: ChunkInfo) => void;
   /** Monotonic ms (tests). */
   now?: () => number;
-  /** Silence from the source for this long starts the fill (ms). */
+  /**
+   * Silence from the source for this long starts the fill (ms): longer than
+   * the gaps between a live source's bursts (a frame at 25 fps is 40 ms), short
+   * enough that the first PCR filled is within 100 ms of the last one sent.
+   */
   fillAfterMs?: number;
+  /**
+   * Fill the source's silences (default true). Off, the splicer only carries
+   * the counters across a restart: a passthrough's bytes stay the input's.
+   */
+  fill?: boolean;
   /** PAT/PMT period while filling (ms; ≤ 100 as the muxer keeps them). */
   psiIntervalMs?: number;
   /** PCR period while filling (ms; with the timer's 10 ms, within DVB's 40). */
@@ -87,6 +98,7 @@ export class TsSplicer {
   private videoPid = -1;
   private readonly now: () => number;
   private readonly fillAfterMs: number;
+  private readonly fill: boolean;
   private readonly psiIntervalMs: number;
   private readonly pcrIntervalMs: number;
   private sync = this.newSync();
@@ -118,7 +130,8 @@ export class TsSplicer {
   constructor(opts: SplicerOptions) {
     this.onChunk = opts.onChunk;
     this.now = opts.now ?? (() => performance.now());
-    this.fillAfterMs = opts.fillAfterMs ?? 100;
+    this.fillAfterMs = opts.fillAfterMs ?? 70;
+    this.fill = opts.fill ?? true;
     this.psiIntervalMs = opts.psiIntervalMs ?? 100;
     this.pcrIntervalMs = opts.pcrIntervalMs ?? 25;
     this.lastInputAt = this.now();
@@ -165,27 +178,26 @@ export class TsSplicer {
 
   /**
    * Sends what the source is not sending; public for tests that drive the
-   * clock. PSI and PCR are due by the time since the last one went out
-   * (from the source or from here), so the intervals hold from the moment
-   * the source falls silent, not only once the silence is noticed.
+   * clock. Only a real silence counts: a live source comes in bursts (a
+   * picture's packets at once), and a PCR made up between two bursts would
+   * run ahead of the source's own next one. Once filling, PSI and PCR are due
+   * by the time since the last one went out, from the source or from here.
    */
   tick(): void {
-    if (this.pcr === undefined) return;
+    if (!this.fill || this.pcr === undefined || !this.filling()) return;
     const now = this.now();
-    const silentMs = now - this.lastInputAt;
-    let sent = false;
-    if (silentMs >= this.pcrIntervalMs / 2 && this.pcrPid >= 0 && now - this.pcrAt >= this.pcrIntervalMs) {
+    if (this.pcrPid >= 0 && now - this.pcrAt >= this.pcrIntervalMs) {
       this.emitFill(this.pcrPacket(now));
-      sent = true;
+      // The source's next PCR (a new source's, or this one's back from a stall) is checked against these.
+      this.pcrPending = true;
     }
-    if (silentMs >= this.psiIntervalMs / 2 && now - this.psiAt >= this.psiIntervalMs) {
+    if (now - this.psiAt >= this.psiIntervalMs) {
       this.psiAt = now;
       if (this.lastPat) this.emitFill(this.lastPat);
       if (this.lastPmt) this.emitFill(this.lastPmt);
-      sent = true;
     }
     // Whole chunks only: what is left of the last one is stuffing.
-    if (sent || silentMs >= this.fillAfterMs) while (this.outCount > 0) this.emitFill(nullPacket());
+    while (this.outCount > 0) this.emitFill(nullPacket());
   }
 
   private filling(): boolean {
@@ -310,6 +322,8 @@ export class TsSplicer {
       const cc = hasPayload ? (st.lastOut + 1) & 0x0f : Math.max(0, st.lastOut);
       copy[3] = (copy[3]! & 0xf0) | cc;
       st.lastOut = cc;
+      // The source's own next packet on this PID carries on from here, whether it is a new source's or not.
+      if (hasPayload) st.epoch = -1;
       this.pids.set(pid, st);
     }
     this.counters.fillPackets++;

@@ -1,28 +1,37 @@
 /**
- * The supervisor's handle on the media pipeline process.
+ * The stream unit's handle on the media pipeline process.
  *
- * The pipeline (capture, encoders, muxer, SRT) runs in its own process so a
- * crash or hang in a driver or encoder never takes the supervisor — and the
- * status page — down with it. This class forks it, speaks the typed channel
- * (src/media/channel.ts), and restarts it within a second when it dies or
- * stops answering, backing off if it keeps dying, and says why.
+ * The pipeline (capture, encoders, muxer) runs in its own process so a crash
+ * or hang in a driver or encoder never takes the supervisor — the SRT
+ * session, the status page — down with it. This class forks it, speaks the
+ * typed channel (src/media/channel.ts), reads its TS from the pipe on the
+ * child's fd 4, and restarts it at once when it dies or stops answering,
+ * backing off if it keeps dying, and says why.
+ *
+ * A hang is noticed by silence: an encoding pipeline that sends no TS for a
+ * second (it makes some every few milliseconds) or any pipeline that sends no
+ * statistics for three (it sends them every second).
  */
 import { type ChildProcess, fork } from 'node:child_process';
+import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { FieldcastError } from '../lib/errors.js';
 import { TypedEmitter } from '../lib/events.js';
 import { createLogger, type LogLevel } from '../lib/logger.js';
-import type { ChildMessage, ParentMessageT, PipelineEvent, PipelineSpecInput, PipelineState, PipelineStats } from '../media/channel.js';
+import type { ChildMessage, ParentMessageT, PipelineEvent, PipelineSpec, PipelineState, PipelineStats } from '../media/channel.js';
 
 const log = createLogger('supervisor.pipeline');
 
 // The built entry point, from src/ (tests) and dist/ alike: both sit one level below the package root.
 const CHILD_ENTRY = fileURLToPath(new URL('../../dist/media/child.js', import.meta.url));
-/** First restart is immediate-ish; repeated crashes back off up to this. */
-const RESTART_MIN_MS = 250;
+/** The first restart is at once; repeated crashes back off from this up to the maximum. */
+const RESTART_BACKOFF_MS = 250;
 const RESTART_MAX_MS = 10_000;
-/** A pipeline that sends no stats for this long is hung and is killed. */
-const HANG_TIMEOUT_MS = 5_000;
+/** A pipeline that sends no statistics for this long is hung and is killed. */
+const HANG_STATS_MS = 3_000;
+/** An encoding pipeline that sends no TS for this long is hung (it muxes every few ms). */
+const HANG_TS_MS = 1_000;
+const HANG_CHECK_MS = 100;
 /** Running this long without a crash resets the backoff. */
 const STABLE_MS = 30_000;
 
@@ -38,12 +47,19 @@ export type PipelineChildEvents = {
   event: [PipelineEvent];
   /** The child died or hung and is being restarted. */
   restarting: [PipelineCrashedError, number];
+  /** A pipeline process started: the TS that follows is a new source's. */
+  spawned: [pid: number];
+  /** TS from the pipeline, cut anywhere. */
+  ts: [Buffer];
+  /** A video access unit left the encoder (capture time, µs), with the spec's `reportUnits`. */
+  unit: [captureUs: number];
   /** Stopped for good (stop() called, or the spec's seconds ran out). */
   stopped: [string | null];
 };
 
 export interface PipelineChildOptions {
-  spec: PipelineSpecInput;
+  /** Checked where its settings entered (config, operator, a tool's flags). */
+  spec: PipelineSpec;
   /** Restart when the process dies (default true). */
   restart?: boolean;
   /** Forward the child's log lines into this process's logger (default true). */
@@ -55,12 +71,14 @@ export class PipelineChild extends TypedEmitter<PipelineChildEvents> {
   private stopping = false;
   private finished = false;
   private restarts = 0;
-  private backoffMs = RESTART_MIN_MS;
+  private backoffMs = 0;
   private startedAt = 0;
   private lastHeard = 0;
+  private lastTs = 0;
   private hangTimer: NodeJS.Timeout | undefined;
   private restartTimer: NodeJS.Timeout | undefined;
   private lastStats: PipelineStats | undefined;
+  private hung = false;
   private readonly pending: ParentMessageT[] = [];
 
   constructor(private readonly opts: PipelineChildOptions) {
@@ -84,9 +102,15 @@ export class PipelineChild extends TypedEmitter<PipelineChildEvents> {
     this.spawn();
   }
 
+  /** Sends a command now, or to the next process once it runs (a bit rate, a keyframe request). */
   send(msg: ParentMessageT): void {
     if (this.child?.connected) this.child.send(msg);
-    else if (msg.type !== 'capacity') this.pending.push(msg);
+    else this.pending.push(msg);
+  }
+
+  /** The spec the next restart starts with (the bit rate the controller chose, say). */
+  set nextSpec(spec: PipelineSpec) {
+    this.opts.spec = spec;
   }
 
   /** Asks the pipeline to stop cleanly; kills it if it has not within `graceMs`. Resolves when it is gone. */
@@ -109,24 +133,40 @@ export class PipelineChild extends TypedEmitter<PipelineChildEvents> {
   private spawn(): void {
     this.startedAt = Date.now();
     this.lastHeard = Date.now();
+    this.lastTs = Date.now();
     const child = fork(CHILD_ENTRY, [], {
       serialization: 'advanced',
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-      env: { ...process.env, FIELDCAST_PIPELINE_CHILD: '1' },
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc', 'pipe'],
+      env: childEnv(),
     });
     this.child = child;
+    const ts = child.stdio[4] as Readable | null;
+    ts?.on('data', (d: Buffer) => {
+      if (this.child !== child) return;
+      this.lastTs = Date.now();
+      this.emit('ts', d);
+    });
+    ts?.on('error', () => undefined);
     child.on('message', (m) => this.onMessage(m as ChildMessage));
     child.on('exit', (code, signal) => this.onExit(code, signal));
     child.on('error', (e) => log.error('pipeline process error', { err: e }));
+    if (child.pid !== undefined) this.emit('spawned', child.pid);
     child.send({ type: 'start', spec: this.opts.spec } as ParentMessageT);
     for (const m of this.pending.splice(0)) child.send(m);
     clearInterval(this.hangTimer);
+    const encoding = this.opts.spec.source.kind === 'encode';
     this.hangTimer = setInterval(() => {
-      if (Date.now() - this.lastHeard > HANG_TIMEOUT_MS && this.child === child) {
-        log.error('pipeline stopped answering; killing it', { silentMs: Date.now() - this.lastHeard });
+      if (this.child !== child) return;
+      const now = Date.now();
+      const statsSilent = now - this.lastHeard;
+      // Give a new process time to start its encoder before judging its TS.
+      const tsSilent = encoding && this.lastStats !== undefined ? now - this.lastTs : 0;
+      if (statsSilent > HANG_STATS_MS || tsSilent > HANG_TS_MS) {
+        log.error('pipeline stopped answering; killing it', { statsSilentMs: statsSilent, tsSilentMs: tsSilent });
+        this.hung = true;
         child.kill('SIGKILL');
       }
-    }, 1000);
+    }, HANG_CHECK_MS);
     this.hangTimer.unref();
   }
 
@@ -146,6 +186,9 @@ export class PipelineChild extends TypedEmitter<PipelineChildEvents> {
       case 'log':
         if (this.opts.forwardLogs !== false) forwardLog(m.module, m.level, m.message, m.fields);
         break;
+      case 'unit':
+        this.emit('unit', m.captureUs);
+        break;
       case 'stopped':
         this.finish(m.code);
         break;
@@ -161,16 +204,18 @@ export class PipelineChild extends TypedEmitter<PipelineChildEvents> {
       this.finish(null);
       return;
     }
-    const why = signal ? `killed by ${signal}` : `exited with status ${code}`;
+    const why = this.hung ? 'stopped answering and was killed' : signal ? `killed by ${signal}` : `exited with status ${code}`;
+    this.hung = false;
+    this.lastStats = undefined;
     const err = new PipelineCrashedError(`the media pipeline ${why}; restarting it`, { code, signal });
     if (this.opts.restart === false) {
       this.emit('event', { code: err.code, message: `the media pipeline ${why}`, level: 'error' });
       this.finish(err.code);
       return;
     }
-    if (Date.now() - this.startedAt > STABLE_MS) this.backoffMs = RESTART_MIN_MS;
+    if (Date.now() - this.startedAt > STABLE_MS) this.backoffMs = 0;
     const delay = this.backoffMs;
-    this.backoffMs = Math.min(this.backoffMs * 2, RESTART_MAX_MS);
+    this.backoffMs = Math.min(Math.max(RESTART_BACKOFF_MS, this.backoffMs * 2), RESTART_MAX_MS);
     this.restarts++;
     log.error('media pipeline died', { why, restartInMs: delay, restarts: this.restarts });
     this.emit('restarting', err, delay);
@@ -184,6 +229,12 @@ export class PipelineChild extends TypedEmitter<PipelineChildEvents> {
     clearTimeout(this.restartTimer);
     this.emit('stopped', code);
   }
+}
+
+/** The supervisor's environment, less what is systemd's word to the supervisor alone (its notify socket, its watchdog). */
+function childEnv(): NodeJS.ProcessEnv {
+  const { NOTIFY_SOCKET: _n, WATCHDOG_USEC: _u, WATCHDOG_PID: _p, ...rest } = process.env;
+  return { ...rest, FIELDCAST_PIPELINE_CHILD: '1' };
 }
 
 const childLoggers = new Map<string, ReturnType<typeof createLogger>>();

@@ -1,7 +1,7 @@
 /**
  * The adaptive bitrate controller on a real path, judged where the viewer
- * is: the pipeline process sends through an emulated link (linksim) to an
- * srt-live-transmit listener, whose output is read as it arrives. The rate
+ * is: a stream unit (the pipeline process, the controller, SRT) sends through
+ * an emulated link (linksim) to an srt-live-transmit listener, whose output is read as it arrives. The rate
  * of the received pictures is measured per second of capture time (each
  * picture's size against the capture time its PTS stands for), so what the
  * encoder really put on the wire is seen, not the controller's setpoint.
@@ -14,12 +14,13 @@
  */
 import { createSocket, type Socket } from 'node:dgram';
 import { afterEach, describe, expect, it } from 'vitest';
+import { DestinationConfig } from '../../src/config/schema.js';
 import { captureMicrosFromPts, monotonicMicros } from '../../src/lib/clock.js';
 import { LinkSim } from '../../src/linksim/index.js';
 import { defaultMux, testPatternSource } from '../../src/media/spec.js';
 import { TsAnalyser, TsArrivals } from '../../src/mux/index.js';
 import { nativeAvailable } from '../../src/native/index.js';
-import { PipelineChild } from '../../src/supervisor/pipeline-child.js';
+import { StreamUnit } from '../../src/supervisor/stream-unit.js';
 import { missingTools, skipWithout } from '../peers.js';
 import { Children, freeUdpPort, udpPortBound, waitUntil } from './srt-helpers.js';
 
@@ -45,10 +46,11 @@ const OVERLOAD_LOSS_MAX = 350;
 
 const children = new Children();
 let sim: LinkSim | undefined;
-let pipeline: PipelineChild | undefined;
+let unit: StreamUnit | undefined;
 let sock: Socket | undefined;
 afterEach(async () => {
-  await pipeline?.stop();
+  await unit?.stop();
+  unit = undefined;
   sim?.close();
   sock?.close();
   await children.killAll();
@@ -100,23 +102,19 @@ describe.skipIf(skip)('adaptive bitrate through an emulated link, measured at th
     });
     await sim.start();
     const link = sim.link('cell');
-    pipeline = new PipelineChild({
-      spec: {
-        source: testPatternSource({
-          bitrate: 3_000_000,
-          minBitrate: 500_000,
-          maxBitrate: 5_000_000,
-          adaptive: true,
-          keyframeSeconds: 1,
-          audioBitrate: AUDIO_BPS,
-        }),
-        mux: defaultMux(),
-        output: { url: `srt://${link.address}`, latencyMs: LATENCY_MS, pbkeylen: 32 },
-        seconds: 0,
-      },
-      forwardLogs: false,
+    unit = new StreamUnit({
+      source: testPatternSource({
+        bitrate: 3_000_000,
+        minBitrate: 500_000,
+        maxBitrate: 5_000_000,
+        adaptive: true,
+        keyframeSeconds: 1,
+        audioBitrate: AUDIO_BPS,
+      }),
+      mux: defaultMux(),
+      destination: DestinationConfig.parse({ url: `srt://${link.address}`, latencyMs: LATENCY_MS, pbkeylen: 32 }),
     });
-    pipeline.start();
+    await unit.start();
     const linkVideo = 3_000_000 / OVERHEAD - AUDIO_BPS;
 
     // Climbs on the wide link: two whole seconds of pictures above 4 Mbit/s have arrived.
@@ -165,7 +163,7 @@ describe.skipIf(skip)('adaptive bitrate through an emulated link, measured at th
       () => secondsBetween(ratePerSecond(arrivals), restoredUs, monotonicMicros() - 2_500_000).some((b) => b > 4_000_000),
       40_000,
     );
-    await pipeline.stop();
+    await unit.stop();
     await new Promise((r) => setTimeout(r, 2500));
     arrivals.flush();
 

@@ -37,17 +37,24 @@ for (let i = Number(first); ; i++) {
 }
 `;
 
-/** Two valid configs that differ all through and in size, big enough that a save takes a while. */
+/** Two valid configs that differ all through and in size (a few KB: every save still writes, fsyncs and renames). */
 function configs(): { a: ConfigInput; b: ConfigInput } {
   const a: ConfigInput = {
     deviceName: 'config-A',
     video: { bitrate: 4_000_000, width: 1920, height: 1080 },
-    uplinks: { ignoreInterfaces: Array.from({ length: 15_000 }, (_, i) => `a-if-${i}`) },
+    bond: {
+      enabled: true,
+      receiver: 'receiver.example.com:5000',
+      links: Array.from({ length: 16 }, (_, i) => ({ name: `a-link-${i}`, bind: `10.0.${i}.2`, priority: i % 10 })),
+    },
   };
   const b: ConfigInput = {
     deviceName: 'config-B',
-    destinations: [{ name: 'ingest', url: 'srt://ingest.example.com:5000', passphrase: 'b-passphrase-0123456789' }],
-    uplinks: { modems: false, ignoreInterfaces: Array.from({ length: 25_000 }, (_, i) => `bee-interface-${i}`) },
+    destinations: [
+      { name: 'ingest', url: 'srt://ingest.example.com:5000', passphrase: 'b-passphrase-0123456789', streamId: 'b'.repeat(512) },
+      { name: 'backup', url: 'srt://backup.example.com:5000', streamId: 'c'.repeat(512) },
+    ],
+    bond: { links: Array.from({ length: 12 }, (_, i) => ({ name: `bee-${i}`, interface: `wwan${i}` })) },
   };
   return { a, b };
 }

@@ -1,49 +1,55 @@
-/** The pipeline channel's checks on what the supervisor sends the media process (src/media/channel.ts). */
+/** The pipeline channel's checks on what the stream unit sends the media process, and the destination's address. */
 import { describe, expect, it } from 'vitest';
 import { MuxConfig, validateConfig } from '../../../src/config/index.js';
-import { OutputSpec, ParentMessage, PipelineSpec, type PipelineSpecInput } from '../../../src/media/channel.js';
-import { pipelineSpecFromConfig, testPatternSource } from '../../../src/media/spec.js';
+import { ParentMessage } from '../../../src/media/channel.js';
+import { streamSpecFromConfig, testPatternSource } from '../../../src/media/spec.js';
 import { parseSrtUrl } from '../../../src/srt/url.js';
+import { destinationUrl } from '../../../src/supervisor/stream-unit.js';
 
-function spec(passphrase: string): PipelineSpecInput {
-  return {
-    source: testPatternSource(),
-    mux: MuxConfig.parse({}),
-    output: { url: 'srt://ingest.example.com:5000', latencyMs: 1500, passphrase, pbkeylen: 32 },
-  };
-}
-
-describe('pipeline channel: the output passphrase', () => {
-  // The lengths libsrt takes (src/srt/url.ts SRT_PASSPHRASE_LENGTH): 10 to 80 characters.
-  it.each([
-    [9, 'refused'],
-    [10, 'accepted'],
-    [79, 'accepted'],
-    [80, 'accepted'],
-    [81, 'refused'],
-  ])('a passphrase of %d characters is %s by the spec and the start message', (n, verdict) => {
-    const pass = 'q'.repeat(n);
-    const accepted = verdict === 'accepted';
-    expect(OutputSpec.safeParse(spec(pass).output).success).toBe(accepted);
-    const r = PipelineSpec.safeParse(spec(pass));
-    expect(r.success).toBe(accepted);
-    if (r.success) expect(r.data.output.passphrase).toBe(pass);
-    else
-      expect(r.error.issues.map((i) => [i.path.join('.'), i.message])).toEqual([
-        ['output.passphrase', 'a passphrase of 10 to 80 characters'],
-      ]);
-    expect(ParentMessage.safeParse({ type: 'start', spec: spec(pass) }).success).toBe(accepted);
+describe('pipeline channel: the commands the media process takes', () => {
+  it('takes each command the stream unit sends', () => {
+    const spec = { source: testPatternSource(), mux: MuxConfig.parse({}), seconds: 0 };
+    for (const m of [
+      { type: 'start', spec },
+      { type: 'setBitrate', bps: 2_000_000 },
+      { type: 'forceKeyframe' },
+      { type: 'outputReady' },
+      { type: 'stop' },
+    ])
+      expect(ParentMessage.safeParse(m).success, m.type).toBe(true);
   });
 
-  it('carries the longest passphrase the config accepts to an SRT address libsrt will take', () => {
-    const pass = 'z'.repeat(80);
+  it.each([
+    [{ type: 'setBitrate', bps: -5 }],
+    [{ type: 'setBitrate', bps: 1.5e6 + 0.5 }],
+    [{ type: 'setBitrate' }],
+    [{ type: 'start' }],
+    [{ type: 'start', spec: { source: { kind: 'camera' }, mux: {}, seconds: 0 } }],
+    [{ type: 'reboot' }],
+    ['stop'],
+  ])('refuses %j (the process logs it and carries on)', (m) => {
+    expect(ParentMessage.safeParse(m).success).toBe(false);
+  });
+});
+
+describe('the destination address the stream unit calls', () => {
+  it.each([10, 79, 80])('carries a %d-character passphrase from the config to an SRT address libsrt will take', (n) => {
+    const pass = 'z'.repeat(n);
     const config = validateConfig({ destinations: [{ url: 'srt://ingest.example.com:5000?latency=1500', passphrase: pass }] });
-    const s = PipelineSpec.parse(pipelineSpecFromConfig(config, config.destinations[0]!));
-    expect(s.output.passphrase).toBe(pass);
-    // As the pipeline builds its output address: the spec's fields over the URL's.
-    const u = new URL(s.output.url);
-    u.searchParams.set('passphrase', s.output.passphrase!);
-    u.searchParams.set('pbkeylen', String(s.output.pbkeylen));
-    expect(parseSrtUrl(u.toString()).passphrase?.reveal()).toBe(pass);
+    const spec = streamSpecFromConfig(config, config.destinations[0]!);
+    const direct = parseSrtUrl(destinationUrl(spec.destination));
+    expect(direct).toMatchObject({ host: 'ingest.example.com', port: 5000, latencyMs: 1500, pbkeylen: 32 });
+    expect(direct.passphrase?.reveal()).toBe(pass);
+    // Bonded: the local sender's port, the destination's options.
+    const bonded = parseSrtUrl(destinationUrl(spec.destination, 40_000));
+    expect(bonded).toMatchObject({ host: '127.0.0.1', port: 40_000, latencyMs: 1500, pbkeylen: 32 });
+    expect(bonded.passphrase?.reveal()).toBe(pass);
+  });
+
+  it('the config refuses a passphrase libsrt would refuse, before any stream starts', () => {
+    for (const n of [9, 81])
+      expect(() => validateConfig({ destinations: [{ url: 'srt://ingest.example.com:5000', passphrase: 'q'.repeat(n) }] })).toThrow(
+        /destinations\.0\.passphrase/,
+      );
   });
 });

@@ -92,17 +92,21 @@ describe('TsSplicer: one continuous stream across a pipeline restart', () => {
     expect(s.stats).toMatchObject({ fillPackets: 0, splices: 0, pcrDiscontinuities: 0 });
   });
 
-  it('carries the continuity counters and the clock across the restart: no TR 101 290 error at all', () => {
+  it('carries the continuity counters and the clock across the restart: no priority 1 error, one PCR gap before the fill', () => {
     const r = restartRun(600);
     const rep = analyse(r.ts);
     expect(rep.checks.Continuity_count_error).toBe(0);
     expect(rep.checks.PAT_error).toBe(0);
     expect(rep.checks.PMT_error).toBe(0);
-    expect(rep.checks.PCR_repetition_error).toBe(0);
+    expect(rep.priority1Errors).toBe(0);
+    // The silence is filled once it has lasted 70 ms: that one PCR gap (under the 100 ms a
+    // discontinuity would need) is the restart's only mark.
+    expect(rep.checks.PCR_repetition_error).toBe(1);
+    expect(rep.intervals.pcrMaxMs).toBeGreaterThan(40);
+    expect(rep.intervals.pcrMaxMs).toBeLessThan(100);
     expect(rep.checks.PCR_discontinuity_indicator_error).toBe(0);
     // Within the 500 ms TR 101 290 allows, about the muxer's own 100 ms.
     expect(rep.intervals.patMaxMs).toBeLessThanOrEqual(150);
-    expect(rep.intervals.pcrMaxMs).toBeLessThanOrEqual(40);
     expect(r.splicer.stats).toMatchObject({ splices: 1 });
     expect(r.splicer.stats.fillPackets).toBeGreaterThan(20);
     // Both sources' pictures are there, the new one starting on its keyframe.
@@ -162,13 +166,41 @@ describe('TsSplicer: one continuous stream across a pipeline restart', () => {
       const pid = ((fill[o + 1]! & 0x1f) << 8) | fill[o + 2]!;
       pids.set(pid, (pids.get(pid) ?? 0) + 1);
     }
-    // About 19 PAT/PMT pairs (every 100 ms after the first 100 ms of silence) and 63 PCRs (every 30 ms).
+    // About 19 PAT/PMT pairs (every 100 ms once 70 ms of silence passed) and 77 PCRs (every 25 ms).
     expect(pids.get(PID.PAT)).toBeGreaterThanOrEqual(18);
     expect(pids.get(PID.PMT)).toBe(pids.get(PID.PAT));
     expect(pids.get(PID.VIDEO)).toBeGreaterThanOrEqual(60);
     expect(s.stats.filling).toBe(true);
     const rep = analyse(Buffer.concat(chunks));
     expect(rep.checks.Continuity_count_error).toBe(0);
-    expect(rep.checks.PCR_repetition_error).toBe(0);
+    // The one gap before the fill began; none after.
+    expect(rep.checks.PCR_repetition_error).toBe(1);
+    expect(rep.checks.PCR_discontinuity_indicator_error).toBe(0);
+  });
+
+  it('a source that stalls and comes back, without a restart, has its first PCR checked against the fill', () => {
+    let clock = 0;
+    const chunks: Buffer[] = [];
+    const s = new TsSplicer({ now: () => clock, onChunk: (c) => chunks.push(Buffer.from(c)) });
+    const all = source(3, 900_000);
+    const half = Math.floor(all.length / 2);
+    for (const c of all.slice(0, half)) {
+      clock = c.at;
+      s.push(c.data);
+    }
+    // 300 ms stall: the fill's PCRs run 300 ms ahead of where the source's own will go on from.
+    const stalledAt = clock;
+    for (let t = stalledAt + 10; t < stalledAt + 300; t += 10) {
+      clock = t;
+      s.tick();
+    }
+    for (const c of all.slice(half)) {
+      clock = c.at + 300;
+      s.push(c.data);
+    }
+    const rep = analyse(Buffer.concat(chunks));
+    expect(s.stats.pcrDiscontinuities).toBe(1);
+    expect(rep.checks.PCR_discontinuity_indicator_error).toBe(0);
+    expect(rep.checks.Continuity_count_error).toBe(0);
   });
 });

@@ -1,0 +1,358 @@
+/**
+ * One live stream: everything between a picture source and a destination,
+ * wired in one place (`send`, `demo`, the benchmarks and `run` all use it).
+ *
+ *   pipeline process (capture, encode, mux) ──TS pipe──> TsSplicer
+ *     ──> StartGate ──> SrtOutput ──> the destination, or the local BondSender
+ *                                      ──> one socket per uplink ──> receiver
+ *   AbrController <── SrtOutput statistics + the bonding sender's capacity
+ *                 ──> the pipeline's bit rate
+ *
+ * The SRT session and the bonding sender live here, in the supervisor's
+ * process, where no driver or encoder runs: when the pipeline process dies or
+ * hangs, it is restarted and its new TS is spliced on (continuity counters
+ * and the clock carried on, PAT/PMT and PCR filled meanwhile), so the
+ * destination keeps its session and sees one stream. When the destination
+ * (re)connects, the stream starts at a random access point: the encoder is
+ * asked for a keyframe; a passthrough's last keyframe is kept for it.
+ */
+
+import { type BondLinkOptions, BondSender, type BondSenderStats } from '../bond/index.js';
+import type { DestinationConfigT, EncoderSettingsT, MuxConfigT } from '../config/schema.js';
+import { TypedEmitter } from '../lib/events.js';
+import { createLogger } from '../lib/logger.js';
+import { AbrController } from '../media/abr.js';
+import { isFileInput, type PipelineEvent, type PipelineSpec, type PipelineStats } from '../media/channel.js';
+import { type SplicerStats, StartGate, type StartGateStats, type StartMode, TsSplicer } from '../mux/index.js';
+import { parseSrtUrl, SrtOutput, type SrtStats } from '../srt/index.js';
+import { PipelineChild, type PipelineCrashedError } from './pipeline-child.js';
+
+const log = createLogger('supervisor.stream');
+
+const STATS_INTERVAL_MS = 1000;
+const SRT_STATS_INTERVAL_MS = 100;
+/** A passthrough's last keyframe is kept this long for a destination that has not connected yet. */
+const PASSTHROUGH_KEEP_MS = 3000;
+
+export type StreamSource = { kind: 'encode'; settings: EncoderSettingsT } | { kind: 'passthrough'; input: string; loop: boolean };
+
+/** What a stream unit runs: all of it already checked where it entered (config, operator, flags). */
+export interface StreamSpec {
+  source: StreamSource;
+  mux: MuxConfigT;
+  destination: DestinationConfigT;
+  /** Bonded: the receiver (host:port; the destination's address is where it forwards) and the uplinks. */
+  bond?: { receiver: string; links: BondLinkOptions[] };
+  /** Stop after this many seconds (0: until stopped). */
+  seconds?: number;
+  /** Report each video access unit's capture time ('unit' events: the latency benchmark). */
+  reportUnits?: boolean;
+}
+
+export type StreamState = 'starting' | 'connecting' | 'live' | 'reconnecting' | 'stopping' | 'stopped';
+
+export interface StreamStats {
+  state: StreamState;
+  uptimeS: number;
+  /** The video bit rate the encoder is set to now (0 in passthrough), and why. */
+  videoBitrate: number;
+  abrReason?: string;
+  tsBitrate: number;
+  framesEncoded: number;
+  framesDropped: number;
+  picture: PipelineStats['picture'] | 'none';
+  srt: {
+    connected: boolean;
+    rttMs: number;
+    sendRateBps: number;
+    sendBufferMs: number;
+    lossPackets: number;
+    retransPackets: number;
+    dropPackets: number;
+    bandwidthBps: number;
+  };
+  pipeline: { pid?: number; restarts: number; lastError?: string };
+  splicer: SplicerStats;
+  gate: StartGateStats;
+  bond?: BondSenderStats;
+}
+
+export type StreamUnitEvents = {
+  state: [StreamState, string | undefined];
+  stats: [StreamStats];
+  event: [PipelineEvent];
+  /** The video bit rate was changed (by the controller or the operator), and why. */
+  bitrate: [bps: number, reason: string];
+  /** The pipeline process died or hung and is being restarted. */
+  restarting: [PipelineCrashedError, number];
+  /** A video access unit left the encoder, with `reportUnits`. */
+  unit: [captureUs: number];
+  /** The stream ended: stopped, its seconds ran out, its input ended, or a fatal error (code). */
+  finished: [code: string | null];
+};
+
+/** The SRT URL to call: the destination's, or the local bonding sender's port with the destination's options. */
+export function destinationUrl(d: DestinationConfigT, bondPort?: number): string {
+  const u = new URL(d.url);
+  if (bondPort !== undefined) {
+    u.hostname = '127.0.0.1';
+    u.port = String(bondPort);
+  }
+  u.searchParams.set('latency', String(d.latencyMs));
+  if (d.passphrase) {
+    u.searchParams.set('passphrase', d.passphrase);
+    u.searchParams.set('pbkeylen', String(d.pbkeylen));
+  }
+  if (d.streamId) u.searchParams.set('streamid', d.streamId);
+  return u.toString();
+}
+
+export class StreamUnit extends TypedEmitter<StreamUnitEvents> {
+  private readonly spec: StreamSpec;
+  private child: PipelineChild | undefined;
+  private output: SrtOutput | undefined;
+  private bond: BondSender | undefined;
+  private readonly splicer: TsSplicer;
+  private readonly gate: StartGate;
+  private abr: AbrController | undefined;
+  private capacityBps: number | undefined;
+  private videoBitrate = 0;
+  private abrReason: string | undefined;
+  private stateValue: StreamState = 'starting';
+  private childStats: PipelineStats | undefined;
+  private lastError: string | undefined;
+  private startedAt = 0;
+  private statsTimer: NodeJS.Timeout | undefined;
+  private stopping: Promise<void> | undefined;
+  /** Why the stream ended by itself (a code), or null for a clean end. */
+  private endCode: string | null = null;
+  private fileReady = false;
+
+  constructor(spec: StreamSpec) {
+    super();
+    this.spec = spec;
+    const source = spec.source;
+    const mode: StartMode | 'all' = source.kind === 'encode' ? 'next' : isFileInput(source.input) ? 'all' : 'buffered';
+    this.gate = new StartGate({
+      mode: mode === 'all' ? 'buffered' : mode,
+      bufferMs: PASSTHROUGH_KEEP_MS,
+      onChunk: (c) => this.output?.send(c),
+    });
+    this.passAll = mode === 'all';
+    this.splicer = new TsSplicer({
+      // A passthrough goes out as it came: only an encoded stream's gaps are filled.
+      fill: source.kind === 'encode',
+      onChunk: (c, info) => {
+        if (this.passAll) {
+          if (this.output?.connected) this.output.send(c);
+        } else this.gate.push(c, info);
+      },
+    });
+    if (source.kind === 'encode' && source.settings.adaptive) {
+      const s = source.settings;
+      this.abr = new AbrController({
+        minBps: s.minBitrate,
+        maxBps: s.maxBitrate,
+        latencyMs: spec.destination.latencyMs,
+        startBps: Math.min(s.maxBitrate, Math.max(s.minBitrate, s.bitrate)),
+        audioBps: s.audioBitrate,
+      });
+    }
+    if (source.kind === 'encode') this.videoBitrate = source.settings.adaptive ? this.abr!.bitrate : source.settings.bitrate;
+  }
+
+  /** A passthrough file waits for the destination and is sent whole from its first byte. */
+  private readonly passAll: boolean;
+
+  get state(): StreamState {
+    return this.stateValue;
+  }
+
+  /** The bonding sender, when bonded: links are added and removed on it live. */
+  get bondSender(): BondSender | undefined {
+    return this.bond;
+  }
+
+  get pipelinePid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  async start(): Promise<void> {
+    this.startedAt = Date.now();
+    const d = this.spec.destination;
+    let bondPort: number | undefined;
+    if (this.spec.bond) {
+      this.bond = new BondSender({ receiver: this.spec.bond.receiver, links: this.spec.bond.links });
+      bondPort = await this.bond.start();
+      // The capacity hand-off: the controller reads the latest estimate with each SRT sample.
+      this.bond.on('capacity', (bps) => {
+        this.capacityBps = bps > 0 ? bps : undefined;
+      });
+    }
+    const out = new SrtOutput(parseSrtUrl(destinationUrl(d, bondPort)), { statsIntervalMs: SRT_STATS_INTERVAL_MS });
+    this.output = out;
+    out.on('connecting', (attempt) => {
+      if (attempt === 1) this.setState(this.stateValue === 'live' ? 'reconnecting' : 'connecting');
+    });
+    out.on('connected', (info) => this.onConnected(info.peer));
+    out.on('disconnected', (e) => {
+      this.gate.close();
+      this.setState('reconnecting', e.message);
+      this.raise({ code: e.code, message: e.message, level: 'warn' });
+    });
+    out.on('failed', (e, retryInMs) => {
+      this.gate.close();
+      this.raise({ code: e.code, message: e.message, level: out.needsOperator ? 'error' : 'warn' });
+      log.debug('cannot reach the destination', { code: e.code, retryInMs });
+    });
+    out.on('stats', (s) => this.onSrtStats(s));
+
+    const child = new PipelineChild({ spec: this.pipelineSpec() });
+    this.child = child;
+    child.on('ts', (d) => this.splicer.push(d));
+    child.on('spawned', () => {
+      // A new process's stream: spliced on, at the rate the controller had reached.
+      if (child.restartCount > 0) this.splicer.newSource();
+      if (this.spec.source.kind === 'encode') child.send({ type: 'setBitrate', bps: this.videoBitrate });
+      if (this.fileReady) child.send({ type: 'outputReady' });
+    });
+    child.on('stats', (s) => {
+      this.childStats = s;
+    });
+    child.on('event', (e) => {
+      if (e.level === 'error') this.lastError = `${e.code}: ${e.message}`;
+      this.emit('event', e);
+    });
+    child.on('unit', (us) => this.emit('unit', us));
+    child.on('restarting', (e, ms) => {
+      this.lastError = this.lastError ? `${e.message} (before that: ${this.lastError})` : e.message;
+      this.emit('restarting', e, ms);
+    });
+    child.on('stopped', (code) => void this.finish(code));
+    this.splicer.start();
+    out.start();
+    child.start();
+    this.statsTimer = setInterval(() => this.emit('stats', this.stats()), STATS_INTERVAL_MS);
+  }
+
+  /** The operator's fixed bit rate: the controller (if any) stops adapting. */
+  setBitrate(bps: number): void {
+    this.abr = undefined;
+    this.applyBitrate(bps, 'operator');
+  }
+
+  /** Stops the stream; what is queued reaches the destination first (up to a second). */
+  stop(): Promise<void> {
+    this.stopping ??= this.doStop();
+    return this.stopping;
+  }
+
+  stats(): StreamStats {
+    const s = this.output?.stats;
+    const c = this.childStats;
+    return {
+      state: this.stateValue,
+      uptimeS: Math.round((Date.now() - this.startedAt) / 1000),
+      videoBitrate: this.videoBitrate,
+      ...(this.abrReason ? { abrReason: this.abrReason } : {}),
+      tsBitrate: c?.tsBitrate ?? 0,
+      framesEncoded: c?.framesEncoded ?? 0,
+      framesDropped: c?.framesDropped ?? 0,
+      picture: c?.picture ?? 'none',
+      srt: {
+        connected: this.output?.connected ?? false,
+        rttMs: s?.msRTT ?? 0,
+        sendRateBps: (s?.mbpsSendRate ?? 0) * 1e6,
+        sendBufferMs: s?.msSndBuf ?? 0,
+        lossPackets: s?.pktSndLossTotal ?? 0,
+        retransPackets: s?.pktRetransTotal ?? 0,
+        dropPackets: s?.pktSndDropTotal ?? 0,
+        bandwidthBps: (s?.mbpsBandwidth ?? 0) * 1e6,
+      },
+      pipeline: {
+        ...(this.child?.pid !== undefined ? { pid: this.child.pid } : {}),
+        restarts: this.child?.restartCount ?? 0,
+        ...(this.lastError ? { lastError: this.lastError } : {}),
+      },
+      splicer: this.splicer.stats,
+      gate: this.gate.stats,
+      ...(this.bond ? { bond: this.bond.stats() } : {}),
+    };
+  }
+
+  private pipelineSpec(): PipelineSpec {
+    const source = this.spec.source;
+    return {
+      source:
+        source.kind === 'encode'
+          ? { kind: 'encode', settings: { ...source.settings, bitrate: this.videoBitrate || source.settings.bitrate } }
+          : source,
+      mux: this.spec.mux,
+      seconds: this.spec.seconds ?? 0,
+      ...(this.spec.reportUnits ? { reportUnits: true } : {}),
+    };
+  }
+
+  private onConnected(peer: string): void {
+    log.info('connected to the destination', { peer });
+    this.setState('live');
+    this.raise({ code: 'SRT_CONNECTED', message: `streaming to ${peer}`, level: 'info' });
+    this.gate.open();
+    if (this.spec.source.kind === 'encode') this.child?.send({ type: 'forceKeyframe' });
+    else if (this.passAll && !this.fileReady) {
+      this.fileReady = true;
+      this.child?.send({ type: 'outputReady' });
+    }
+  }
+
+  private onSrtStats(s: SrtStats): void {
+    const abr = this.abr;
+    if (!abr || !this.output?.connected || this.stopping) return;
+    const d = abr.update({
+      nowMs: performance.now(),
+      rttMs: s.msRTT,
+      sendBufferMs: s.msSndBuf,
+      sendRateBps: s.mbpsSendRate * 1e6,
+      sentPackets: s.pktSentTotal,
+      retransPackets: s.pktRetransTotal,
+      ackedPackets: Math.max(0, s.pktSentUniqueTotal - s.pktSndBuf - s.pktSndDropTotal),
+      ...(this.capacityBps !== undefined ? { capacityBps: this.capacityBps } : {}),
+    });
+    if (d) this.applyBitrate(d.bitrate, d.signal ? `${d.reason}: ${d.signal}` : d.reason);
+  }
+
+  private applyBitrate(bps: number, reason: string): void {
+    if (this.spec.source.kind !== 'encode' || bps === this.videoBitrate) return;
+    this.videoBitrate = bps;
+    this.abrReason = reason;
+    this.child?.send({ type: 'setBitrate', bps });
+    this.emit('bitrate', bps, reason);
+  }
+
+  private raise(e: PipelineEvent): void {
+    this.emit('event', e);
+  }
+
+  private setState(s: StreamState, reason?: string): void {
+    if (s === this.stateValue) return;
+    this.stateValue = s;
+    this.emit('state', s, reason);
+  }
+
+  private async finish(code: string | null): Promise<void> {
+    this.endCode ??= code;
+    await this.stop();
+  }
+
+  private async doStop(): Promise<void> {
+    this.setState('stopping');
+    clearInterval(this.statsTimer);
+    await this.child?.stop();
+    this.splicer.stop();
+    // Let the last pictures reach the destination whole before hanging up.
+    await this.output?.end();
+    await this.bond?.close();
+    this.setState('stopped');
+    this.emit('finished', this.endCode);
+  }
+}
