@@ -2,23 +2,29 @@
  * `fieldcast demo` (the default of `npm start`): the whole chain on this
  * machine, as it runs at a venue and in the cloud —
  *
- *   test pattern → pipeline process (encoder, muxer, SRT caller, ABR)
- *     → bonding sender → 3 emulated cellular links (linksim)
+ *   the supervisor (`fieldcast run`, with a demo config in a scratch state
+ *   directory): test pattern → pipeline process (encoder, muxer) → SRT
+ *   caller, ABR → bonding sender → 3 emulated cellular links (linksim)
  *     → bonding receiver → a local SRT listener that checks every packet
  *       (TR 101 290 analyser) and re-serves the stream on UDP for a player.
  *
- * It prints where to look, then one line of live figures a second.
- * `--direct` skips bonding (pipeline → SRT listener).
+ * It prints where to look and how to drive it (`fieldcast ctl` on the demo's
+ * control socket works as on the box), then the supervisor's status line
+ * each second with what the far end received. `--direct` skips bonding.
  */
 import dgram from 'node:dgram';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { BondReceiver } from '../bond/receiver.js';
+import { saveConfig } from '../config/index.js';
+import { setLogLevel } from '../lib/logger.js';
 import { formatBitrate } from '../lib/units.js';
+import { version } from '../lib/version.js';
 import { LinkSim, VENUE_LINKS } from '../linksim/index.js';
-import type { PipelineEvent } from '../media/channel.js';
-import { streamSpecFromConfig } from '../media/spec.js';
 import { TsAnalyser } from '../mux/index.js';
 import { SrtConnection, startListening } from '../srt/index.js';
-import { type StreamStats, StreamUnit } from '../supervisor/stream-unit.js';
+import { Supervisor } from '../supervisor/supervisor.js';
 import { type Command, numberOption, out, parseOptions } from './command.js';
 import { baseConfig, hideArguments, withOverrides } from './stream-options.js';
 
@@ -26,7 +32,8 @@ const usage = `Usage: fieldcast demo [--direct] [--seconds N] [--watch PORT] [--
 
 Runs the whole chain on this machine and prints live figures:
   test pattern → encoder → MPEG-TS → SRT (AES-256) → bonding sender → 3 emulated
-  cellular links → bonding receiver → local SRT listener with a TS analyser.
+  cellular links → bonding receiver → local SRT listener with a TS analyser,
+  run by the supervisor as fieldcast run does: fieldcast ctl drives it.
 
   --direct        no bonding: SRT straight to the local listener
   --seconds N     stop after N seconds (default: until Ctrl-C)
@@ -41,6 +48,8 @@ export const command: Command = {
   usage,
   async run(argv) {
     hideArguments('demo');
+    // The figures are what the demo shows; the details are in its event log (or FIELDCAST_LOG=info).
+    if (!process.env.FIELDCAST_LOG) setLogLevel('warn');
     const { values } = parseOptions(argv, {
       direct: { type: 'boolean' },
       seconds: { type: 'string' },
@@ -83,24 +92,41 @@ export const command: Command = {
       await links.start();
     }
 
-    // 3. The stream: the pipeline process, the SRT session, the bonding sender.
+    // 3. The box: the supervisor with a demo config, in a scratch state directory.
     const config = withOverrides(await baseConfig(values.config), (c) => {
-      c.destinations = [{ name: 'demo', url: `srt://127.0.0.1:${listenPort}`, latencyMs: 1500, passphrase, pbkeylen: 32 }];
-    });
-    const spec = streamSpecFromConfig(config, config.destinations[0]!, { seconds });
-    if (receiver && links) {
+      c.autostart = true;
+      c.destinations = [
+        {
+          name: 'demo ingest',
+          url: `srt://127.0.0.1:${receiver ? receiver.port : listenPort}`,
+          latencyMs: 1500,
+          passphrase,
+          pbkeylen: 32,
+        },
+      ];
       const sim = links;
-      spec.bond = {
-        receiver: `127.0.0.1:${receiver.port}`,
-        links: sim.names.map((name) => ({ name, bind: '127.0.0.1', via: sim.link(name).address })),
-      };
-    }
-    const unit = new StreamUnit(spec);
-    const events: PipelineEvent[] = [];
-    unit.on('event', (e) => {
-      if (e.level !== 'info') events.push(e);
+      c.bond = sim
+        ? { enabled: true, links: sim.names.map((name) => ({ name, bind: '127.0.0.1', via: sim.link(name).address })) }
+        : { enabled: false, links: [] };
     });
-    unit.on('restarting', (e) => out(`! ${e.message}`));
+    const dir = mkdtempSync(path.join(tmpdir(), 'fieldcast-demo-'));
+    const configFile = path.join(dir, 'config.json');
+    await saveConfig(configFile, config);
+    const socketPath = path.join(dir, 'control.sock');
+    const supervisor = new Supervisor({
+      configFile,
+      configGiven: true,
+      stateDir: dir,
+      socketPath,
+      version: version(),
+      onStatusLine: (line) => {
+        const rx = receivedWindow * 8;
+        receivedWindow = 0;
+        const cc = analyser.report().checks.Continuity_count_error ?? 0;
+        const t = new Date().toISOString().slice(11, 19);
+        out(`${t} ${line} | far end: received ${formatBitrate(rx)} | CC errors ${cc}`);
+      },
+    });
 
     out(
       'Fieldcast demo: test pattern → encoder → MPEG-TS → SRT (AES-256)' +
@@ -116,21 +142,25 @@ export const command: Command = {
     }
     out(`  SRT listener (the stand-in ingest): 127.0.0.1:${listenPort}, analysing every packet (TR 101 290)`);
     if (watch) out(`  watch it: ffplay -fflags nobuffer udp://127.0.0.1:${watchPort}`);
+    out(`  drive it: node bin/fieldcast.js ctl --socket ${socketPath} status   (also: stop, start, set video.maxBitrate=3M, events)`);
+    out(`  config and event log: ${dir} (every log line: FIELDCAST_LOG=info npm start)`);
     out('  Ctrl-C stops.\n');
 
-    unit.on('stats', (s) => {
-      const rx = receivedWindow * 8;
-      receivedWindow = 0;
-      out(demoLine(s, rx, analyser, events.splice(0)));
+    let onSignal: () => void = () => undefined;
+    const stopped = new Promise<void>((resolve) => {
+      onSignal = (): void => void supervisor.stop().then(resolve);
     });
-    const done = new Promise<void>((resolve) => unit.on('finished', () => resolve()));
-    const onSignal = (): void => void unit.stop();
     process.once('SIGINT', onSignal);
     process.once('SIGTERM', onSignal);
-    await unit.start();
-    await done;
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    const timer = seconds > 0 ? setTimeout(onSignal, seconds * 1000) : undefined;
+    try {
+      await supervisor.start();
+      await stopped;
+    } finally {
+      clearTimeout(timer);
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    }
 
     const r = analyser.report();
     out(
@@ -140,23 +170,7 @@ export const command: Command = {
     watch?.close();
     links?.close();
     receiver?.close();
+    rmSync(dir, { recursive: true, force: true });
     return 0;
   },
 };
-
-function demoLine(s: StreamStats, rxBps: number, analyser: TsAnalyser, events: PipelineEvent[]): string {
-  const t = new Date(s.uptimeS * 1000).toISOString().slice(11, 19);
-  const r = analyser.report();
-  const parts = [
-    `${t} ${s.state}`,
-    `video ${formatBitrate(s.videoBitrate)}`,
-    `sent ${formatBitrate(s.tsBitrate)}`,
-    `received ${formatBitrate(rxBps)}`,
-    `rtt ${s.srt.rttMs.toFixed(0)} ms`,
-    `retx ${s.srt.retransPackets}`,
-    `CC errors ${r.checks.Continuity_count_error ?? 0}`,
-  ];
-  if (s.bond) parts.push(s.bond.links.map((l) => `${l.name} ${l.state === 'live' ? `${Math.round(l.share * 100)}%` : l.state}`).join(' '));
-  for (const e of events) parts.push(`${e.code}: ${e.message}`);
-  return parts.join(' | ');
-}

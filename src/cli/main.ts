@@ -3,15 +3,16 @@
  * in its own file and is loaded only when asked for, so `fieldcast receive`
  * on a cloud VM never loads the media addon.
  */
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { describeError, FieldcastError } from '../lib/errors.js';
+import { version } from '../lib/version.js';
 import { type Command, err, out, UsageError } from './command.js';
 
 type Loader = () => Promise<{ command: Command }>;
 
 /** Commands in the order `--help` lists them. */
 const COMMANDS: Record<string, { summary: string; load: Loader }> = {
+  run: { summary: 'run the box: stream, restart what fails, answer fieldcast ctl (systemd runs this)', load: () => import('./run.js') },
+  ctl: { summary: 'control a running fieldcast run: status, start, stop, set, get, events', load: () => import('./ctl.js') },
   config: { summary: 'check a config file, or print every key with its default', load: () => import('./config.js') },
   bench: { summary: 'run the benchmark scenarios and print their figures', load: () => import('./bench.js') },
   probe: { summary: 'list capture inputs, audio inputs and the H.264 encoders that open', load: () => import('./probe.js') },
@@ -28,10 +29,7 @@ export function registeredCommands(): string[] {
   return Object.keys(COMMANDS);
 }
 
-export function version(): string {
-  const pkgPath = fileURLToPath(new URL('../../package.json', import.meta.url));
-  return (JSON.parse(readFileSync(pkgPath, 'utf8')) as { version: string }).version;
-}
+export { version };
 
 export function helpText(): string {
   const width = Math.max(...Object.keys(COMMANDS).map((n) => n.length));

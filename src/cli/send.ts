@@ -8,7 +8,7 @@
 import { formatBitrate } from '../lib/units.js';
 import { streamSpecFromConfig } from '../media/spec.js';
 import { parseSrtUrl } from '../srt/index.js';
-import { type StreamSpec, type StreamStats, StreamUnit } from '../supervisor/stream-unit.js';
+import { type StreamStats, StreamUnit } from '../supervisor/stream-unit.js';
 import { type Command, numberOption, out, parseOptions, UsageError } from './command.js';
 import { baseConfig, hideArguments, parseBitrateRange, parseLinkFlag, readPassphraseFile, withOverrides } from './stream-options.js';
 
@@ -92,6 +92,12 @@ export const command: Command = {
         c.video.maxBitrate = r.max;
         c.video.bitrate = r.adaptive ? Math.round((r.min + r.max) / 2) : r.max;
       }
+      if (values.bond) {
+        // --to names the bonding receiver, as the config's destination does when bonded.
+        const links = (values.link ?? []).map(parseLinkFlag);
+        c.bond = { ...c.bond, enabled: true, ...(links.length > 0 ? { links } : {}) };
+        if ((c.bond.links ?? []).length === 0) throw new UsageError('--bond needs at least one --link (or bond.links in the config)');
+      }
       c.destinations = [
         {
           name: 'cli',
@@ -104,22 +110,10 @@ export const command: Command = {
       ];
     });
     const dest = config.destinations[0]!;
-
-    let bond: StreamSpec['bond'];
-    if (values.bond) {
-      const links = (values.link ?? []).map(parseLinkFlag);
-      const all = links.length > 0 ? links : config.bond.links;
-      if (all.length === 0) throw new UsageError('--bond needs at least one --link (or bond.links in the config)');
-      bond = { receiver: `${endpoint.host.includes(':') ? `[${endpoint.host}]` : endpoint.host}:${endpoint.port}`, links: all };
-    }
-    const spec: StreamSpec = {
-      ...streamSpecFromConfig(config, dest, {
-        seconds,
-        ...(values.input ? { passthrough: { input: values.input, loop: Boolean(values.loop) } } : {}),
-      }),
-      ...(bond ? { bond } : {}),
-    };
-    if (!bond) delete spec.bond;
+    const spec = streamSpecFromConfig(config, dest, {
+      seconds,
+      ...(values.input ? { passthrough: { input: values.input, loop: Boolean(values.loop) } } : {}),
+    });
     const unit = new StreamUnit(spec);
     let failedCode: string | null = null;
     unit.on('event', (e) => {

@@ -89,7 +89,9 @@ export const MuxConfig = z
 export const DestinationConfig = z
   .object({
     name: z.string().min(1).max(40).default('ingest').describe('Name shown on the status page'),
-    url: srtUrl.describe('SRT URL of the ingest listener, e.g. a MediaConnect flow source'),
+    url: srtUrl.describe(
+      'SRT URL of the ingest listener, e.g. a MediaConnect flow source; with bond.enabled, of the bonding receiver that forwards to it',
+    ),
     latencyMs: z.number().int().min(20).max(15_000).default(1500).describe('SRT latency in ms (3-4x the worst RTT, more with loss)'),
     passphrase: srtPassphrase.optional().describe(`SRT AES passphrase (${PASS_MIN}-${PASS_MAX} characters); never logged`),
     pbkeylen: z
@@ -117,12 +119,12 @@ export const BondLinkConfig = z
 
 export const BondConfig = z
   .object({
-    enabled: z.boolean().default(false).describe('Send over several uplinks through a bonding receiver (SRTLA)'),
-    receiver: z
-      .string()
-      .regex(/^(\[[0-9a-fA-F:.]+\]|[^\s:[\]]+):\d{1,5}$/, 'host:port of the bonding receiver')
-      .default('127.0.0.1:5000')
-      .describe('The bonding receiver (fieldcast receive or any SRTLA receiver), host:port'),
+    enabled: z
+      .boolean()
+      .default(false)
+      .describe(
+        'Send over several uplinks through a bonding receiver (SRTLA); the destination URL then names the receiver (fieldcast receive or any SRTLA receiver), which forwards to the ingest',
+      ),
     links: z.array(BondLinkConfig).max(16).default([]).describe('The uplinks to bond'),
   })
   .describe('Bonded uplinks');
@@ -152,7 +154,11 @@ export const ConfigSchema = z
     video: VideoConfig.prefault({}),
     audio: AudioConfig.prefault({}),
     mux: MuxConfig.prefault({}),
-    destinations: z.array(DestinationConfig).max(2).default([]).describe('SRT destinations (at most 2, as a MediaConnect flow takes)'),
+    destinations: z
+      .array(DestinationConfig)
+      .max(1)
+      .default([])
+      .describe('Where the stream goes: one SRT destination (none: the box stays idle until one is set)'),
     bond: BondConfig.prefault({}),
     metrics: MetricsConfig.prefault({}),
   })
@@ -167,6 +173,16 @@ export const ConfigSchema = z
         message: `must not exceed video.maxBitrate (${v.maxBitrate})`,
       });
     }
+    const b = ctx.value.bond;
+    if (b.enabled && b.links.length === 0) {
+      ctx.issues.push({ code: 'custom', path: ['bond', 'links'], input: b.links, message: 'at least one link when bond.enabled' });
+    }
+    const names = new Set<string>();
+    b.links.forEach((l, i) => {
+      if (names.has(l.name))
+        ctx.issues.push({ code: 'custom', path: ['bond', 'links', i, 'name'], input: l.name, message: 'a name no other link has' });
+      names.add(l.name);
+    });
   });
 
 /**

@@ -89,3 +89,30 @@ export async function saveConfig(file: string, config: unknown): Promise<Config>
   }
   return valid;
 }
+
+/**
+ * Removes temp files a save left behind when power was cut before its rename
+ * (`.config.json.<random>.tmp` beside the file). Run at start-up, before the
+ * first save; a file that cannot be removed is left for the next start.
+ */
+export async function sweepSaveLeftovers(file: string): Promise<string[]> {
+  const dir = path.dirname(path.resolve(file));
+  const prefix = `.${path.basename(file)}.`;
+  let names: string[];
+  try {
+    names = await fs.readdir(dir);
+  } catch {
+    return [];
+  }
+  const gone: string[] = [];
+  for (const n of names) {
+    if (!n.startsWith(prefix) || !/^[0-9a-f]{8}\.tmp$/.test(n.slice(prefix.length))) continue;
+    try {
+      await fs.rm(path.join(dir, n), { force: true });
+      gone.push(n);
+    } catch {
+      // left for the next start
+    }
+  }
+  return gone;
+}

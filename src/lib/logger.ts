@@ -52,6 +52,12 @@ export function setLogSink(next: LogSink | undefined): void {
   sink = next ?? writeLine;
 }
 
+/** Whether a field or setting of this name holds a secret (a passphrase, a token, a key). */
+export function isSecretKey(name: string): boolean {
+  return SECRET_KEY.test(name);
+}
+
+/** The top level of a record's fields, secrets replaced (the event log walks deeper with its own rules). */
 export function redact(fields: LogFields): LogFields {
   const out: LogFields = {};
   for (const [k, v] of Object.entries(fields)) {
@@ -59,6 +65,31 @@ export function redact(fields: LogFields): LogFields {
     out[k] = SECRET_KEY.test(k) && v !== '' ? '[redacted]' : v;
   }
   return out;
+}
+
+/** `srt://host:port?…&passphrase=…` anywhere in a string: the value goes, the rest of the URL stays readable. */
+const SRT_URL = /srt:\/\/[^\s"'<>]*/gi;
+const PASSPHRASE_PARAM = /([?&]passphrase=)[^&#\s"'<>]*/gi;
+
+export function redactText(text: string): string {
+  if (!/srt:\/\//i.test(text)) return text;
+  return text.replace(SRT_URL, (url) => url.replace(PASSPHRASE_PARAM, '$1[redacted]'));
+}
+
+const MAX_REDACT_DEPTH = 6;
+
+/** Secrets replaced at every depth of a record's fields: nested objects, arrays, srt:// URLs in strings. */
+export function redactDeep(fields: LogFields): LogFields {
+  const walk = (v: unknown, depth: number): unknown => {
+    if (typeof v === 'string') return redactText(v);
+    if (v === null || typeof v !== 'object' || v instanceof Error || depth >= MAX_REDACT_DEPTH) return v;
+    if (typeof (v as { toJSON?: unknown }).toJSON === 'function') return v; // Date, URL, Secret, Buffer print themselves
+    if (Array.isArray(v)) return v.map((x) => walk(x, depth + 1));
+    const out: Record<string, unknown> = {};
+    for (const [k, x] of Object.entries(redact(v as LogFields))) out[k] = x === '[redacted]' ? x : walk(x, depth + 1);
+    return out;
+  };
+  return walk(fields, 0) as LogFields;
 }
 
 function formatValue(v: unknown): string {
@@ -98,7 +129,7 @@ export function createLogger(module: string): Logger {
     (level: Exclude<LogLevel, 'silent'>) =>
     (message: string, fields: LogFields = {}): void => {
       if (!enabled(level)) return;
-      sink({ time: Date.now(), level, module, message, fields: redact(fields) });
+      sink({ time: Date.now(), level, module, message, fields: redactDeep(fields) });
     };
   return {
     module,

@@ -18,8 +18,9 @@ export interface SourceChoice {
 }
 
 /**
- * The stream a checked config describes, to one of its destinations;
- * bonded when `bond.enabled` (through `bond.receiver`, over `bond.links`).
+ * The stream a checked config describes, to its destination; bonded when
+ * `bond.enabled`: over `bond.links`, to the bonding receiver the destination
+ * URL names.
  */
 export function streamSpecFromConfig(config: Config, destination: DestinationConfigT, choice: SourceChoice = {}): StreamSpec {
   const source: StreamSource = choice.passthrough
@@ -29,7 +30,7 @@ export function streamSpecFromConfig(config: Config, destination: DestinationCon
     source,
     mux: config.mux,
     destination,
-    ...(config.bond.enabled ? { bond: { receiver: config.bond.receiver, links: config.bond.links } } : {}),
+    ...(config.bond.enabled ? { bond: { receiver: hostPortOf(destination.url), links: config.bond.links } } : {}),
     seconds: choice.seconds ?? 0,
   };
 }
@@ -60,6 +61,12 @@ export function testPatternSource(overrides: EncoderSettingsInput = {}): Extract
     throw new MediaOptionsError(`test pattern setting ${i.path.join('.')}: ${i.message}`, { key: i.path.join('.') });
   }
   return { kind: 'encode', settings: r.data };
+}
+
+/** host:port of an SRT URL (an IPv6 host in brackets), as the bonding sender takes a receiver. */
+export function hostPortOf(url: string): string {
+  const u = new URL(url);
+  return `${u.hostname}:${u.port}`;
 }
 
 /** The muxer's settings as the config defaults them. */

@@ -43,7 +43,7 @@ function blockLuma(gray: Uint8Array, width: number, cx: number, cy: number, rx: 
  * code is not there or fails its checks (start/end marks, even parity). Each
  * block is read at its centre (half its width and height), thresholded midway
  * between the white and black start marks, so encoding blur and level shifts
- * do not matter.
+ * do not matter; a block too near that threshold makes the picture unread.
  */
 export function readTimecode(gray: Uint8Array, width: number, height: number): Timecode | undefined {
   if (gray.length < width * height || width < BLOCK_DIVISOR * 2 || height < 40) return undefined;
@@ -61,6 +61,11 @@ export function readTimecode(gray: Uint8Array, width: number, height: number): T
   const contrast = white - black;
   if (contrast < MIN_CONTRAST) return undefined;
   const threshold = (white + black) / 2;
+  // A block within a quarter of the contrast of the threshold is smeared by
+  // encoding (or damaged in transit): refuse the picture rather than read a
+  // wrong time that parity, which catches one flipped bit, would let through.
+  const margin = contrast / 4;
+  if (lumas.some((l) => Math.abs(l - threshold) < margin)) return undefined;
   const bit = (i: number): number => (lumas[i]! > threshold ? 1 : 0);
   if (bit(0) !== 1 || bit(1) !== 0 || bit(2) !== 1 || bit(BLOCKS - 1) !== 1) return undefined;
   let value = 0n;

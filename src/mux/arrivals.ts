@@ -107,7 +107,32 @@ export class TsArrivals {
     this.endPicture();
     const ps = this.pictures;
     const i = ps.findIndex((p, k) => k > 0 && p.atMs >= atMs && p.atMs - ps[k - 1]!.atMs >= minGapMs);
-    if (i < 0) return undefined;
+    return i < 0 ? undefined : this.resumptionAt(i);
+  }
+
+  /**
+   * How the pictures resumed after the longest gap that begins within
+   * `windowMs` after `atMs`: for an interruption known to have happened then
+   * (a process killed at `atMs`: what it had sent still arrives after that)
+   * however short it was — a restart quicker than any fixed threshold is
+   * still found, and a gap that began before `atMs` is not taken for it.
+   * Undefined until a picture has arrived after the window, so the whole
+   * window was seen.
+   */
+  resumptionWithin(atMs: number, windowMs: number): Resumption | undefined {
+    this.endPicture();
+    const ps = this.pictures;
+    if (ps.length < 2 || ps[ps.length - 1]!.atMs <= atMs + windowMs) return undefined;
+    let best = -1;
+    for (let k = 1; k < ps.length; k++) {
+      if (ps[k - 1]!.atMs < atMs || ps[k - 1]!.atMs > atMs + windowMs) continue;
+      if (best < 0 || ps[k]!.atMs - ps[k - 1]!.atMs > ps[best]!.atMs - ps[best - 1]!.atMs) best = k;
+    }
+    return best < 0 ? undefined : this.resumptionAt(best);
+  }
+
+  private resumptionAt(i: number): Resumption {
+    const ps = this.pictures;
     const before = ps[i - 1]!;
     const first = ps[i]!;
     // PSI counts for the new stream only if it came in the second half of the

@@ -86,11 +86,18 @@ export class StartGate {
     }
   }
 
-  /** The destination went away: hold the stream back until it is connected again. */
+  /**
+   * The destination went away (or an attempt to reach it failed): hold the
+   * stream back until it is connected again. In 'buffered' mode what is kept
+   * stays kept — a call that fails before the first connection must not
+   * cost the keyframe that came before it — and ages out as usual; closing
+   * a closed gate changes nothing.
+   */
   close(): void {
+    if (!this.isOpen) return;
     this.isOpen = false;
     this.flowing = false;
-    this.drop();
+    if (this.opts.mode === 'next') this.drop();
   }
 
   push(chunk: Buffer, info: ChunkInfo): void {

@@ -13,20 +13,21 @@
  * `lastError` for the status page, and retries only every 30 s (the operator
  * may fix the other side).
  *
- * Sends while not connected are dropped and counted: the pipeline keeps
- * capturing, and on 'connected' it restarts the stream on a fresh keyframe.
+ * Sends while not connected are dropped and counted: the stream unit holds
+ * the stream back until 'connected' and starts it there on a keyframe.
+ *
+ * A connected session is given up when libsrt says it broke, or when the
+ * peer watch (stats.ts) finds data waiting unanswered for too long; never
+ * merely because an idle session is quiet.
  */
 import { TypedEmitter } from '../lib/events.js';
 import { createLogger } from '../lib/logger.js';
 import { SrtConnection, type SrtPeerInfo, toNativeOptions } from './connection.js';
 import { OPERATOR_FIX_CODES, SrtConnectionLostError, type SrtError } from './errors.js';
-import type { SrtStats } from './stats.js';
+import { type PeerWatch, type SrtStats, watchPeer } from './stats.js';
 import { endpointTarget, parseSrtUrl, type SrtEndpoint } from './url.js';
 
 const log = createLogger('srt.output');
-
-/** No SRT ACK for this long (or 4 RTTs) while sending: the receiver is gone. */
-const ACK_SILENCE_MIN_MS = 1000;
 
 export interface SrtOutputOptions {
   /** Statistics period in ms (10..1000, default 100). */
@@ -77,7 +78,7 @@ export class SrtOutput extends TypedEmitter<SrtOutputEvents> {
   #lastError: SrtError | undefined;
   #stats: SrtStats | undefined;
   #connDroppedBase = 0;
-  #acks = { total: 0, sent: 0, at: 0, rttMs: 0 };
+  #peer: PeerWatch | undefined;
   readonly #counters: SrtOutputCounters = { connects: 0, failures: 0, droppedPackets: 0, droppedBytes: 0, sentBytes: 0 };
 
   /** Validates the URL and options now (SrtUrlInvalidError, RangeError); connects on start(). */
@@ -177,7 +178,7 @@ export class SrtOutput extends TypedEmitter<SrtOutputEvents> {
     }
     this.#conn = conn;
     this.#connDroppedBase = 0;
-    this.#acks = { total: 0, sent: 0, at: 0, rttMs: 0 };
+    this.#peer = undefined;
     conn.on('connected', (info) => {
       if (this.#conn !== conn) return;
       this.#attempt = 0;
@@ -191,7 +192,7 @@ export class SrtOutput extends TypedEmitter<SrtOutputEvents> {
       this.#stats = s;
       this.#syncDropped(s);
       this.emit('stats', s);
-      this.#watchAcks(s);
+      this.#watchPeer(s);
     });
     conn.on('disconnected', (err) => {
       if (this.#conn !== conn) return;
@@ -224,34 +225,16 @@ export class SrtOutput extends TypedEmitter<SrtOutputEvents> {
     conn.start();
   }
 
-  /**
-   * libsrt declares a silent peer gone only after 16 expiry periods of at
-   * least 300 ms each (about 5 s, whatever SRTO_PEERIDLETIMEO says). A
-   * receiver acknowledges every 10 ms, so a sender that has sent data and
-   * heard no ACK for a second (or 4 RTTs, or half the latency, if longer) has lost it: drop the
-   * connection and call again, so a listener that comes back is reached at
-   * once. A receiver waiting on a lost packet stops acknowledging (its ACK
-   * cannot pass the gap) but keeps reporting the loss, so NAKs count as
-   * answers too: a bonded link going dark must not look like a lost peer.
-   */
-  #watchAcks(s: SrtStats): void {
-    const now = performance.now();
-    const heard = s.pktRecvACKTotal + s.pktRecvNAKTotal;
-    if (heard !== this.#acks.total || this.#acks.at === 0) {
-      this.#acks = { total: heard, sent: s.pktSentTotal, at: now, rttMs: s.msRTT || this.#acks.rttMs };
-      return;
-    }
-    const silentMs = now - this.#acks.at;
-    // Within half the latency SRT may still recover the gap by retransmission: wait at least that.
-    const limit = Math.max(ACK_SILENCE_MIN_MS, this.#acks.rttMs * 4, (this.endpoint.latencyMs ?? 120) / 2);
-    if (silentMs <= limit || s.pktSentTotal === this.#acks.sent || this.#state !== 'connected') return;
+  /** Drops a session whose peer has stopped answering the data it is sent, and calls again (see watchPeer). */
+  #watchPeer(s: SrtStats): void {
+    const v = watchPeer(this.#peer, s, performance.now(), this.endpoint.latencyMs ?? 120);
+    this.#peer = v.watch;
+    if (!v.lost || this.#state !== 'connected') return;
     const err = new SrtConnectionLostError(
-      `no answer from ${endpointTarget(this.endpoint)} for ${(silentMs / 1000).toFixed(1)} s; calling again`,
-      {
-        silentMs: Math.round(silentMs),
-      },
+      `no answer from ${endpointTarget(this.endpoint)} for ${(v.silentMs / 1000).toFixed(1)} s; calling again`,
+      { silentMs: Math.round(v.silentMs), limitMs: Math.round(v.limitMs), unackedPackets: s.pktFlightSize },
     );
-    this.#acks = { total: 0, sent: 0, at: 0, rttMs: 0 };
+    this.#peer = undefined;
     this.#lastError = err;
     this.#stats = undefined;
     this.emit('disconnected', err);

@@ -20,7 +20,7 @@ import { promises as fs } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { describeError } from '../lib/errors.js';
-import { createLogger, type LogFields, redact } from '../lib/logger.js';
+import { createLogger, isSecretKey, type LogFields, redact, redactText } from '../lib/logger.js';
 
 const log = createLogger('supervisor.events');
 
@@ -397,19 +397,7 @@ function parseLine(line: string): LoggedEvent | undefined {
   }
 }
 
-/** `srt://host:port?…&passphrase=…` anywhere in a string: the value goes, the rest of the URL stays readable. */
-const SRT_URL = /srt:\/\/[^\s"'<>]*/gi;
-const PASSPHRASE_PARAM = /([?&]passphrase=)[^&#\s"'<>]*/gi;
-
-export function redactText(text: string): string {
-  if (!/srt:\/\//i.test(text)) return text;
-  return text.replace(SRT_URL, (url) => url.replace(PASSPHRASE_PARAM, `$1${REDACTED}`));
-}
-
-/** Whether the logger's rule takes a field of this name for a secret. */
-function isSecretName(name: string): boolean {
-  return redact({ [name]: 'x' })[name] !== 'x';
-}
+const isSecretName = isSecretKey;
 
 /** Fields that name a setting (an operator's `set destinations.0.passphrase=…`) and the fields carrying its value. */
 const SETTING_NAME_FIELDS = ['key', 'path', 'setting'];

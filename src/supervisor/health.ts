@@ -91,7 +91,8 @@ export interface HealthReadings {
   throttledOccurred: ThrottleReason[];
 }
 
-const EMPTY: HealthSnapshot = {
+/** The health before the first sample: nothing measured, nothing alarming. */
+export const EMPTY_HEALTH: HealthSnapshot = {
   cpuLoad: 0,
   throttled: [],
   memoryUsedBytes: 0,
@@ -114,7 +115,7 @@ export class HealthMonitor extends TypedEmitter<HealthMonitorEvents> {
   private run = 0;
   private timer: NodeJS.Timeout | undefined;
   private inflight: Promise<HealthSnapshot> | undefined;
-  private last: HealthSnapshot = EMPTY;
+  private last: HealthSnapshot = EMPTY_HEALTH;
   private lastReadings: HealthReadings = { throttledOccurred: [] };
   private cpuBefore: CpuTimes | undefined;
   private throttledVia: Promise<ThrottledVia | undefined> | undefined;

@@ -9,8 +9,9 @@
  * backing off if it keeps dying, and says why.
  *
  * A hang is noticed by silence: an encoding pipeline that sends no TS for a
- * second (it makes some every few milliseconds) or any pipeline that sends no
- * statistics for three (it sends them every second).
+ * second (it makes some every few milliseconds; a new one has five for its
+ * first) or any pipeline that sends no statistics for three (it sends them
+ * every second).
  */
 import { type ChildProcess, fork } from 'node:child_process';
 import type { Readable } from 'node:stream';
@@ -31,9 +32,15 @@ const RESTART_MAX_MS = 10_000;
 const HANG_STATS_MS = 3_000;
 /** An encoding pipeline that sends no TS for this long is hung (it muxes every few ms). */
 const HANG_TS_MS = 1_000;
+/** A new encoding pipeline that has sent no TS at all this long after it started is hung (opening a capture device and encoder takes well under a second). */
+const HANG_FIRST_TS_MS = 5_000;
 const HANG_CHECK_MS = 100;
-/** Running this long without a crash resets the backoff. */
-const STABLE_MS = 30_000;
+/**
+ * A process that ran this long before it died was not in a crash loop (one
+ * that cannot open its device dies within a second): it is restarted at once,
+ * the backoff starting over. Only a quick succession of early deaths backs off.
+ */
+const STABLE_MS = 5_000;
 
 export class PipelineCrashedError extends FieldcastError {
   constructor(message: string, details: Record<string, unknown> = {}) {
@@ -79,6 +86,10 @@ export class PipelineChild extends TypedEmitter<PipelineChildEvents> {
   private restartTimer: NodeJS.Timeout | undefined;
   private lastStats: PipelineStats | undefined;
   private hung = false;
+  private spawns = 0;
+  /** A process asked to stop so that one with a new spec takes its place. */
+  private replacing: ChildProcess | undefined;
+  private replaceTimer: NodeJS.Timeout | undefined;
   private readonly pending: ParentMessageT[] = [];
 
   constructor(private readonly opts: PipelineChildOptions) {
@@ -87,6 +98,11 @@ export class PipelineChild extends TypedEmitter<PipelineChildEvents> {
 
   get restartCount(): number {
     return this.restarts;
+  }
+
+  /** Processes started so far: after the first, each one's TS is a new source to splice on. */
+  get spawnCount(): number {
+    return this.spawns;
   }
 
   get stats(): PipelineStats | undefined {
@@ -113,10 +129,29 @@ export class PipelineChild extends TypedEmitter<PipelineChildEvents> {
     this.opts.spec = spec;
   }
 
+  /**
+   * Starts a process with a new spec in place of the running one (an
+   * operator changed the picture size, say): the old one is asked to stop
+   * and killed after `graceMs`; the new one starts as soon as it is gone.
+   * Not a crash: no restart is counted and no backoff applies.
+   */
+  replace(spec: PipelineSpec, graceMs = 2000): void {
+    this.opts.spec = spec;
+    const child = this.child;
+    if (this.finished || this.stopping) return;
+    if (!child) return; // a restart is pending: it takes the new spec
+    if (this.replacing === child) return;
+    this.replacing = child;
+    this.pending.length = 0;
+    if (child.connected) child.send({ type: 'stop' } satisfies ParentMessageT);
+    this.replaceTimer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+  }
+
   /** Asks the pipeline to stop cleanly; kills it if it has not within `graceMs`. Resolves when it is gone. */
   async stop(graceMs = 3000): Promise<void> {
     this.stopping = true;
     clearTimeout(this.restartTimer);
+    clearTimeout(this.replaceTimer);
     clearInterval(this.hangTimer);
     const child = this.child;
     if (!child || child.exitCode !== null || child.signalCode !== null) {
@@ -131,9 +166,11 @@ export class PipelineChild extends TypedEmitter<PipelineChildEvents> {
   }
 
   private spawn(): void {
+    this.spawns++;
     this.startedAt = Date.now();
     this.lastHeard = Date.now();
     this.lastTs = Date.now();
+    let tsSeen = false;
     const child = fork(CHILD_ENTRY, [], {
       serialization: 'advanced',
       stdio: ['ignore', 'inherit', 'inherit', 'ipc', 'pipe'],
@@ -144,11 +181,15 @@ export class PipelineChild extends TypedEmitter<PipelineChildEvents> {
     ts?.on('data', (d: Buffer) => {
       if (this.child !== child) return;
       this.lastTs = Date.now();
+      tsSeen = true;
       this.emit('ts', d);
     });
     ts?.on('error', () => undefined);
-    child.on('message', (m) => this.onMessage(m as ChildMessage));
-    child.on('exit', (code, signal) => this.onExit(code, signal));
+    child.on('message', (m) => {
+      // What a process being replaced says on its way out is not the stream's end.
+      if (this.replacing !== child) this.onMessage(m as ChildMessage);
+    });
+    child.on('exit', (code, signal) => this.onExit(child, code, signal));
     child.on('error', (e) => log.error('pipeline process error', { err: e }));
     if (child.pid !== undefined) this.emit('spawned', child.pid);
     child.send({ type: 'start', spec: this.opts.spec } as ParentMessageT);
@@ -156,12 +197,12 @@ export class PipelineChild extends TypedEmitter<PipelineChildEvents> {
     clearInterval(this.hangTimer);
     const encoding = this.opts.spec.source.kind === 'encode';
     this.hangTimer = setInterval(() => {
-      if (this.child !== child) return;
+      if (this.child !== child || this.replacing === child) return;
       const now = Date.now();
       const statsSilent = now - this.lastHeard;
-      // Give a new process time to start its encoder before judging its TS.
-      const tsSilent = encoding && this.lastStats !== undefined ? now - this.lastTs : 0;
-      if (statsSilent > HANG_STATS_MS || tsSilent > HANG_TS_MS) {
+      // A new process has longer for its first TS (its encoder is starting, on a busy machine perhaps).
+      const tsSilent = encoding ? now - this.lastTs : 0;
+      if (statsSilent > HANG_STATS_MS || tsSilent > (tsSeen ? HANG_TS_MS : HANG_FIRST_TS_MS)) {
         log.error('pipeline stopped answering; killing it', { statsSilentMs: statsSilent, tsSilentMs: tsSilent });
         this.hung = true;
         child.kill('SIGKILL');
@@ -197,11 +238,20 @@ export class PipelineChild extends TypedEmitter<PipelineChildEvents> {
     }
   }
 
-  private onExit(code: number | null, signal: NodeJS.Signals | null): void {
+  private onExit(child: ChildProcess, code: number | null, signal: NodeJS.Signals | null): void {
+    if (this.child !== child) return;
     clearInterval(this.hangTimer);
     this.child = undefined;
     if (this.stopping || this.finished) {
       this.finish(null);
+      return;
+    }
+    if (this.replacing === child) {
+      this.replacing = undefined;
+      clearTimeout(this.replaceTimer);
+      this.hung = false;
+      this.lastStats = undefined;
+      this.spawn();
       return;
     }
     const why = this.hung ? 'stopped answering and was killed' : signal ? `killed by ${signal}` : `exited with status ${code}`;
@@ -227,6 +277,7 @@ export class PipelineChild extends TypedEmitter<PipelineChildEvents> {
     this.finished = true;
     clearInterval(this.hangTimer);
     clearTimeout(this.restartTimer);
+    clearTimeout(this.replaceTimer);
     this.emit('stopped', code);
   }
 }

@@ -19,6 +19,7 @@
 
 import { type BondLinkOptions, BondSender, type BondSenderStats } from '../bond/index.js';
 import type { DestinationConfigT, EncoderSettingsT, MuxConfigT } from '../config/schema.js';
+import { FieldcastError } from '../lib/errors.js';
 import { TypedEmitter } from '../lib/events.js';
 import { createLogger } from '../lib/logger.js';
 import { AbrController } from '../media/abr.js';
@@ -70,6 +71,11 @@ export interface StreamStats {
     retransPackets: number;
     dropPackets: number;
     bandwidthBps: number;
+    /** Seconds since the connection came up, while it is up. */
+    connectedForS?: number;
+    /** Why it is not up, in words, and whether only the operator can fix it (a wrong passphrase). */
+    lastError?: { code: string; message: string };
+    needsOperator: boolean;
   };
   pipeline: { pid?: number; restarts: number; lastError?: string };
   splicer: SplicerStats;
@@ -107,8 +113,16 @@ export function destinationUrl(d: DestinationConfigT, bondPort?: number): string
   return u.toString();
 }
 
+/** A link change on a stream that is not bonded. */
+export class StreamNotBondedError extends FieldcastError {
+  constructor() {
+    super('STREAM_NOT_BONDED', 'this stream is not bonded: links can only be added to a bonded stream');
+  }
+}
+
 export class StreamUnit extends TypedEmitter<StreamUnitEvents> {
-  private readonly spec: StreamSpec;
+  /** What runs now: the spec it started with, as changed live since. */
+  private current: StreamSpec;
   private child: PipelineChild | undefined;
   private output: SrtOutput | undefined;
   private bond: BondSender | undefined;
@@ -127,10 +141,11 @@ export class StreamUnit extends TypedEmitter<StreamUnitEvents> {
   /** Why the stream ended by itself (a code), or null for a clean end. */
   private endCode: string | null = null;
   private fileReady = false;
+  private connectedAt = 0;
 
   constructor(spec: StreamSpec) {
     super();
-    this.spec = spec;
+    this.current = structuredClone(spec);
     const source = spec.source;
     const mode: StartMode | 'all' = source.kind === 'encode' ? 'next' : isFileInput(source.input) ? 'all' : 'buffered';
     this.gate = new StartGate({
@@ -148,17 +163,10 @@ export class StreamUnit extends TypedEmitter<StreamUnitEvents> {
         } else this.gate.push(c, info);
       },
     });
-    if (source.kind === 'encode' && source.settings.adaptive) {
-      const s = source.settings;
-      this.abr = new AbrController({
-        minBps: s.minBitrate,
-        maxBps: s.maxBitrate,
-        latencyMs: spec.destination.latencyMs,
-        startBps: Math.min(s.maxBitrate, Math.max(s.minBitrate, s.bitrate)),
-        audioBps: s.audioBitrate,
-      });
+    if (source.kind === 'encode') {
+      this.videoBitrate = source.settings.adaptive ? this.clampToRange(source.settings, source.settings.bitrate) : source.settings.bitrate;
+      this.abr = this.makeAbr(source.settings, spec.destination.latencyMs, this.videoBitrate);
     }
-    if (source.kind === 'encode') this.videoBitrate = source.settings.adaptive ? this.abr!.bitrate : source.settings.bitrate;
   }
 
   /** A passthrough file waits for the destination and is sent whole from its first byte. */
@@ -166,6 +174,11 @@ export class StreamUnit extends TypedEmitter<StreamUnitEvents> {
 
   get state(): StreamState {
     return this.stateValue;
+  }
+
+  /** The spec running now (a copy): the supervisor's planner compares it with what is wanted. */
+  get spec(): StreamSpec {
+    return structuredClone(this.current);
   }
 
   /** The bonding sender, when bonded: links are added and removed on it live. */
@@ -179,66 +192,161 @@ export class StreamUnit extends TypedEmitter<StreamUnitEvents> {
 
   async start(): Promise<void> {
     this.startedAt = Date.now();
-    const d = this.spec.destination;
-    let bondPort: number | undefined;
-    if (this.spec.bond) {
-      this.bond = new BondSender({ receiver: this.spec.bond.receiver, links: this.spec.bond.links });
-      bondPort = await this.bond.start();
+    if (this.current.bond) {
+      const bond = new BondSender({ receiver: this.current.bond.receiver, links: this.current.bond.links });
+      this.bond = bond;
       // The capacity hand-off: the controller reads the latest estimate with each SRT sample.
-      this.bond.on('capacity', (bps) => {
+      bond.on('capacity', (bps) => {
         this.capacityBps = bps > 0 ? bps : undefined;
       });
+      try {
+        await bond.start();
+      } catch (err) {
+        this.bond = undefined;
+        await bond.close();
+        throw err;
+      }
     }
-    const out = new SrtOutput(parseSrtUrl(destinationUrl(d, bondPort)), { statsIntervalMs: SRT_STATS_INTERVAL_MS });
-    this.output = out;
-    out.on('connecting', (attempt) => {
-      if (attempt === 1) this.setState(this.stateValue === 'live' ? 'reconnecting' : 'connecting');
-    });
-    out.on('connected', (info) => this.onConnected(info.peer));
-    out.on('disconnected', (e) => {
-      this.gate.close();
-      this.setState('reconnecting', e.message);
-      this.raise({ code: e.code, message: e.message, level: 'warn' });
-    });
-    out.on('failed', (e, retryInMs) => {
-      this.gate.close();
-      this.raise({ code: e.code, message: e.message, level: out.needsOperator ? 'error' : 'warn' });
-      log.debug('cannot reach the destination', { code: e.code, retryInMs });
-    });
-    out.on('stats', (s) => this.onSrtStats(s));
+    this.connect(this.current.destination);
 
     const child = new PipelineChild({ spec: this.pipelineSpec() });
     this.child = child;
     child.on('ts', (d) => this.splicer.push(d));
     child.on('spawned', () => {
       // A new process's stream: spliced on, at the rate the controller had reached.
-      if (child.restartCount > 0) this.splicer.newSource();
-      if (this.spec.source.kind === 'encode') child.send({ type: 'setBitrate', bps: this.videoBitrate });
+      if (child.spawnCount > 1) this.splicer.newSource();
+      if (this.current.source.kind === 'encode') child.send({ type: 'setBitrate', bps: this.videoBitrate });
       if (this.fileReady) child.send({ type: 'outputReady' });
     });
     child.on('stats', (s) => {
       this.childStats = s;
     });
+    // What the process said went wrong before it died is the likelier cause: kept with the death, one deep.
+    let saidBefore: string | undefined;
     child.on('event', (e) => {
-      if (e.level === 'error') this.lastError = `${e.code}: ${e.message}`;
+      if (e.level === 'error') {
+        saidBefore = `${e.code}: ${e.message}`;
+        this.lastError = saidBefore;
+      }
       this.emit('event', e);
     });
     child.on('unit', (us) => this.emit('unit', us));
     child.on('restarting', (e, ms) => {
-      this.lastError = this.lastError ? `${e.message} (before that: ${this.lastError})` : e.message;
+      this.lastError = saidBefore ? `${e.message} (before that: ${saidBefore})` : e.message;
+      saidBefore = undefined;
       this.emit('restarting', e, ms);
     });
     child.on('stopped', (code) => void this.finish(code));
     this.splicer.start();
-    out.start();
     child.start();
     this.statsTimer = setInterval(() => this.emit('stats', this.stats()), STATS_INTERVAL_MS);
+  }
+
+  /** Calls the destination (the bonding sender's port when bonded) with a new SRT output. */
+  private connect(d: DestinationConfigT): void {
+    const out = new SrtOutput(parseSrtUrl(destinationUrl(d, this.bond?.port)), { statsIntervalMs: SRT_STATS_INTERVAL_MS });
+    this.output = out;
+    const mine = (): boolean => this.output === out;
+    out.on('connecting', (attempt) => {
+      if (mine() && attempt === 1) this.setState(this.stateValue === 'live' ? 'reconnecting' : 'connecting');
+    });
+    out.on('connected', (info) => {
+      if (mine()) this.onConnected(info.peer);
+    });
+    out.on('disconnected', (e) => {
+      if (!mine()) return;
+      this.gate.close();
+      this.setState('reconnecting', e.message);
+      this.raise({ code: e.code, message: e.message, level: 'warn' });
+    });
+    out.on('failed', (e, retryInMs) => {
+      if (!mine()) return;
+      this.gate.close();
+      this.raise({ code: e.code, message: e.message, level: out.needsOperator ? 'error' : 'warn' });
+      log.debug('cannot reach the destination', { code: e.code, retryInMs });
+    });
+    out.on('stats', (s) => {
+      if (mine()) this.onSrtStats(s);
+    });
+    out.start();
+  }
+
+  /** The destination changed (its URL, latency, passphrase, stream id): hang up and call it anew; the pipeline runs on. */
+  setDestination(d: DestinationConfigT): void {
+    if (this.stopping) return;
+    const old = this.output;
+    this.current.destination = structuredClone(d);
+    this.gate.close();
+    this.setState('connecting', 'the destination changed');
+    old?.close();
+    const s = this.current.source;
+    if (s.kind === 'encode') this.abr = this.makeAbr(s.settings, d.latencyMs, this.videoBitrate);
+    this.connect(d);
+  }
+
+  /**
+   * The bit rate settings changed (the fixed rate, the adaptive range, adaptive
+   * on or off): applied to the running encoder, no restart.
+   */
+  setVideoRange(r: Pick<EncoderSettingsT, 'bitrate' | 'minBitrate' | 'maxBitrate' | 'adaptive'>): void {
+    const s = this.current.source;
+    if (s.kind !== 'encode') return;
+    s.settings = { ...s.settings, ...r };
+    const target = r.adaptive ? this.clampToRange(s.settings, this.videoBitrate || r.bitrate) : r.bitrate;
+    this.abr = this.makeAbr(s.settings, this.current.destination.latencyMs, target);
+    this.applyBitrate(target, r.adaptive ? 'the operator changed the range' : 'the operator set it');
+  }
+
+  /**
+   * Settings the encoder or muxer cannot change while running (picture size,
+   * codec, input, mux): a new pipeline process takes over, spliced onto the
+   * same TS and SRT session.
+   */
+  setPipeline(source: StreamSource, mux: MuxConfigT): void {
+    if (this.stopping) return;
+    this.current.source = structuredClone(source);
+    this.current.mux = structuredClone(mux);
+    if (source.kind === 'encode') {
+      const target = source.settings.adaptive ? this.clampToRange(source.settings, this.videoBitrate) : source.settings.bitrate;
+      this.abr = this.makeAbr(source.settings, this.current.destination.latencyMs, target);
+      this.videoBitrate = target;
+    }
+    this.child?.replace(this.pipelineSpec());
+  }
+
+  /** Adds an uplink to the bonded stream, live. */
+  async addLink(link: BondLinkOptions): Promise<void> {
+    if (!this.bond || !this.current.bond) throw new StreamNotBondedError();
+    await this.bond.addLink(link);
+    this.current.bond.links = [...this.current.bond.links.filter((l) => l.name !== link.name), structuredClone(link)];
+  }
+
+  /** Takes an uplink out of the bonded stream, live; false when there was none of that name. */
+  removeLink(name: string): boolean {
+    if (!this.bond || !this.current.bond) throw new StreamNotBondedError();
+    this.current.bond.links = this.current.bond.links.filter((l) => l.name !== name);
+    return this.bond.removeLink(name);
   }
 
   /** The operator's fixed bit rate: the controller (if any) stops adapting. */
   setBitrate(bps: number): void {
     this.abr = undefined;
     this.applyBitrate(bps, 'operator');
+  }
+
+  private makeAbr(settings: EncoderSettingsT, latencyMs: number, startBps: number): AbrController | undefined {
+    if (!settings.adaptive) return undefined;
+    return new AbrController({
+      minBps: settings.minBitrate,
+      maxBps: settings.maxBitrate,
+      latencyMs,
+      startBps: this.clampToRange(settings, startBps),
+      audioBps: settings.audioBitrate,
+    });
+  }
+
+  private clampToRange(s: EncoderSettingsT, bps: number): number {
+    return Math.min(s.maxBitrate, Math.max(s.minBitrate, bps));
   }
 
   /** Stops the stream; what is queued reaches the destination first (up to a second). */
@@ -268,6 +376,11 @@ export class StreamUnit extends TypedEmitter<StreamUnitEvents> {
         retransPackets: s?.pktRetransTotal ?? 0,
         dropPackets: s?.pktSndDropTotal ?? 0,
         bandwidthBps: (s?.mbpsBandwidth ?? 0) * 1e6,
+        ...(this.output?.connected && this.connectedAt > 0 ? { connectedForS: Math.round((Date.now() - this.connectedAt) / 1000) } : {}),
+        ...(this.output?.lastError && !this.output.connected
+          ? { lastError: { code: this.output.lastError.code, message: this.output.lastError.message } }
+          : {}),
+        needsOperator: this.output?.needsOperator ?? false,
       },
       pipeline: {
         ...(this.child?.pid !== undefined ? { pid: this.child.pid } : {}),
@@ -281,24 +394,25 @@ export class StreamUnit extends TypedEmitter<StreamUnitEvents> {
   }
 
   private pipelineSpec(): PipelineSpec {
-    const source = this.spec.source;
+    const source = this.current.source;
     return {
       source:
         source.kind === 'encode'
           ? { kind: 'encode', settings: { ...source.settings, bitrate: this.videoBitrate || source.settings.bitrate } }
           : source,
-      mux: this.spec.mux,
-      seconds: this.spec.seconds ?? 0,
-      ...(this.spec.reportUnits ? { reportUnits: true } : {}),
+      mux: this.current.mux,
+      seconds: this.current.seconds ?? 0,
+      ...(this.current.reportUnits ? { reportUnits: true } : {}),
     };
   }
 
   private onConnected(peer: string): void {
+    this.connectedAt = Date.now();
     log.info('connected to the destination', { peer });
     this.setState('live');
     this.raise({ code: 'SRT_CONNECTED', message: `streaming to ${peer}`, level: 'info' });
     this.gate.open();
-    if (this.spec.source.kind === 'encode') this.child?.send({ type: 'forceKeyframe' });
+    if (this.current.source.kind === 'encode') this.child?.send({ type: 'forceKeyframe' });
     else if (this.passAll && !this.fileReady) {
       this.fileReady = true;
       this.child?.send({ type: 'outputReady' });
@@ -322,7 +436,7 @@ export class StreamUnit extends TypedEmitter<StreamUnitEvents> {
   }
 
   private applyBitrate(bps: number, reason: string): void {
-    if (this.spec.source.kind !== 'encode' || bps === this.videoBitrate) return;
+    if (this.current.source.kind !== 'encode' || bps === this.videoBitrate) return;
     this.videoBitrate = bps;
     this.abrReason = reason;
     this.child?.send({ type: 'setBitrate', bps });

@@ -42,9 +42,9 @@ function configs(): { a: ConfigInput; b: ConfigInput } {
   const a: ConfigInput = {
     deviceName: 'config-A',
     video: { bitrate: 4_000_000, width: 1920, height: 1080 },
+    destinations: [{ name: 'receiver', url: 'srt://receiver.example.com:5000', passphrase: 'a-passphrase-0123456789' }],
     bond: {
       enabled: true,
-      receiver: 'receiver.example.com:5000',
       links: Array.from({ length: 16 }, (_, i) => ({ name: `a-link-${i}`, bind: `10.0.${i}.2`, priority: i % 10 })),
     },
   };
@@ -52,7 +52,6 @@ function configs(): { a: ConfigInput; b: ConfigInput } {
     deviceName: 'config-B',
     destinations: [
       { name: 'ingest', url: 'srt://ingest.example.com:5000', passphrase: 'b-passphrase-0123456789', streamId: 'b'.repeat(512) },
-      { name: 'backup', url: 'srt://backup.example.com:5000', streamId: 'c'.repeat(512) },
     ],
     bond: { links: Array.from({ length: 12 }, (_, i) => ({ name: `bee-${i}`, interface: `wwan${i}` })) },
   };

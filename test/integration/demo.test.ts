@@ -75,14 +75,23 @@ async function viewer(port: number): Promise<{ bytes: () => Buffer; datagrams: (
   };
 }
 
-/** The per-second status lines: state, and the rate the listener received over that second. */
+/** The per-second status lines: the supervisor's state, and the rate the listener received over that second. */
 function statusLines(text: string): { state: string; receivedBps: number; ccErrors: number }[] {
   const unit: Record<string, number> = { '': 1, k: 1e3, M: 1e6, G: 1e9 };
-  return [...text.matchAll(/^\d\d:\d\d:\d\d (\w+) \| .*\| received ([\d.]+) ([kMG]?)bit\/s \| .*\| CC errors (\d+)/gm)].map((m) => ({
-    state: m[1]!,
+  return [...text.matchAll(/^\d\d:\d\d:\d\d ([A-Z-]+) .*\| far end: received ([\d.]+) ([kMG]?)bit\/s \| CC errors (\d+)$/gm)].map((m) => ({
+    state: m[1]!.toLowerCase(),
     receivedBps: Number(m[2]) * unit[m[3]!]!,
     ccErrors: Number(m[4]),
   }));
+}
+
+/** `fieldcast ctl` on the socket the demo printed, as its user would. */
+function ctlStatus(text: string): { state: string; bond?: { links: { name: string }[] } } {
+  const socket = /drive it: node bin\/fieldcast\.js ctl --socket (\S+) status/.exec(text)?.[1];
+  expect(socket, text).toBeDefined();
+  const r = spawnSync(process.execPath, [CLI, 'ctl', '--socket', socket!, '--json', 'status'], { encoding: 'utf8', timeout: 20_000 });
+  expect(r.status, r.stderr).toBe(0);
+  return JSON.parse(r.stdout) as ReturnType<typeof ctlStatus>;
 }
 
 function summary(text: string): { mb: number; p1: number; p2: number } | undefined {
@@ -138,13 +147,18 @@ describe.skipIf(skip)('fieldcast demo (npm start)', () => {
     expect(bad.stderr).toContain('Usage: fieldcast demo');
   });
 
-  it('--seconds 6 --watch PORT: a viewer gets decodable H.264 + AAC whose drawn times run forward, no CC errors, as the demo reports', async () => {
+  it('--seconds 8 --watch PORT: a viewer gets decodable H.264 + AAC whose drawn times run forward, no CC errors, as the demo reports', async () => {
     const dir = new TempDir();
     cleanups.push(() => dir.remove());
     const port = await freeUdpPort();
     const watch = await viewer(port);
-    const seconds = 6;
+    const seconds = 8;
     const run = demo(['--seconds', String(seconds), '--watch', String(port)]);
+    // The supervisor runs it: fieldcast ctl on the printed socket reads it live, over the three links.
+    await waitUntil('live', () => statusLines(run.output()).some((l) => l.state === 'live') || run.child.exitCode !== null, 30_000);
+    const live = ctlStatus(run.output());
+    expect(live.state).toBe('live');
+    expect(live.bond?.links.map((l) => l.name)).toEqual(['cell-a', 'cell-b', 'cell-c']);
     const code = await run.exited;
     await sleep(200); // the last datagrams in flight
     const text = run.output();
@@ -156,6 +170,7 @@ describe.skipIf(skip)('fieldcast demo (npm start)', () => {
     );
     expect(text.match(/^ {2}link cell-[abc]: .* uplink, RTT \d+ ms, [\d.]+% loss/gm)).toHaveLength(3);
     expect(text).toContain(`watch it: ffplay -fflags nobuffer udp://127.0.0.1:${port}`);
+    expect(text).toMatch(/^ {2}drive it: node bin\/fieldcast\.js ctl --socket \S+ status/m);
     const lines = statusLines(text);
     expect(lines.length).toBeGreaterThanOrEqual(seconds - 2);
     expect(lines.some((l) => l.state === 'live')).toBe(true);

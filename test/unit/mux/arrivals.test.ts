@@ -57,6 +57,20 @@ describe('TsArrivals: what the far end gets, and when', () => {
     expect(a.longestGap(r.atMs)).toBeLessThan(100);
   });
 
+  it('finds the interruption in a window however short it was, once the window is over', () => {
+    // 150 ms without pictures from 1.5 s: under resumptionAfter's 200 ms threshold.
+    const first = chunks(1.5);
+    const second = chunks(2, 1_900_000).map((c) => ({ at: c.at + 1650, data: c.data }));
+    const a = arrive([...first, ...second]);
+    expect(a.resumptionAfter(1400)).toBeUndefined();
+    const r = a.resumptionWithin(1400, 1000)!;
+    expect(r.gapMs).toBeGreaterThan(140);
+    expect(r.gapMs).toBeLessThan(200);
+    expect(r).toMatchObject({ patFirst: true, pmtFirst: true, keyFirst: true, picturesBeforeKey: 0 });
+    // Not before the window has been seen whole.
+    expect(arrive(first).resumptionWithin(1400, 1000)).toBeUndefined();
+  });
+
   it('a stream that resumes mid-GOP, without PSI, is seen for what it is', () => {
     const all = chunks(4);
     // Half a second of TS lost from 1.2 s: no PAT/PMT or keyframe until the next one at 2 s.

@@ -63,6 +63,45 @@ describe('StartGate: the destination gets a stream a decoder can start on', () =
     expect(out.pictures[0]).toMatchObject({ key: true, pts: 900_000 + 180_000 });
   });
 
+  it("'buffered': an attempt that fails before the first connection keeps the keyframe that came before it", () => {
+    let now = 0;
+    const sent: Buffer[] = [];
+    const gate = new StartGate({ mode: 'buffered', now: () => now, onChunk: (c) => sent.push(Buffer.from(c)) });
+    for (const c of chunks()) {
+      now = c.at;
+      if (now >= 1200 && now < 1500) gate.close(); // the stream unit closes the gate on each failed attempt
+      if (now >= 1500) gate.open();
+      gate.push(c.chunk, c.info);
+    }
+    const out: TsArrivals = new TsArrivals(() => out.packetsSeen);
+    out.push(Buffer.concat(sent));
+    out.flush();
+    expect(out.pictures[0]).toMatchObject({ key: true, parameterSets: true, pts: 900_000 + 90_000 });
+    expect(out.pats[0]).toBeLessThan(out.pictures[0]!.atMs);
+  });
+
+  it("'buffered': after a disconnection it keeps what comes from the next keyframe for the reconnection", () => {
+    let now = 0;
+    const sent: Buffer[] = [];
+    const gate = new StartGate({ mode: 'buffered', now: () => now, onChunk: (c) => sent.push(Buffer.from(c)) });
+    let openedAgain = 0;
+    for (const c of chunks()) {
+      now = c.at;
+      if (now >= 100 && now < 1500) gate.open();
+      if (now >= 1500 && now < 2500) gate.close();
+      if (now >= 2500) {
+        if (!openedAgain) openedAgain = sent.length;
+        gate.open();
+      }
+      gate.push(c.chunk, c.info);
+    }
+    const again: TsArrivals = new TsArrivals(() => again.packetsSeen);
+    again.push(Buffer.concat(sent.slice(openedAgain)));
+    again.flush();
+    // The keyframe at 2 s, which came while the destination was away.
+    expect(again.pictures[0]).toMatchObject({ key: true, parameterSets: true, pts: 900_000 + 180_000 });
+  });
+
   it('closing and opening again starts over from a keyframe', () => {
     let now = 0;
     const sent: Buffer[] = [];

@@ -1,0 +1,126 @@
+/**
+ * `fieldcast ctl`: scripts' and operators' handle on a running `fieldcast
+ * run`, over its control socket (src/supervisor/control.ts).
+ */
+import { ConfigInvalidError, type ConfigProblem, parseAssignment } from '../config/index.js';
+import { ControlRequestError, type ControlRequestT, controlCall } from '../supervisor/control.js';
+import type { LoggedEvent } from '../supervisor/event-log.js';
+import { controlSocketPath } from '../supervisor/paths.js';
+import type { StatusSnapshot } from '../supervisor/snapshot.js';
+import { formatStatusLine } from '../supervisor/status-line.js';
+import { type Command, err, numberOption, out, parseOptions, UsageError } from './command.js';
+
+const usage = `Usage: fieldcast ctl [--socket PATH] [--json] COMMAND
+
+  status               the state, why, and what to do; the figures
+  start | stop         stream, or stop streaming (until the next start)
+  set KEY=VALUE ...    change settings: validated together, saved, applied live
+                       (e.g. set video.maxBitrate=6M destinations.0.latencyMs=2000)
+  get [KEY]            a setting, a section, or the whole config (secrets hidden)
+  events [--limit N] [--since ISO-TIME]   the event log, oldest first
+
+  --socket PATH   the control socket of fieldcast run (the same default as run's)
+  --json          print the answer as JSON (status: the snapshot, with state and reason)`;
+
+export const command: Command = {
+  name: 'ctl',
+  summary: 'control a running fieldcast run: status, start, stop, set, get, events',
+  usage,
+  async run(argv) {
+    const { values, positionals } = parseOptions(
+      argv,
+      {
+        socket: { type: 'string' },
+        json: { type: 'boolean' },
+        limit: { type: 'string' },
+        since: { type: 'string' },
+      },
+      true,
+    );
+    const [op, ...args] = positionals;
+    const socketPath = controlSocketPath({ flag: values.socket, env: process.env, uid: process.getuid?.() ?? 0 });
+    let request: ControlRequestT;
+    switch (op) {
+      case 'status':
+      case 'start':
+      case 'stop':
+        if (args.length > 0) throw new UsageError(`ctl ${op} takes no arguments`);
+        request = { op };
+        break;
+      case 'set':
+        if (args.length === 0) throw new UsageError('ctl set needs KEY=VALUE');
+        try {
+          request = { op, assignments: args.map(parseAssignment) };
+        } catch (e) {
+          if (e instanceof ConfigInvalidError) throw new UsageError(e.message);
+          throw e;
+        }
+        break;
+      case 'get':
+        if (args.length > 1) throw new UsageError('ctl get takes at most one KEY');
+        request = args[0] ? { op, key: args[0] } : { op };
+        break;
+      case 'events': {
+        const limit = numberOption(values.limit, '--limit', 1, 100_000);
+        request = { op, ...(limit !== undefined ? { limit } : {}), ...(values.since ? { since: values.since } : {}) };
+        break;
+      }
+      default:
+        throw new UsageError(op ? `unknown ctl command "${op}"` : 'ctl needs a command');
+    }
+    const who = `ctl (uid ${process.getuid?.() ?? '?'}, pid ${process.pid})`;
+    let result: unknown;
+    try {
+      result = await controlCall(socketPath, request, { who });
+    } catch (e) {
+      if (e instanceof ControlRequestError && e.code === 'CONFIG_INVALID') {
+        const problems = (e.details.problems ?? []) as ConfigProblem[];
+        if (values.json) out(JSON.stringify({ ok: false, error: { code: e.code, message: e.message, problems } }));
+        else {
+          err('refused, nothing changed:');
+          for (const p of problems) err(`  ${p.key}: ${p.expected} (got ${JSON.stringify(p.value)})`);
+        }
+        return 1;
+      }
+      throw e;
+    }
+    if (values.json) {
+      out(JSON.stringify(result, null, 2));
+      return 0;
+    }
+    out(render(request, result));
+    return 0;
+  },
+};
+
+function render(req: ControlRequestT, result: unknown): string {
+  switch (req.op) {
+    case 'status': {
+      const s = result as StatusSnapshot;
+      const lines = [`${s.device.name}: ${formatStatusLine(s)}`];
+      for (const a of s.alerts) lines.push(`  ${a.level.toUpperCase()} ${a.code}: ${a.message}${a.action ? ` → ${a.action}` : ''}`);
+      return lines.join('\n');
+    }
+    case 'start':
+    case 'stop': {
+      const r = result as { state: string; reason: string };
+      return `${r.state}: ${r.reason}`;
+    }
+    case 'set': {
+      const r = result as { changed: string[]; applied: string[]; saved: string; notYetApplied?: string };
+      const how = r.applied.length > 0 ? `applied live (${r.applied.join(', ')})` : 'saved (nothing running needed a change)';
+      return `set ${r.changed.join(', ')}: ${how}; saved to ${r.saved}${r.notYetApplied ? `\nnot applied yet: ${r.notYetApplied}` : ''}`;
+    }
+    case 'get': {
+      const r = result as { key: string; value: unknown };
+      return typeof r.value === 'object' && r.value !== null ? JSON.stringify(r.value, null, 2) : String(r.value);
+    }
+    case 'events':
+      return (result as LoggedEvent[])
+        .map(
+          (e) =>
+            `${e.at} ${e.kind.padEnd(8)} ${e.code ? `${e.code}: ` : ''}${e.message}${e.who && !e.message.includes(e.who) ? ` (${e.who})` : ''}`,
+        )
+        .join('\n');
+  }
+}

@@ -1,0 +1,296 @@
+/**
+ * Builds the status snapshot (snapshot.ts) from what the supervisor's parts
+ * own: the config and the operator's word, the stream unit's statistics, the
+ * executor's last failure, the health monitor. A pure function: the same
+ * inputs give the same snapshot, so each rule below is unit-tested.
+ *
+ * The operator state, the first rule that holds:
+ *   idle       the operator stopped it, or no destination is set
+ *   error      not going out: a change could not be applied, the destination
+ *              refuses or does not answer, the connection was lost, the
+ *              pipeline is between processes
+ *   starting   on its way: starting, calling the destination
+ *   no-signal  going out with the slate on air
+ *   degraded   going out, but a link is down, the bit rate is held at its
+ *              floor, or the box is unwell
+ *   live       going out
+ * Each with a reason in plain words and, where the operator can act, what to do.
+ */
+import type { Config } from '../config/schema.js';
+import { formatBitrate } from '../lib/units.js';
+import type { ExecutorFailure } from './executor.js';
+import { orderAlerts } from './health-alerts.js';
+import type { Alert, BondStatus, DestinationStatus, HealthSnapshot, OperatorState, StatusSnapshot, StreamStatus } from './snapshot.js';
+import type { StreamSpec, StreamStats } from './stream-unit.js';
+
+export interface StatusInputs {
+  /** Wall clock, ms since the epoch. */
+  now: number;
+  device: { name: string; version: string; uptimeS: number };
+  /** The config as it stands (what is wanted). */
+  config: Config;
+  /** The operator's word: stream or not. */
+  on: boolean;
+  /** The stream unit that runs, with its spec and latest statistics. */
+  stream?: { spec: StreamSpec; stats: StreamStats };
+  /** A change the executor could not apply, or a stream that ended by itself, while not overcome. */
+  failure?: ExecutorFailure;
+  health: HealthSnapshot;
+  /** The snapshot before: states and alerts keep their `since`. */
+  previous?: StatusSnapshot;
+}
+
+type Verdict = { state: OperatorState; reason: string; action?: string };
+type AlertBody = Omit<Alert, 'since'>;
+
+const LOOK_AT_LOGS = 'if it keeps happening, look at the log: journalctl -u fieldcast';
+
+export function buildSnapshot(i: StatusInputs): StatusSnapshot {
+  const at = new Date(i.now).toISOString();
+  const alerts = streamAlerts(i);
+  const verdict = judge(i, alerts);
+  const prev = i.previous;
+  const since = prev && prev.state === verdict.state ? prev.since : at;
+  const prevSince = new Map((prev?.alerts ?? []).map((a) => [a.code, a.since]));
+  const all = orderAlerts([
+    ...alerts.map((a) => ({ ...a, since: prevSince.get(a.code) ?? at })),
+    ...i.health.alerts.filter((h) => !alerts.some((a) => a.code === h.code)),
+  ]);
+  return {
+    version: 1,
+    at,
+    device: i.device,
+    state: verdict.state,
+    reason: verdict.reason,
+    ...(verdict.action ? { action: verdict.action } : {}),
+    since,
+    stream: streamStatus(i),
+    destinations: destinationStatus(i),
+    ...(i.stream?.stats.bond ? { bond: bondStatus(i) } : {}),
+    health: i.health,
+    alerts: all,
+  };
+}
+
+/** The first rule that holds, in the order of the file's comment. */
+function judge(i: StatusInputs, alerts: AlertBody[]): Verdict {
+  const dest = i.config.destinations[0];
+  if (!dest) {
+    return {
+      state: 'idle',
+      reason: 'no destination is set',
+      action: 'set one: fieldcast ctl set destinations.0.url=srt://HOST:PORT',
+    };
+  }
+  const where = `${dest.name} (${hostPort(dest.url)})`;
+  if (!i.on) return { state: 'idle', reason: 'stopped by the operator', action: 'start it: fieldcast ctl start' };
+
+  const f = i.failure;
+  const s = i.stream?.stats;
+  if (!s) {
+    if (f) return { state: 'error', reason: `${f.message}; trying again in ${retryIn(f, i.now)}`, action: actionFor(f.code) };
+    return { state: 'starting', reason: `starting the stream to ${where}` };
+  }
+  if (s.state === 'stopping' || s.state === 'stopped') return { state: 'idle', reason: 'stopping the stream' };
+  if (f && f.step !== 'stream') {
+    return { state: 'error', reason: `${f.message}; trying again in ${retryIn(f, i.now)}`, action: actionFor(f.code) };
+  }
+  if (s.state !== 'live') {
+    const e = s.srt.lastError;
+    if (e) {
+      const again = s.srt.needsOperator ? '' : '; calling again';
+      const lost = s.state === 'reconnecting' ? `lost the connection to ${where}: ` : '';
+      return { state: 'error', reason: `${lost}${e.message}${again}`, action: actionFor(e.code) };
+    }
+    if (s.state === 'reconnecting') return { state: 'error', reason: `lost the connection to ${where}; calling again` };
+    return {
+      state: 'starting',
+      reason: i.stream?.spec.bond ? `calling ${where} over ${i.stream.spec.bond.links.length} links` : `calling ${where}`,
+    };
+  }
+  if (s.pipeline.pid === undefined) {
+    return {
+      state: 'error',
+      reason: s.pipeline.lastError ?? 'the media pipeline is restarting',
+      action: LOOK_AT_LOGS,
+    };
+  }
+  const noSignal = alerts.find((a) => a.code === 'INPUT_NO_SIGNAL');
+  if (noSignal) return { state: 'no-signal', reason: noSignal.message, ...(noSignal.action ? { action: noSignal.action } : {}) };
+  const limits = [...alerts.filter((a) => a.level !== 'info'), ...i.health.alerts.filter((a) => a.level !== 'info')];
+  const first = limits[0];
+  if (first) {
+    const more = limits.length > 1 ? ` (and ${limits.length - 1} more)` : '';
+    return {
+      state: 'degraded',
+      reason: `live to ${where}, but ${first.message}${more}`,
+      ...(first.action ? { action: first.action } : {}),
+    };
+  }
+  const over = s.bond ? ` over ${s.bond.links.filter((l) => l.state === 'live').length} links` : '';
+  return { state: 'live', reason: `live to ${where}${over}${s.picture === 'passthrough' ? ' (passthrough)' : ''}` };
+}
+
+/** What the stream itself raises now: no signal, links down, the bit rate held at its floor, the pipeline crashing. */
+function streamAlerts(i: StatusInputs): AlertBody[] {
+  const s = i.stream?.stats;
+  if (!s || !i.on) return [];
+  const out: AlertBody[] = [];
+  if (s.picture === 'slate') {
+    out.push({
+      code: 'INPUT_NO_SIGNAL',
+      level: 'warn',
+      message: `no signal on ${i.config.input.name}: the NO SIGNAL slate is on air`,
+      action: 'check the camera is on, its output format, and the cable',
+    });
+  }
+  for (const l of s.bond?.links ?? []) {
+    if (l.state === 'dead' || l.state === 'stalled' || l.state === 'registering') {
+      out.push({
+        code: `UPLINK_DOWN:${l.name}`,
+        level: 'warn',
+        message: `link ${l.name} is ${l.state === 'registering' ? 'not up yet' : 'down'}${l.why ? `: ${l.why}` : ''}`,
+        action: 'check its modem, SIM and signal, or its cable',
+      });
+    }
+  }
+  const settings = i.stream?.spec.source.kind === 'encode' ? i.stream.spec.source.settings : undefined;
+  if (settings?.adaptive && s.state === 'live' && s.videoBitrate <= settings.minBitrate && /congestion|capacity/.test(s.abrReason ?? '')) {
+    out.push({
+      code: 'BITRATE_AT_FLOOR',
+      level: 'warn',
+      message: `the network carries too little: the video bit rate is held at its minimum (${formatBitrate(settings.minBitrate)})`,
+      action: 'add an uplink, move to better coverage, or lower video.minBitrate',
+    });
+  }
+  if (s.pipeline.restarts > 0 && s.pipeline.lastError && s.pipeline.pid === undefined) {
+    out.push({ code: 'PIPELINE_RESTARTING', level: 'error', message: s.pipeline.lastError, action: LOOK_AT_LOGS });
+  }
+  return out;
+}
+
+function streamStatus(i: StatusInputs): StreamStatus {
+  const s = i.stream?.stats;
+  const v = i.config.video;
+  const settings = i.stream?.spec.source.kind === 'encode' ? i.stream.spec.source.settings : undefined;
+  return {
+    desired: i.on ? 'on' : 'off',
+    picture: s && s.state !== 'stopped' ? s.picture : 'none',
+    input: { name: i.config.input.name, source: i.config.input.video, signal: s ? s.picture !== 'slate' : false },
+    video: {
+      bitrateBps: s?.videoBitrate ?? 0,
+      minBps: settings?.minBitrate ?? v.minBitrate,
+      maxBps: settings?.maxBitrate ?? v.maxBitrate,
+      adaptive: settings?.adaptive ?? v.adaptive,
+      ...(s?.abrReason ? { reason: s.abrReason } : {}),
+      codec: settings?.codec ?? v.codec,
+      width: settings?.width ?? v.width,
+      height: settings?.height ?? v.height,
+      fps: settings?.fps ?? v.fps,
+    },
+    tsBitrateBps: s?.tsBitrate ?? 0,
+    framesEncoded: s?.framesEncoded ?? 0,
+    framesDropped: s?.framesDropped ?? 0,
+    pipeline: {
+      ...(s?.pipeline.pid !== undefined ? { pid: s.pipeline.pid } : {}),
+      restarts: s?.pipeline.restarts ?? 0,
+      ...(s?.pipeline.lastError ? { lastError: s.pipeline.lastError } : {}),
+    },
+  };
+}
+
+function destinationStatus(i: StatusInputs): DestinationStatus[] {
+  const s = i.stream?.stats;
+  return i.config.destinations.map((d) => {
+    let state: DestinationStatus['state'] = 'stopped';
+    if (s && i.on && s.state !== 'stopped' && s.state !== 'stopping') {
+      if (s.srt.needsOperator && !s.srt.connected) state = 'failed';
+      else if (s.state === 'live') state = 'live';
+      else if (s.state === 'reconnecting') state = 'reconnecting';
+      else state = 'connecting';
+    }
+    const reason = state !== 'live' && state !== 'stopped' ? s?.srt.lastError?.message : undefined;
+    return {
+      name: d.name,
+      url: withoutSecrets(d.url),
+      state,
+      ...(reason ? { reason } : {}),
+      rttMs: s?.srt.rttMs ?? 0,
+      sendBufferMs: s?.srt.sendBufferMs ?? 0,
+      sendRateBps: s?.srt.sendRateBps ?? 0,
+      lossPackets: s?.srt.lossPackets ?? 0,
+      retransPackets: s?.srt.retransPackets ?? 0,
+      dropPackets: s?.srt.dropPackets ?? 0,
+      ...(s?.srt.connectedForS !== undefined ? { connectedForS: s.srt.connectedForS } : {}),
+    };
+  });
+}
+
+function bondStatus(i: StatusInputs): BondStatus {
+  const b = i.stream!.stats.bond!;
+  return {
+    receiver: i.stream!.spec.bond?.receiver ?? '',
+    capacityBps: b.capacityBps,
+    links: b.links.map((l) => ({
+      name: l.name,
+      state: l.state,
+      ...(l.why ? { why: l.why } : {}),
+      throughputBps: l.throughputBps,
+      share: l.share,
+      ...(l.rttMs !== undefined ? { rttMs: l.rttMs } : {}),
+      loss: l.loss,
+      sentPackets: l.sentPackets,
+    })),
+  };
+}
+
+/** What the operator can do about an error, by its code. */
+function actionFor(code: string): string {
+  switch (code) {
+    case 'SRT_AUTH_FAILED':
+      return 'set the same passphrase on both sides: fieldcast ctl set destinations.0.passphrase=…';
+    case 'SRT_ENCRYPTION_MISMATCH':
+      return 'the destination and this box disagree on encryption: set or remove destinations.0.passphrase to match';
+    case 'SRT_CONNECT_REJECTED':
+    case 'SRT_STREAMID_REJECTED':
+      return 'check destinations.0.streamId and the passphrase with the ingest operator';
+    case 'SRT_LISTENER_BUSY':
+      return 'the destination already has a sender: stop the other one, or use another port';
+    case 'SRT_CONNECT_TIMEOUT':
+    case 'SRT_CONNECTION_LOST':
+    case 'SRT_PEER_CLOSED':
+      return 'check that the destination is running and that this box has an uplink';
+    case 'BOND_RECEIVER_UNREACHABLE':
+      return 'check the host name in destinations.0.url (the bonding receiver) and the uplinks';
+    case 'BOND_LINK_UNAVAILABLE':
+    case 'BOND_CONFIG_INVALID':
+      return 'check the address or interface of each link in bond.links';
+    default:
+      return LOOK_AT_LOGS;
+  }
+}
+
+function retryIn(f: ExecutorFailure, now: number): string {
+  const s = Math.max(0, Math.ceil((f.retryAt - now) / 1000));
+  return s <= 0 ? 'a moment' : `${s} s`;
+}
+
+function hostPort(url: string): string {
+  try {
+    const u = new URL(url);
+    return `${u.hostname}:${u.port}`;
+  } catch {
+    return url;
+  }
+}
+
+/** The URL as shown: a passphrase in its query is removed. */
+function withoutSecrets(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.searchParams.has('passphrase')) u.searchParams.set('passphrase', '[redacted]');
+    return u.toString();
+  } catch {
+    return url;
+  }
+}
