@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <netdb.h>
+#include <pthread.h>
 #include <srt/access_control.h>
 #include <srt/logging_api.h>
 #include <sys/socket.h>
@@ -228,6 +229,8 @@ std::string SrtConnection::Target() const {
 }
 
 void SrtConnection::Run() {
+  // Named, so the box's CPU can be told apart per thread (top -H, /proc/PID/task).
+  pthread_setname_np(pthread_self(), "fieldcast-srt");
   if (opt_.mode == SrtMode::kListener) {
     RunListener();
   } else {

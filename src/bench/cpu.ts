@@ -5,7 +5,7 @@
  * /proc/self/stat — the child's whole CPU use, its own children included.
  */
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 
 const CLK_TCK = 100; // Linux USER_HZ, fixed at 100 for /proc on every architecture
 
@@ -66,4 +66,20 @@ export function runMeasured(cmd: string, args: string[], opts: { input?: Buffer;
       });
     });
   });
+}
+
+/** CPU seconds (user + sys) of each thread of a live process, by thread id, with the thread's name (comm). */
+export function threadCpuSeconds(pid: number): { tid: number; name: string; cpuSeconds: number }[] {
+  const threads: { tid: number; name: string; cpuSeconds: number }[] = [];
+  for (const t of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/task/${t}/stat`, 'utf8');
+      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      threads.push({ tid: Number(t), name, cpuSeconds: (Number(fields[11]) + Number(fields[12])) / CLK_TCK });
+    } catch {
+      // The thread ended between the listing and the read.
+    }
+  }
+  return threads;
 }

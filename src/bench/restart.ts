@@ -13,7 +13,9 @@
  *
  * Before the kills, the supervisor's own cost while live: its RSS and CPU
  * (user + sys from /proc, over a window of seconds), without the pipeline,
- * which is its child and counted apart.
+ * which is its child and counted apart; and that CPU split between its
+ * JavaScript thread and the SRT transport's threads, which carry the session
+ * the pipeline's crashes must not take down.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import dgram from 'node:dgram';
@@ -26,7 +28,7 @@ import { percentile } from '../media/far-end.js';
 import { TsArrivals } from '../mux/arrivals.js';
 import { controlCall } from '../supervisor/control.js';
 import type { StatusSnapshot } from '../supervisor/snapshot.js';
-import { processCpuSeconds } from './cpu.js';
+import { processCpuSeconds, threadCpuSeconds } from './cpu.js';
 import { FigureSheet, NotObservedError, type Scenario, type ScenarioResult } from './types.js';
 
 const CLI = fileURLToPath(new URL('../../bin/fieldcast.js', import.meta.url));
@@ -89,15 +91,37 @@ export const scenario: Scenario = {
       // The supervisor alone, while live: its RSS and the CPU it used over the window.
       const supervisorPid = run.pid!;
       const cpu0 = processCpuSeconds(supervisorPid);
+      const threads0 = threadCpuSeconds(supervisorPid);
       const t0 = performance.now();
       let rssMax = 0;
       for (let i = 0; i < cpuWindowS; i++) {
         await sleep(1000, signal);
         rssMax = Math.max(rssMax, rssMb(supervisorPid));
       }
-      const cpuPct = ((processCpuSeconds(supervisorPid) - cpu0) / ((performance.now() - t0) / 1000)) * 100;
+      const windowS = (performance.now() - t0) / 1000;
+      const cpuPct = ((processCpuSeconds(supervisorPid) - cpu0) / windowS) * 100;
+      // Where it goes: the JavaScript thread (control, status, splicing, bit rate control) and the
+      // SRT transport's threads (libsrt's, and the native sender's), which any SRT sender pays.
+      const byThread = threadCpuSeconds(supervisorPid).map((t) => ({
+        ...t,
+        used: t.cpuSeconds - (threads0.find((b) => b.tid === t.tid)?.cpuSeconds ?? 0),
+      }));
+      const pct = (pick: (t: { tid: number; name: string }) => boolean): number =>
+        (byThread.filter(pick).reduce((n, t) => n + t.used, 0) / windowS) * 100;
+      const ts = await status();
+      sheet.add('stream_ts_mbps', ts.stream.tsBitrateBps / 1e6, 'Mbit/s');
       sheet.add('supervisor_rss_mb', rssMax, 'MB');
       sheet.add('supervisor_cpu_pct', cpuPct, '% of a core');
+      sheet.add(
+        'supervisor_main_thread_cpu_pct',
+        pct((t) => t.tid === supervisorPid),
+        '% of a core',
+      );
+      sheet.add(
+        'supervisor_srt_threads_cpu_pct',
+        pct((t) => t.name.startsWith('SRT:') || t.name === 'fieldcast-srt'),
+        '% of a core',
+      );
 
       const seen: Kill[] = [];
       for (let k = 0; k < kills; k++) {
@@ -152,15 +176,15 @@ function rssMb(pid: number): number {
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     if (signal?.aborted) return reject(signal.reason);
-    const t = setTimeout(resolve, ms);
-    signal?.addEventListener(
-      'abort',
-      () => {
-        clearTimeout(t);
-        reject(signal.reason);
-      },
-      { once: true },
-    );
+    const onAbort = (): void => {
+      clearTimeout(t);
+      reject(signal?.reason);
+    };
+    const t = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
   });
 }
 

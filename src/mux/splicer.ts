@@ -153,7 +153,7 @@ export class TsSplicer {
     this.timer = undefined;
   }
 
-  /** TS from the current source, cut anywhere. */
+  /** TS from the current source, cut anywhere; the splicer may rewrite `data` in place (its counters, a PCR flag). */
   push(data: Buffer): void {
     this.lastInputAt = this.now();
     this.sync.push(data);
@@ -206,7 +206,8 @@ export class TsSplicer {
 
   private packet(b: Buffer, o: number): void {
     this.counters.packetsIn++;
-    const p = Buffer.from(b.subarray(o, o + TS_PACKET_SIZE));
+    // Rewritten in place (the input is the splicer's to change: see push) and copied out by emit.
+    const p = b.subarray(o, o + TS_PACKET_SIZE);
     const pid = ((p[1]! & 0x1f) << 8) | p[2]!;
     if (pid === PID.NULL) {
       this.emit(p);
@@ -221,14 +222,14 @@ export class TsSplicer {
         if (pid === PID.PAT) {
           this.patAsm.push(payload, unitStart);
           if (unitStart) {
-            this.lastPat = p;
+            this.lastPat = Buffer.from(p);
             this.info.pat = true;
             this.psiAt = this.now();
           }
         } else if (pid === this.pmtPid) {
           this.pmtAsm?.push(payload, unitStart);
           if (unitStart) {
-            this.lastPmt = p;
+            this.lastPmt = Buffer.from(p);
             this.info.pmt = true;
           }
         } else if (pid === this.videoPid && unitStart && startsKeyframe(p, control, payload)) this.info.keyframe = true;
