@@ -141,16 +141,38 @@ export class TsSplicer {
     return { ...this.counters, filling: this.filling() };
   }
 
-  /** Fills on a timer while the source is silent. */
+  /**
+   * Fills on a timer while the source is silent. While it flows, the timer
+   * wakes only when a silence could have begun (fillAfterMs after the last
+   * input), not every 10 ms: a live box spends no wakeups on a stream that
+   * needs nothing.
+   */
   start(): void {
-    if (this.timer) return;
-    this.timer = setInterval(() => this.tick(), Math.min(10, this.pcrIntervalMs / 2));
-    this.timer.unref?.();
+    if (this.running) return;
+    this.running = true;
+    this.schedule();
   }
 
   stop(): void {
-    clearInterval(this.timer);
+    this.running = false;
+    clearTimeout(this.timer);
     this.timer = undefined;
+  }
+
+  private running = false;
+
+  private schedule(): void {
+    if (!this.running) return;
+    const fillTickMs = Math.min(10, this.pcrIntervalMs / 2);
+    const untilSilence = this.lastInputAt + this.fillAfterMs - this.now();
+    this.timer = setTimeout(
+      () => {
+        this.tick();
+        this.schedule();
+      },
+      Math.max(fillTickMs, untilSilence),
+    );
+    this.timer.unref?.();
   }
 
   /** TS from the current source, cut anywhere; the splicer may rewrite `data` in place (its counters, a PCR flag). */
