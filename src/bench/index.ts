@@ -18,6 +18,10 @@ export const SCENARIOS: Record<string, { description: string; load: () => Promis
   latency: { description: 'glass to glass through encoder, mux, SRT, bonded links and a decoder', load: () => import('./latency.js') },
   'av-sync': { description: 'audio minus video at the far end, from the flash and the beep', load: () => import('./av-sync.js') },
   failover: { description: 'a bonded link dies mid-stream: loss, stall, ABR reaction, recovery', load: () => import('./failover.js') },
+  'cost-policy': {
+    description: 'a free link and two metered ones: the metered share, and the failover when the free link dies',
+    load: () => import('./cost-policy.js'),
+  },
   restart: {
     description: 'fieldcast run: the pipeline SIGKILLed mid-stream ten times, the gap at an srt-live-transmit listener',
     load: () => import('./restart.js'),

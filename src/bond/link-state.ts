@@ -182,6 +182,9 @@ export class LinkState {
   readonly sent = new RateMeter();
   readonly delivered = new RateMeter();
 
+  /** A data plan pays for what it carries (see Scheduler.meteredWhenNeeded). */
+  metered = false;
+
   constructor(
     readonly id: string,
     public priority: number,

@@ -14,6 +14,12 @@
  * - Priority: higher-priority links are filled first; a lower one only
  *   takes what they cannot carry; `backupOnly` links idle until every other
  *   link is full (or gone).
+ * - Cost: with metered links "when needed" (the default), a metered link
+ *   (a cellular data plan) is a tier below every free one, whatever its
+ *   priority: it carries only what the free links cannot. It stays
+ *   registered (keepalives) and counted in the capacity the bit rate
+ *   controller sees, so when a free link fails its traffic moves there within
+ *   STALL_MS, as to any other link.
  * - Loss is attributed to the link that carried the sequence (SRT NAKs);
  *   delivery per link comes from SRTLA ACKs; SRT ACKs clear everything older.
  * - A link that goes silent (no keepalive echo, no ACK) for STALL_MS loses
@@ -76,6 +82,7 @@ export interface LinkStats {
   why?: string;
   priority: number;
   backupOnly: boolean;
+  metered: boolean;
   throughputBps: number;
   /** Share of the data sent in the last second. */
   share: number;
@@ -115,6 +122,8 @@ interface Flight {
 export interface SchedulerLinkOptions {
   priority?: number;
   backupOnly?: boolean;
+  /** A data plan pays for what it carries (a cellular modem). */
+  metered?: boolean;
 }
 
 export class Scheduler {
@@ -129,10 +138,14 @@ export class Scheduler {
   private ackHead = 0;
   private readonly stalled = new Set<string>();
   private readonly dead = new Set<string>();
+  /** Metered links carry only what the free ones cannot (false: they are bonded like any other). */
+  meteredWhenNeeded = true;
 
   addLink(id: string, opts: SchedulerLinkOptions, now: number): void {
     if (this.links.has(id)) return;
-    this.links.set(id, new LinkState(id, opts.priority ?? 5, opts.backupOnly ?? false, now));
+    const l = new LinkState(id, opts.priority ?? 5, opts.backupOnly ?? false, now);
+    l.metered = opts.metered ?? false;
+    this.links.set(id, l);
   }
 
   updateLink(id: string, opts: SchedulerLinkOptions): void {
@@ -140,6 +153,13 @@ export class Scheduler {
     if (!l) return;
     if (opts.priority !== undefined) l.priority = opts.priority;
     if (opts.backupOnly !== undefined) l.backupOnly = opts.backupOnly;
+    if (opts.metered !== undefined) l.metered = opts.metered;
+  }
+
+  /** The order links are filled in, lower first: free, then metered (when needed), then backup-only. */
+  private tier(l: LinkState): number {
+    if (l.backupOnly) return 2;
+    return this.meteredWhenNeeded && l.metered ? 1 : 0;
   }
 
   removeLink(id: string): void {
@@ -185,8 +205,8 @@ export class Scheduler {
   /**
    * Chooses the link for a packet of `bytes`, without recording it. Among
    * usable links of the highest priority that are not full, the earliest
-   * expected arrival; when all are full, the next priority; backup-only links
-   * last; when everything is full, the shortest virtual queue — or, with
+   * expected arrival; when all are full, the next priority; metered links
+   * (when needed) after every free one, backup-only links last; when everything is full, the shortest virtual queue — or, with
    * `overflow` false, nothing (the caller holds the packet until a link has room).
    */
   choose(bytes: number, now: number, retransmission = false, overflow = true): string | undefined {
@@ -209,7 +229,7 @@ export class Scheduler {
         fallback = l;
       }
       if (this.full(l, now)) continue;
-      const key: [number, number, number] = [l.backupOnly ? 1 : 0, -l.priority, arrival];
+      const key: [number, number, number] = [this.tier(l), -l.priority, arrival];
       if (
         !bestKey ||
         key[0] < bestKey[0] ||
@@ -466,6 +486,7 @@ export class Scheduler {
         state,
         priority: l.priority,
         backupOnly: l.backupOnly,
+        metered: l.metered,
         throughputBps: l.sent.bps(now),
         share: total > 0 ? sentBytes / total : 0,
         loss: l.lossRate,
@@ -501,7 +522,11 @@ export class Scheduler {
     }
     if (!idle) return undefined;
     if (![...this.links.values()].some((o) => now - o.lastSentAt <= SCHEDULER_TUNING.IDLE_MS)) return 'no stream to send right now';
-    const higher = [...this.links.values()].some((o) => o !== l && this.usable(o) && o.priority > l.priority && !o.backupOnly);
+    if (this.tier(l) === 1 && [...this.links.values()].some((o) => this.tier(o) === 0 && this.usable(o)))
+      return 'metered: idle while the free links carry the stream';
+    const higher = [...this.links.values()].some(
+      (o) => o !== l && this.usable(o) && o.priority > l.priority && this.tier(o) <= this.tier(l),
+    );
     if (higher) return 'not needed: higher-priority links carry the stream';
     if (this.full(l, now)) return 'full: carrying all it can';
     return 'not needed: the other links deliver sooner';

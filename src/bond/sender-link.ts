@@ -32,6 +32,8 @@ export interface BondLinkOptions {
   priority?: number;
   /** Idle until the other links cannot carry the stream. */
   backupOnly?: boolean;
+  /** A data plan pays for what it carries (a cellular modem): with metered links "when needed", used only for what the free links cannot carry. */
+  metered?: boolean;
 }
 
 /** Registration refusals back off 2, 4, 8 … up to this (SRTLA.md: REG_ERR means "not now"). */

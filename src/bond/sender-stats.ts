@@ -45,6 +45,7 @@ export function senderLinkStats(links: SenderLink[], scheduled: LinkStats[], gro
           why: 'opening the uplink',
           priority: link.options.priority ?? 5,
           backupOnly: link.options.backupOnly ?? false,
+          metered: link.options.metered ?? false,
           throughputBps: 0,
           share: 0,
           loss: 0,

@@ -77,6 +77,8 @@ export interface BondSenderOptions {
   links: BondLinkOptions[];
   /** Where the local SRT caller connects, host:port (default 127.0.0.1:0, any free port). */
   listen?: string;
+  /** Metered links carry only what the free ones cannot (default true), or are bonded like any other. */
+  meteredWhenNeeded?: boolean;
   /** Monotonic clock in ms (tests). */
   clock?: () => number;
 }
@@ -132,6 +134,7 @@ export class BondSender extends TypedEmitter<BondSenderEvents> {
     super();
     this.receiver = parseHostPort(opts.receiver, 'bonding receiver');
     this.listen = parseHostPort(opts.listen ?? '127.0.0.1:0', 'local SRT port', true);
+    this.scheduler.meteredWhenNeeded = opts.meteredWhenNeeded ?? true;
     const names = new Set<string>();
     for (const l of opts.links) {
       if (names.has(l.name)) throw new BondConfigError(`two links are named "${l.name}": names must differ`, { name: l.name });
@@ -193,8 +196,17 @@ export class BondSender extends TypedEmitter<BondSenderEvents> {
       link.close();
       return;
     }
-    this.scheduler.addLink(link.name, { priority: options.priority ?? 5, backupOnly: options.backupOnly ?? false }, this.now());
+    this.scheduler.addLink(
+      link.name,
+      { priority: options.priority ?? 5, backupOnly: options.backupOnly ?? false, metered: options.metered ?? false },
+      this.now(),
+    );
     if (this.fullId) this.sendReg2(link, this.now());
+  }
+
+  /** Whether metered links carry only what the free ones cannot; takes effect from the next packet. */
+  setMeteredWhenNeeded(on: boolean): void {
+    this.scheduler.meteredWhenNeeded = on;
   }
 
   /** Removes an uplink while live: its traffic moves to the others at once. */

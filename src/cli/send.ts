@@ -29,7 +29,7 @@ Destination:
   --streamid ID
 Bonding (SRTLA):
   --bond                  send over the bonded links; --to names the bonding receiver
-  --link name=N[,bind=ADDR|interface=IF][,via=HOST:PORT][,priority=0-9][,backup]   (repeat per uplink)
+  --link name=N[,bind=ADDR|interface=IF][,via=HOST:PORT][,priority=0-9][,backup][,metered]   (repeat per uplink)
 Other:
   --config FILE   start from this config file
   --seconds N     stop after N seconds

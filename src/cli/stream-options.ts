@@ -34,7 +34,7 @@ function bitrateRange(text: string): { min: number; max: number; adaptive: boole
   return { min, max, adaptive: true };
 }
 
-/** `name=cell-a,bind=10.0.0.2,via=127.0.0.1:7001,priority=3,backup` → link options. */
+/** `name=cell-a,bind=10.0.0.2,via=127.0.0.1:7001,priority=3,backup,metered` → link options. */
 export function parseLinkFlag(text: string): BondLinkOptions {
   const link: BondLinkOptions = { name: '' };
   for (const part of text.split(',')) {
@@ -56,8 +56,11 @@ export function parseLinkFlag(text: string): BondLinkOptions {
       case 'backup':
         link.backupOnly = v === undefined || v === 'true' || v === '1';
         break;
+      case 'metered':
+        link.metered = v === undefined || v === 'true' || v === '1';
+        break;
       default:
-        throw new UsageError(`--link: unknown field "${k}" (name, bind, interface, via, priority, backup)`);
+        throw new UsageError(`--link: unknown field "${k}" (name, bind, interface, via, priority, backup, metered)`);
     }
   }
   if (!link.name) throw new UsageError(`--link "${text}" needs name=…`);

@@ -114,6 +114,7 @@ export const BondLinkConfig = z
       .describe('Send this link through a relay (a link emulator or proxy) instead of straight to the receiver'),
     priority: z.number().int().min(0).max(9).default(5).describe('Higher is preferred: ethernet/wifi above metered cellular'),
     backupOnly: z.boolean().default(false).describe('Idle until the other links cannot carry the stream'),
+    metered: z.boolean().default(false).describe('A data plan pays for what this link carries (a cellular modem); see bond.meteredLinks'),
   })
   .describe('One uplink of a bonded stream');
 
@@ -126,6 +127,12 @@ export const BondConfig = z
         'Send over several uplinks through a bonding receiver (SRTLA); the destination URL then names the receiver (fieldcast receive or any SRTLA receiver), which forwards to the ingest',
       ),
     links: z.array(BondLinkConfig).max(16).default([]).describe('The uplinks to bond'),
+    meteredLinks: z
+      .enum(['when-needed', 'always'])
+      .default('when-needed')
+      .describe(
+        'when-needed: metered links carry only what the free links cannot (stepping in at once when one fails); always: every link is bonded alike',
+      ),
   })
   .describe('Bonded uplinks');
 

@@ -30,7 +30,15 @@ export function streamSpecFromConfig(config: Config, destination: DestinationCon
     source,
     mux: config.mux,
     destination,
-    ...(config.bond.enabled ? { bond: { receiver: hostPortOf(destination.url), links: config.bond.links } } : {}),
+    ...(config.bond.enabled
+      ? {
+          bond: {
+            receiver: hostPortOf(destination.url),
+            links: config.bond.links,
+            meteredWhenNeeded: config.bond.meteredLinks === 'when-needed',
+          },
+        }
+      : {}),
     seconds: choice.seconds ?? 0,
   };
 }

@@ -13,6 +13,7 @@
  *   the bit rate, its range, adaptive   → set the video range (live, same encoder)
  *   latency, passphrase, stream id, URL → set the destination (a new SRT call)
  *   a link added, removed or changed    → add / remove the link (live)
+ *   metered links when needed or always → set the metered policy (live)
  *
  * The executor (executor.ts) applies the steps one run at a time; the
  * supervisor plans again whenever either side changes.
@@ -44,7 +45,8 @@ export type Step =
   | { kind: 'setVideoRange'; range: VideoRange }
   | { kind: 'setDestination'; destination: DestinationConfigT }
   | { kind: 'addLink'; link: BondLinkOptions }
-  | { kind: 'removeLink'; name: string };
+  | { kind: 'removeLink'; name: string }
+  | { kind: 'setMeteredPolicy'; whenNeeded: boolean };
 
 export type StepKind = Step['kind'];
 
@@ -81,7 +83,11 @@ export function plan(actual: ActualState, desired: DesiredState): Step[] {
   if (!isDeepStrictEqual(running.destination, wanted.destination)) {
     steps.push({ kind: 'setDestination', destination: wanted.destination });
   }
-  if (running.bond && wanted.bond) steps.push(...linkSteps(running.bond.links, wanted.bond.links));
+  if (running.bond && wanted.bond) {
+    const whenNeeded = wanted.bond.meteredWhenNeeded ?? true;
+    if ((running.bond.meteredWhenNeeded ?? true) !== whenNeeded) steps.push({ kind: 'setMeteredPolicy', whenNeeded });
+    steps.push(...linkSteps(running.bond.links, wanted.bond.links));
+  }
   return steps;
 }
 
@@ -122,6 +128,6 @@ function linkSteps(running: readonly BondLinkOptions[], wanted: readonly BondLin
 }
 
 /** A link's options with absent fields and their defaults read alike. */
-function normalLink(l: BondLinkOptions): Required<Pick<BondLinkOptions, 'priority' | 'backupOnly'>> & BondLinkOptions {
-  return { ...l, priority: l.priority ?? 5, backupOnly: l.backupOnly ?? false };
+function normalLink(l: BondLinkOptions): Required<Pick<BondLinkOptions, 'priority' | 'backupOnly' | 'metered'>> & BondLinkOptions {
+  return { ...l, priority: l.priority ?? 5, backupOnly: l.backupOnly ?? false, metered: l.metered ?? false };
 }

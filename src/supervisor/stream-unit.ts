@@ -43,7 +43,8 @@ export interface StreamSpec {
   mux: MuxConfigT;
   destination: DestinationConfigT;
   /** Bonded: the receiver (host:port; the destination's address is where it forwards) and the uplinks. */
-  bond?: { receiver: string; links: BondLinkOptions[] };
+  /** Bonded: the receiver, the uplinks, and whether metered links carry only what the free ones cannot (default true). */
+  bond?: { receiver: string; links: BondLinkOptions[]; meteredWhenNeeded?: boolean };
   /** Stop after this many seconds (0: until stopped). */
   seconds?: number;
   /** Report each video access unit's capture time ('unit' events: the latency benchmark). */
@@ -193,7 +194,11 @@ export class StreamUnit extends TypedEmitter<StreamUnitEvents> {
   async start(): Promise<void> {
     this.startedAt = Date.now();
     if (this.current.bond) {
-      const bond = new BondSender({ receiver: this.current.bond.receiver, links: this.current.bond.links });
+      const bond = new BondSender({
+        receiver: this.current.bond.receiver,
+        links: this.current.bond.links,
+        meteredWhenNeeded: this.current.bond.meteredWhenNeeded ?? true,
+      });
       this.bond = bond;
       // The capacity hand-off: the controller reads the latest estimate with each SRT sample.
       bond.on('capacity', (bps) => {
@@ -312,6 +317,13 @@ export class StreamUnit extends TypedEmitter<StreamUnitEvents> {
       this.videoBitrate = target;
     }
     this.child?.replace(this.pipelineSpec());
+  }
+
+  /** Whether metered links carry only what the free ones cannot, live. */
+  setMeteredWhenNeeded(on: boolean): void {
+    if (!this.bond || !this.current.bond) throw new StreamNotBondedError();
+    this.bond.setMeteredWhenNeeded(on);
+    this.current.bond.meteredWhenNeeded = on;
   }
 
   /** Adds an uplink to the bonded stream, live. */

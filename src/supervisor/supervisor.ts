@@ -233,6 +233,14 @@ export class Supervisor {
         await this.#unit?.addLink(step.link);
         this.#record({ kind: 'link', code: 'LINK_ADDED', message: `link ${step.link.name} added`, link: step.link.name });
         return;
+      case 'setMeteredPolicy':
+        this.#unit?.setMeteredWhenNeeded(step.whenNeeded);
+        this.#record({
+          kind: 'link',
+          code: 'METERED_POLICY',
+          message: step.whenNeeded ? 'metered links now carry only what the free links cannot' : 'every link is now bonded alike',
+        });
+        return;
       case 'removeLink':
         this.#unit?.removeLink(step.name);
         this.#record({ kind: 'link', code: 'LINK_REMOVED', message: `link ${step.name} taken out`, link: step.name });

@@ -28,6 +28,7 @@ interface SimLinkSpec {
   loss?: number;
   priority?: number;
   backupOnly?: boolean;
+  metered?: boolean;
 }
 
 type Ev = () => void;
@@ -108,7 +109,7 @@ class Sim {
   addLink(s: SimLinkSpec): void {
     const l = new SimLink(s, this, new Rng(s.id.charCodeAt(s.id.length - 1) * 7919 + s.rttMs));
     this.links.set(s.id, l);
-    this.sched.addLink(s.id, { priority: s.priority ?? 5, backupOnly: s.backupOnly ?? false }, this.now);
+    this.sched.addLink(s.id, { priority: s.priority ?? 5, backupOnly: s.backupOnly ?? false, metered: s.metered ?? false }, this.now);
     this.sched.setRegistered(s.id, true, this.now);
   }
 
@@ -444,6 +445,38 @@ describe('bonding scheduler on simulated links', () => {
     sim.links.get('cell-a')!.dark = true;
     sim.run(1000, 3e6);
     expect(sim.sentBy.get('sat') ?? 0).toBeGreaterThan(100);
+  });
+
+  it('metered links "when needed": the free link carries all it can, the metered ones only the rest, and take over when it fails', () => {
+    const links = (): SimLinkSpec[] => [
+      { id: 'eth', rateBps: 10e6, rttMs: 30 },
+      { id: 'cell-a', rateBps: 8e6, rttMs: 20, metered: true, priority: 9 }, // faster and preferred: cost still comes first
+      { id: 'cell-b', rateBps: 5e6, rttMs: 60, metered: true },
+    ];
+    const sim = new Sim(links());
+    sim.run(8000, 6e6);
+    const metered = (): number => (sim.sentBy.get('cell-a') ?? 0) + (sim.sentBy.get('cell-b') ?? 0);
+    expect(metered() / (metered() + (sim.sentBy.get('eth') ?? 0))).toBeLessThan(0.01);
+    expect(sim.fc.stats(sim.now).find((s) => s.id === 'cell-a')).toMatchObject({
+      metered: true,
+      why: 'metered: idle while the free links carry the stream',
+    });
+    // More than the free link carries: the metered links take only the excess.
+    const before = metered();
+    sim.run(4000, 14e6);
+    const excess = metered() - before;
+    expect(excess).toBeGreaterThan(0);
+    expect(excess / ((14e6 * 4) / 8 / 1360)).toBeLessThan(0.5);
+    // The free link fails: the metered links carry the stream.
+    sim.links.get('eth')!.dark = true;
+    const atFailure = metered();
+    sim.run(2000, 6e6);
+    expect(metered() - atFailure).toBeGreaterThan(((6e6 * 1.5) / 8 / 1360) * 0.8);
+    // Bonded alike: the preferred metered link carries at once.
+    const alike = new Sim(links());
+    alike.fc.meteredWhenNeeded = false;
+    alike.run(4000, 6e6);
+    expect(alike.sentBy.get('cell-a') ?? 0).toBeGreaterThan(alike.sentBy.get('eth') ?? 0);
   });
 
   it('attributes losses to the link that carried them', () => {

@@ -138,6 +138,22 @@ describe('plan(actual, desired)', () => {
       expect: ['removeLink', 'addLink'],
     },
     {
+      name: 'metered links bonded alike instead of when needed: live, same links',
+      actual: spec(BONDED),
+      desired: wanted(
+        spec(BONDED, (c) => {
+          c.bond!.meteredLinks = 'always';
+        }),
+      ),
+      expect: ['setMeteredPolicy'],
+    },
+    {
+      name: 'a link marked metered: out, then in as it is now',
+      actual: spec(BONDED),
+      desired: wanted(spec(BONDED, (c) => Object.assign(c.bond!.links![0]!, { metered: true }))),
+      expect: ['removeLink', 'addLink'],
+    },
+    {
       name: 'the latency of a bonded stream: a new call through the same bonding sender',
       actual: spec(BONDED),
       desired: wanted(spec(BONDED, (c) => Object.assign(c.destinations![0]!, { latencyMs: 3000 }))),
@@ -182,7 +198,9 @@ describe('plan(actual, desired)', () => {
     });
 
     const links = plan(running(spec(BONDED)), wanted(spec(BONDED, (c) => c.bond!.links!.push({ name: 'eth0', via: '127.0.0.1:7003' }))));
-    expect(links).toEqual([{ kind: 'addLink', link: { name: 'eth0', via: '127.0.0.1:7003', priority: 5, backupOnly: false } }]);
+    expect(links).toEqual([
+      { kind: 'addLink', link: { name: 'eth0', via: '127.0.0.1:7003', priority: 5, backupOnly: false, metered: false } },
+    ]);
 
     expect(plan(running(spec(BASE)), wanted(spec(BASE), false))).toEqual([{ kind: 'stop', reason: 'the operator stopped the stream' }]);
   });

@@ -228,6 +228,7 @@ describe('the status snapshot', () => {
       ...(state === 'dead' ? { why: 'no answer for 3 s' } : {}),
       priority: 5,
       backupOnly: false,
+      metered: false,
       throughputBps: share * 4e6,
       share,
       loss: 0,
