@@ -136,6 +136,37 @@ export const BondConfig = z
   })
   .describe('Bonded uplinks');
 
+export const DataPlanConfig = z
+  .object({
+    name: z.string().min(1).max(40).describe('Name shown with its usage and in its alerts, e.g. "sim-a" or "Vodafone"'),
+    link: z.string().min(1).max(32).describe('The bonded link whose traffic it pays for (a name in bond.links)'),
+    monthlyBytes: z
+      .number()
+      .int()
+      .min(1_000_000)
+      .max(1e15)
+      .describe('Allowance per billing period in bytes, up and down together (e.g. 50000000000 for 50 GB)'),
+    billingDay: z
+      .number()
+      .int()
+      .min(1)
+      .max(31)
+      .default(1)
+      .describe('Day of the month the allowance starts again (29-31: the last day of a shorter month)'),
+    stopAtLimit: z.boolean().default(false).describe('Stop using the link once the allowance is used up, until the next billing day'),
+  })
+  .describe('A data plan: what one link may carry a month');
+
+export const UplinksConfig = z
+  .object({
+    dataPlans: z
+      .array(DataPlanConfig)
+      .max(16)
+      .default([])
+      .describe('Data plans of the metered links: usage kept across reboots, an alert at 80% and when used up'),
+  })
+  .describe('The uplinks');
+
 export const MetricsConfig = z
   .object({
     listen: z.string().min(1).default('127.0.0.1').describe('Address /metrics listens on (loopback: only this box)'),
@@ -167,6 +198,7 @@ export const ConfigSchema = z
       .default([])
       .describe('Where the stream goes: one SRT destination (none: the box stays idle until one is set)'),
     bond: BondConfig.prefault({}),
+    uplinks: UplinksConfig.prefault({}),
     metrics: MetricsConfig.prefault({}),
   })
   .strict()
@@ -184,6 +216,12 @@ export const ConfigSchema = z
     if (b.enabled && b.links.length === 0) {
       ctx.issues.push({ code: 'custom', path: ['bond', 'links'], input: b.links, message: 'at least one link when bond.enabled' });
     }
+    const plans = new Set<string>();
+    ctx.value.uplinks.dataPlans.forEach((p, i) => {
+      if (plans.has(p.name))
+        ctx.issues.push({ code: 'custom', path: ['uplinks', 'dataPlans', i, 'name'], input: p.name, message: 'a name no other plan has' });
+      plans.add(p.name);
+    });
     const names = new Set<string>();
     b.links.forEach((l, i) => {
       if (names.has(l.name))

@@ -4,10 +4,10 @@
  * cut at any moment on a camera rig and a half-written config must never be
  * what the box boots with.
  */
-import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { z } from 'zod';
+import { writeFileAtomic } from '../lib/atomic-file.js';
 import { ConfigInvalidError, ConfigIoError, type ConfigProblem } from './errors.js';
 import { type Config, ConfigSchema } from './schema.js';
 
@@ -66,25 +66,9 @@ export async function loadConfig(file: string): Promise<Config> {
 /** Writes a config atomically: temp file, fsync, rename, fsync the folder. Validates first. */
 export async function saveConfig(file: string, config: unknown): Promise<Config> {
   const valid = validateConfig(config, file);
-  const dir = path.dirname(path.resolve(file));
-  const tmp = path.join(dir, `.${path.basename(file)}.${randomBytes(4).toString('hex')}.tmp`);
   try {
-    const handle = await fs.open(tmp, 'w', 0o600);
-    try {
-      await handle.writeFile(`${JSON.stringify(valid, null, 2)}\n`);
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await fs.rename(tmp, file);
-    const dirHandle = await fs.open(dir, 'r');
-    try {
-      await dirHandle.sync();
-    } finally {
-      await dirHandle.close();
-    }
+    await writeFileAtomic(file, `${JSON.stringify(valid, null, 2)}\n`);
   } catch (err) {
-    await fs.rm(tmp, { force: true });
     throw new ConfigIoError(`cannot save the config to ${file}: ${(err as Error).message}`, { file }, err);
   }
   return valid;

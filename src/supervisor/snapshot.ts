@@ -8,7 +8,10 @@
  * do something about it, what to do.
  */
 
+import type { DataUsage } from '../uplinks/ledger.js';
+
 /** What the operator sees first, in order of what matters. */
+
 export type OperatorState =
   /** Not streaming, by choice (stopped, or no destination configured). */
   | 'idle'
@@ -136,6 +139,8 @@ export interface StatusSnapshot {
   destinations: DestinationStatus[];
   bond?: BondStatus;
   health: HealthSnapshot;
+  /** Each data plan's usage this billing period (when the config has any). */
+  data?: DataUsage[];
   /** Everything raised now, the most important first. */
   alerts: Alert[];
 }

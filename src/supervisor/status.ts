@@ -18,6 +18,7 @@
  */
 import type { Config } from '../config/schema.js';
 import { formatBitrate } from '../lib/units.js';
+import type { DataUsage } from '../uplinks/ledger.js';
 import type { ExecutorFailure } from './executor.js';
 import { orderAlerts } from './health-alerts.js';
 import type { Alert, BondStatus, DestinationStatus, HealthSnapshot, OperatorState, StatusSnapshot, StreamStatus } from './snapshot.js';
@@ -36,6 +37,8 @@ export interface StatusInputs {
   /** A change the executor could not apply, or a stream that ended by itself, while not overcome. */
   failure?: ExecutorFailure;
   health: HealthSnapshot;
+  /** The data plans' usage this period, and what they raise (80%, used up). */
+  data?: { usage: DataUsage[]; alerts: AlertBody[] };
   /** The snapshot before: states and alerts keep their `since`. */
   previous?: StatusSnapshot;
 }
@@ -54,6 +57,7 @@ export function buildSnapshot(i: StatusInputs): StatusSnapshot {
   const prevSince = new Map((prev?.alerts ?? []).map((a) => [a.code, a.since]));
   const all = orderAlerts([
     ...alerts.map((a) => ({ ...a, since: prevSince.get(a.code) ?? at })),
+    ...(i.data?.alerts ?? []).map((a) => ({ ...a, since: prevSince.get(a.code) ?? at })),
     ...i.health.alerts.filter((h) => !alerts.some((a) => a.code === h.code)),
   ]);
   return {
@@ -68,6 +72,7 @@ export function buildSnapshot(i: StatusInputs): StatusSnapshot {
     destinations: destinationStatus(i),
     ...(i.stream?.stats.bond ? { bond: bondStatus(i) } : {}),
     health: i.health,
+    ...(i.data && i.data.usage.length > 0 ? { data: i.data.usage } : {}),
     alerts: all,
   };
 }
@@ -117,7 +122,11 @@ function judge(i: StatusInputs, alerts: AlertBody[]): Verdict {
   }
   const noSignal = alerts.find((a) => a.code === 'INPUT_NO_SIGNAL');
   if (noSignal) return { state: 'no-signal', reason: noSignal.message, ...(noSignal.action ? { action: noSignal.action } : {}) };
-  const limits = [...alerts.filter((a) => a.level !== 'info'), ...i.health.alerts.filter((a) => a.level !== 'info')];
+  const limits = [
+    ...alerts.filter((a) => a.level !== 'info'),
+    ...(i.data?.alerts ?? []).filter((a) => a.level !== 'info'),
+    ...i.health.alerts.filter((a) => a.level !== 'info'),
+  ];
   const first = limits[0];
   if (first) {
     const more = limits.length > 1 ? ` (and ${limits.length - 1} more)` : '';

@@ -19,8 +19,10 @@
  *   health monitor ─┐
  *   stream stats ───┴─> snapshot (1 s) ─> status line, STATUS=, /metrics, event log
  */
-import { promises as fs } from 'node:fs';
+import { promises as fs, readFileSync } from 'node:fs';
 import type http from 'node:http';
+import { networkInterfaces } from 'node:os';
+import path from 'node:path';
 import {
   type Assignment,
   applySettings,
@@ -38,6 +40,7 @@ import { FieldcastError } from '../lib/errors.js';
 import { createLogger } from '../lib/logger.js';
 import { streamSpecFromConfig } from '../media/spec.js';
 import { serveMetrics, supervisorMetrics } from '../metrics/index.js';
+import { DataLedger, type DataPlan, LEDGER_FILE } from '../uplinks/ledger.js';
 import { type ControlRequestT, ControlServer } from './control.js';
 import { EventLog, type LoggedEvent } from './event-log.js';
 import { Executor } from './executor.js';
@@ -59,6 +62,8 @@ const STABLE_MS = 30_000;
 const SET_SETTLE_MS = 8000;
 /** The health loop is stuck (no tick for this long): the systemd watchdog is not petted. */
 const LOOP_STALL_MS = 5 * TICK_MS;
+/** The data ledger is written this often (and at stop): a power cut loses at most this much of the count. */
+const LEDGER_SAVE_TICKS = 30;
 
 export interface SupervisorOptions {
   /** The config file: read at start, written by `set`. */
@@ -91,6 +96,11 @@ export class Supervisor {
   #health: HealthMonitor | undefined;
   #control: ControlServer | undefined;
   #metrics: http.Server | undefined;
+  #ledger: DataLedger | undefined;
+  #bootId = '';
+  /** The links the data plans have stopped, as last planned with. */
+  #stoppedLinks = '';
+  #ticks = 0;
   readonly #notifier: SystemdNotifier;
   #snapshot: StatusSnapshot | undefined;
   #tick: NodeJS.Timeout | undefined;
@@ -139,6 +149,8 @@ export class Supervisor {
       config: o.configFile,
       ...(swept.length > 0 ? { removedLeftovers: swept } : {}),
     });
+    this.#bootId = readBootId();
+    this.#ledger = await DataLedger.open(path.join(o.stateDir, LEDGER_FILE), dataPlans(this.#config));
     this.#health = new HealthMonitor({ stateDir: o.stateDir, ...(o.healthIntervalMs ? { intervalMs: o.healthIntervalMs } : {}) });
     this.#health.start();
     this.#control = new ControlServer(o.socketPath, (req, who) => this.#handle(req, who));
@@ -170,6 +182,7 @@ export class Supervisor {
     await this.#control?.close();
     await new Promise<void>((resolve) => (this.#metrics ? this.#metrics.close(() => resolve()) : resolve()));
     this.#health?.stop();
+    await this.#ledger?.save();
     this.#record({ kind: 'system', message: 'fieldcast stopped' });
     await this.#events?.close();
     this.#notifier.stop();
@@ -199,7 +212,35 @@ export class Supervisor {
 
   #desired(): DesiredState {
     const dest = this.#config.destinations[0];
-    return { on: this.#on, spec: dest ? streamSpecFromConfig(this.#config, dest) : undefined };
+    const spec = dest ? streamSpecFromConfig(this.#config, dest) : undefined;
+    // A link whose data plan is used up, with stopAtLimit, is not used until the plan starts again.
+    const stopped = this.#linksStopped();
+    if (spec?.bond && stopped.size > 0) spec.bond.links = spec.bond.links.filter((l) => !stopped.has(l.name));
+    return { on: this.#on, spec };
+  }
+
+  #linksStopped(): Set<string> {
+    const used = new Set((this.#ledger?.usage() ?? []).filter((u) => u.stopped).map((u) => u.plan));
+    return new Set(this.#config.uplinks.dataPlans.filter((p) => used.has(p.name)).map((p) => p.link));
+  }
+
+  /** Each data plan's link: its interface's counters, into the ledger. */
+  #countData(): void {
+    const ledger = this.#ledger;
+    if (!ledger) return;
+    for (const p of this.#config.uplinks.dataPlans) {
+      const link = this.#config.bond.links.find((l) => l.name === p.link);
+      const iface = link && (link.interface ?? interfaceWithAddress(link.bind));
+      if (!iface) continue;
+      const counters = interfaceCounters(iface);
+      if (counters) ledger.record(p.name, { iface, ...counters, bootId: this.#bootId });
+    }
+    const stopped = [...this.#linksStopped()].sort().join(',');
+    if (stopped !== this.#stoppedLinks) {
+      this.#stoppedLinks = stopped;
+      this.#executor.poke();
+    }
+    if (++this.#ticks % LEDGER_SAVE_TICKS === 0) void ledger.save();
   }
 
   #actual(): ActualState {
@@ -341,6 +382,7 @@ export class Supervisor {
       throw err;
     }
     this.#config = saved;
+    this.#ledger?.setPlans(dataPlans(saved));
     for (const a of assignments) {
       const secret = isSecretKey(a.key);
       this.#record({
@@ -397,12 +439,14 @@ export class Supervisor {
       ...(unit ? { stream: { spec: unit.spec, stats: unit.stats() as StreamStats } } : {}),
       ...(this.#executor.failure ? { failure: this.#executor.failure } : {}),
       health: health ?? EMPTY_HEALTH,
+      ...(this.#ledger ? { data: { usage: this.#ledger.usage(), alerts: this.#ledger.alerts() } } : {}),
       ...(this.#snapshot ? { previous: this.#snapshot } : {}),
     });
   }
 
   #onTick(): void {
     this.#lastTickAt = Date.now();
+    this.#countData();
     const before = this.#snapshot;
     const now = this.#build();
     this.#snapshot = now;
@@ -439,6 +483,42 @@ export class Supervisor {
   #record(e: Parameters<EventLog['append']>[0]): void {
     if (this.#events) this.#events.append(e);
     else log.info(e.message, { kind: e.kind });
+  }
+}
+
+function dataPlans(config: Config): DataPlan[] {
+  return config.uplinks.dataPlans.map((p) => ({
+    name: p.name,
+    monthlyBytes: p.monthlyBytes,
+    billingDay: p.billingDay,
+    stopAtLimit: p.stopAtLimit,
+  }));
+}
+
+/** The kernel's boot id: interface counters start again with a new one. */
+function readBootId(): string {
+  try {
+    return readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+  } catch {
+    return 'unknown';
+  }
+}
+
+/** The interface that holds `address` (a link's bind address), if any. */
+function interfaceWithAddress(address: string | undefined): string | undefined {
+  if (!address) return undefined;
+  for (const [name, addrs] of Object.entries(networkInterfaces())) if (addrs?.some((a) => a.address === address)) return name;
+  return undefined;
+}
+
+/** Bytes sent and received by an interface since it came up (/sys/class/net); undefined when it is not there. */
+function interfaceCounters(iface: string): { txBytes: number; rxBytes: number } | undefined {
+  if (!/^[\w.:-]{1,15}$/.test(iface)) return undefined;
+  try {
+    const dir = `/sys/class/net/${iface}/statistics`;
+    return { txBytes: Number(readFileSync(`${dir}/tx_bytes`, 'utf8')), rxBytes: Number(readFileSync(`${dir}/rx_bytes`, 'utf8')) };
+  } catch {
+    return undefined;
   }
 }
 
