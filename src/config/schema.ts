@@ -126,7 +126,11 @@ export const BondConfig = z
       .describe(
         'Send over several uplinks through a bonding receiver (SRTLA); the destination URL then names the receiver (fieldcast receive or any SRTLA receiver), which forwards to the ingest',
       ),
-    links: z.array(BondLinkConfig).max(16).default([]).describe('The uplinks to bond'),
+    links: z
+      .array(BondLinkConfig)
+      .max(16)
+      .default([])
+      .describe('The uplinks to bond; empty: every usable uplink the box has (see uplinks.interfaces), as they come and go'),
     meteredLinks: z
       .enum(['when-needed', 'always'])
       .default('when-needed')
@@ -139,7 +143,11 @@ export const BondConfig = z
 export const DataPlanConfig = z
   .object({
     name: z.string().min(1).max(40).describe('Name shown with its usage and in its alerts, e.g. "sim-a" or "Vodafone"'),
-    link: z.string().min(1).max(32).describe('The bonded link whose traffic it pays for (a name in bond.links)'),
+    link: z
+      .string()
+      .min(1)
+      .max(32)
+      .describe('The bonded link whose traffic it pays for: a name in bond.links, or the interface of a discovered uplink (wwan0)'),
     monthlyBytes: z
       .number()
       .int()
@@ -157,8 +165,25 @@ export const DataPlanConfig = z
   })
   .describe('A data plan: what one link may carry a month');
 
+const interfacePattern = z
+  .string()
+  .regex(/^[\w.:*?-]{1,15}$/, 'an interface name or a glob such as eth* or wwan?')
+  .describe('An interface name, or a glob (* and ?)');
+
 export const UplinksConfig = z
   .object({
+    interfaces: z
+      .array(interfacePattern)
+      .max(32)
+      .default([])
+      .describe(
+        'The interfaces bonded when bond.links is empty, by name or glob, whatever their kind (empty: every ethernet, wifi and cellular one)',
+      ),
+    ignoreInterfaces: z.array(interfacePattern).max(32).default([]).describe('Interfaces never used as uplinks, by name or glob'),
+    sourceRouting: z
+      .boolean()
+      .default(true)
+      .describe('Give each uplink its own routing table and source rule, so each link leaves by its own interface (needs CAP_NET_ADMIN)'),
     dataPlans: z
       .array(DataPlanConfig)
       .max(16)
@@ -213,9 +238,6 @@ export const ConfigSchema = z
       });
     }
     const b = ctx.value.bond;
-    if (b.enabled && b.links.length === 0) {
-      ctx.issues.push({ code: 'custom', path: ['bond', 'links'], input: b.links, message: 'at least one link when bond.enabled' });
-    }
     const plans = new Set<string>();
     ctx.value.uplinks.dataPlans.forEach((p, i) => {
       if (plans.has(p.name))

@@ -23,6 +23,7 @@ import { promises as fs, readFileSync } from 'node:fs';
 import type http from 'node:http';
 import { networkInterfaces } from 'node:os';
 import path from 'node:path';
+import type { BondLinkOptions } from '../bond/index.js';
 import {
   type Assignment,
   applySettings,
@@ -40,6 +41,7 @@ import { FieldcastError } from '../lib/errors.js';
 import { createLogger } from '../lib/logger.js';
 import { streamSpecFromConfig } from '../media/spec.js';
 import { serveMetrics, supervisorMetrics } from '../metrics/index.js';
+import { type InterfaceKind, SourceRouting, type Uplink, UplinkMonitor } from '../uplinks/interfaces/index.js';
 import { DataLedger, type DataPlan, LEDGER_FILE } from '../uplinks/ledger.js';
 import { type ControlRequestT, ControlServer } from './control.js';
 import { EventLog, type LoggedEvent } from './event-log.js';
@@ -85,6 +87,14 @@ export interface SupervisorOptions {
 
 export type SupervisorEvent = LoggedEvent;
 
+interface UplinkWatch {
+  /** The selection it runs with. */
+  key: string;
+  monitor: UplinkMonitor;
+  routing?: SourceRouting;
+  stopFollowing?: () => void;
+}
+
 export class Supervisor {
   readonly #o: SupervisorOptions;
   #config: Config = defaultConfig();
@@ -97,6 +107,9 @@ export class Supervisor {
   #control: ControlServer | undefined;
   #metrics: http.Server | undefined;
   #ledger: DataLedger | undefined;
+  /** With bond.enabled and no bond.links: the uplinks the box has now, followed as they come and go. */
+  #uplinkWatch: UplinkWatch | undefined;
+  #uplinks: readonly Uplink[] = [];
   #bootId = '';
   /** The links the data plans have stopped, as last planned with. */
   #stoppedLinks = '';
@@ -157,6 +170,7 @@ export class Supervisor {
     await this.#control.listen();
     await this.#startMetrics();
 
+    await this.#syncUplinks();
     this.#on = this.#config.autostart && this.#config.destinations.length > 0;
     this.#lastTickAt = Date.now();
     this.#tick = setInterval(() => this.#onTick(), TICK_MS);
@@ -180,6 +194,7 @@ export class Supervisor {
     this.#unit = undefined;
     await unit?.stop();
     await this.#control?.close();
+    await this.#stopUplinks();
     await new Promise<void>((resolve) => (this.#metrics ? this.#metrics.close(() => resolve()) : resolve()));
     this.#health?.stop();
     await this.#ledger?.save();
@@ -213,6 +228,8 @@ export class Supervisor {
   #desired(): DesiredState {
     const dest = this.#config.destinations[0];
     const spec = dest ? streamSpecFromConfig(this.#config, dest) : undefined;
+    // No links configured: every usable uplink is one, as they come and go.
+    if (spec?.bond && this.#config.bond.links.length === 0) spec.bond.links = this.#uplinks.map(linkForUplink);
     // A link whose data plan is used up, with stopAtLimit, is not used until the plan starts again.
     const stopped = this.#linksStopped();
     if (spec?.bond && stopped.size > 0) spec.bond.links = spec.bond.links.filter((l) => !stopped.has(l.name));
@@ -224,13 +241,70 @@ export class Supervisor {
     return new Set(this.#config.uplinks.dataPlans.filter((p) => used.has(p.name)).map((p) => p.link));
   }
 
+  /** Runs the uplink monitor (and source routing) while the config bonds every uplink, with its selection. */
+  async #syncUplinks(): Promise<void> {
+    const c = this.#config;
+    const auto = c.bond.enabled && c.bond.links.length === 0;
+    const key = auto ? JSON.stringify([c.uplinks.interfaces, c.uplinks.ignoreInterfaces, c.uplinks.sourceRouting]) : '';
+    if ((this.#uplinkWatch?.key ?? '') === key) return;
+    await this.#stopUplinks();
+    if (!auto) return;
+    const monitor = new UplinkMonitor({
+      ...(c.uplinks.interfaces.length > 0 ? { interfaces: c.uplinks.interfaces } : {}),
+      ignoreInterfaces: c.uplinks.ignoreInterfaces,
+    });
+    const watch: UplinkWatch = { key, monitor };
+    monitor.on('added', (u) =>
+      this.#record({ kind: 'link', code: 'UPLINK_ADDED', message: `uplink ${u.name} (${u.kind}, ${u.address}) is there`, link: u.name }),
+    );
+    monitor.on('removed', (u, why) =>
+      this.#record({ kind: 'link', code: 'UPLINK_REMOVED', message: `uplink ${u.name} is gone (${why})`, link: u.name }),
+    );
+    monitor.on('uplinks', (list) => {
+      this.#uplinks = list;
+      this.#executor.poke();
+    });
+    if (c.uplinks.sourceRouting) {
+      const routing = new SourceRouting();
+      let reported = false;
+      routing.on('failed', (err) => {
+        if (reported) return;
+        reported = true;
+        this.#record({ kind: 'link', code: err.code, message: `cannot route the uplinks by their own interfaces: ${err.message}` });
+      });
+      routing.on('applied', () => {
+        reported = false;
+      });
+      watch.routing = routing;
+      watch.stopFollowing = routing.follow(monitor);
+    }
+    this.#uplinkWatch = watch;
+    try {
+      this.#uplinks = await monitor.start();
+    } catch (err) {
+      this.#record({ kind: 'link', code: 'UPLINK_DISCOVERY_FAILED', message: `cannot list the uplinks: ${(err as Error).message}` });
+    }
+  }
+
+  /** Stops following the uplinks and takes the source routing down (what it added, nothing else). */
+  async #stopUplinks(): Promise<void> {
+    const w = this.#uplinkWatch;
+    this.#uplinkWatch = undefined;
+    this.#uplinks = [];
+    if (!w) return;
+    w.stopFollowing?.();
+    w.monitor.close();
+    await w.routing?.close().catch((err: unknown) => log.warn('cannot take the source routing down', { err }));
+  }
+
   /** Each data plan's link: its interface's counters, into the ledger. */
   #countData(): void {
     const ledger = this.#ledger;
     if (!ledger) return;
     for (const p of this.#config.uplinks.dataPlans) {
       const link = this.#config.bond.links.find((l) => l.name === p.link);
-      const iface = link && (link.interface ?? interfaceWithAddress(link.bind));
+      const uplink = this.#uplinks.find((u) => u.name === p.link);
+      const iface = link ? (link.interface ?? interfaceWithAddress(link.bind)) : uplink?.name;
       if (!iface) continue;
       const counters = interfaceCounters(iface);
       if (counters) ledger.record(p.name, { iface, ...counters, bootId: this.#bootId });
@@ -383,6 +457,7 @@ export class Supervisor {
     }
     this.#config = saved;
     this.#ledger?.setPlans(dataPlans(saved));
+    await this.#syncUplinks();
     for (const a of assignments) {
       const secret = isSecretKey(a.key);
       this.#record({
@@ -484,6 +559,13 @@ export class Supervisor {
     if (this.#events) this.#events.append(e);
     else log.info(e.message, { kind: e.kind });
   }
+}
+
+/** Wired ethernet first, then wifi, then cellular (metered: used when the others cannot carry the stream). */
+const UPLINK_PRIORITY: Partial<Record<InterfaceKind, number>> = { ethernet: 7, wifi: 6, cellular: 5 };
+
+function linkForUplink(u: Uplink): BondLinkOptions {
+  return { name: u.name, bind: u.address, priority: UPLINK_PRIORITY[u.kind] ?? 5, backupOnly: false, metered: u.kind === 'cellular' };
 }
 
 function dataPlans(config: Config): DataPlan[] {
