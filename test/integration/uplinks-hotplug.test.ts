@@ -112,7 +112,7 @@ describe.skipIf(skip)('uplinks that come and go, under fieldcast run', () => {
     const tx = uplinks.map((u) => rig.txPackets(u.name));
     await new Promise((r) => setTimeout(r, 2000));
     // Both carry the stream (the scheduler spreads it: each is a 10 Gbit/s veth); source routing sends each by its own.
-    uplinks.forEach((u, i) => expect(rig.txPackets(u.name) - tx[i]!, u.name).toBeGreaterThan(20));
+    for (const [i, u] of uplinks.entries()) expect(rig.txPackets(u.name) - tx[i]!, u.name).toBeGreaterThan(20);
     expect(rig.rules().filter((r) => r.src?.startsWith('10.201.')).length).toBe(2);
   }, 60_000);
 

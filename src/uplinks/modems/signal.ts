@@ -1,0 +1,84 @@
+/**
+ * Signal: AT+CSQ, which every modem answers (TS 27.007 §8.5), and the
+ * vendor's richer serving-cell query named by its profile (RSRP, RSRQ, SINR,
+ * band, cell). The vendor parsers live beside this file, one per dialect.
+ */
+import { intField, prefixedFields } from './at-fields.js';
+import type { ModemSignalConfig, SignalParserName } from './profiles.js';
+import { parseHuaweiHcsq } from './signal-huawei.js';
+import { parseQuectelServingCell } from './signal-quectel.js';
+import { parseSierraGstatus } from './signal-sierra.js';
+
+/** What the modem is on now: NR5G-NSA is LTE with an NR leg (EN-DC), NR5G-SA is 5G core. */
+export type RadioTech = 'GSM' | 'WCDMA' | 'LTE' | 'NR5G-NSA' | 'NR5G-SA' | 'none' | 'unknown';
+
+export interface CellSignal {
+  rat: 'GSM' | 'WCDMA' | 'LTE' | 'NR5G';
+  rsrpDbm?: number;
+  rsrqDb?: number;
+  sinrDb?: number;
+  rssiDbm?: number;
+  /** WCDMA received signal code power and Ec/Io. */
+  rscpDbm?: number;
+  ecioDb?: number;
+  /** `B3`, `n78`. */
+  band?: string;
+  /** Cell id as the modem gives it (hex). */
+  cellId?: string;
+  /** Physical cell id. */
+  pci?: number;
+  /** EARFCN / NR-ARFCN / UARFCN. */
+  channel?: number;
+  /** Tracking/location area code (hex). */
+  areaCode?: string;
+  mcc?: string;
+  mnc?: string;
+}
+
+export interface ExtendedSignal {
+  parser: SignalParserName;
+  tech: RadioTech;
+  /** The serving cell; for NR5G-NSA the LTE anchor first, then the NR leg. */
+  cells: CellSignal[];
+  /** The modem's own word for its state (Quectel: NOCONN, CONNECT, SEARCH, LIMSRV). */
+  state?: string;
+}
+
+export interface CsqSignal {
+  /** The <rssi> number as sent (0–31, 99). */
+  raw: number;
+  /** Undefined when the modem says 99, "not known or not detectable". */
+  rssiDbm?: number;
+  ber?: number;
+}
+
+/** TS 27.007 §8.5: 0 is -113 dBm or less, 31 is -51 dBm or more, 2 dB a step; 100–191 the TD-SCDMA scale from -116 dBm. */
+export function csqToDbm(rssi: number): number | undefined {
+  if (rssi >= 0 && rssi <= 31) return -113 + 2 * rssi;
+  if (rssi >= 100 && rssi <= 191) return rssi - 216;
+  return undefined;
+}
+
+export function parseCsq(lines: readonly string[]): CsqSignal | undefined {
+  const f = prefixedFields(lines, '+CSQ:');
+  const raw = intField(f?.[0]);
+  if (raw === undefined) return undefined;
+  const out: CsqSignal = { raw };
+  const dbm = csqToDbm(raw);
+  if (dbm !== undefined) out.rssiDbm = dbm;
+  const ber = intField(f?.[1]);
+  if (ber !== undefined && ber !== 99) out.ber = ber;
+  return out;
+}
+
+/** The reply of the profile's signal command, read by its parser; undefined when it says nothing usable. */
+export function parseExtendedSignal(config: ModemSignalConfig, lines: readonly string[]): ExtendedSignal | undefined {
+  switch (config.parser) {
+    case 'quectel-qeng':
+      return parseQuectelServingCell(lines, { lteSinr: config.lteSinr });
+    case 'sierra-gstatus':
+      return parseSierraGstatus(lines);
+    case 'huawei-hcsq':
+      return parseHuaweiHcsq(lines);
+  }
+}
