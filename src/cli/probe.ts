@@ -1,20 +1,122 @@
-/** `fieldcast probe`: what this box can capture, hear and encode. */
+/** `fieldcast probe`: what this box can capture, hear and encode, and the uplinks and modems it has. */
 import { describeError } from '../lib/errors.js';
 import { type MediaProbe, probeMedia, TEST_PATTERN_RATES, TEST_PATTERN_SIZES } from '../media/index.js';
 import { type CaptureDeviceReport, probeCaptureDevices } from '../media/v4l2.js';
+import {
+  createIpCommand,
+  DEFAULT_ROUTING_RANGE,
+  type DiscoveredInterface,
+  discoverInterfaces,
+  readRoutingState,
+  selectUplinks,
+  unusableReason,
+} from '../uplinks/interfaces/index.js';
+import {
+  AtChannel,
+  discoverAtPorts,
+  formatModemReading,
+  loadModemProfiles,
+  type ModemReading,
+  maskedReading,
+  readModem,
+} from '../uplinks/modems/index.js';
 import { type Command, out, parseOptions } from './command.js';
 
 const usage = `Usage: fieldcast probe [--json]
 
 Lists capture devices (driver, inputs, signal and timings now, formats), audio
 inputs, which H.264 encoders this system has and which actually open (each is
-opened at 320x240), and the built-in test pattern.
+opened at 320x240), the built-in test pattern, the network interfaces (kind,
+addresses, gateway, whether usable as an uplink and its routing table when
+fieldcast run has given it one) and the modems found at their AT ports
+(IMEI and ICCID masked).
   --json   print one JSON object instead of text`;
+
+interface UplinkReport {
+  name: string;
+  kind: DiscoveredInterface['kind'];
+  driver?: string;
+  addresses: string[];
+  gateway?: string;
+  /** Usable as an uplink by default (an ethernet, wifi or cellular interface that is up with an IPv4 address), or why not. */
+  uplink: true | string;
+  /** The routing table its source rule points to (fieldcast run gives each uplink one). */
+  table?: number;
+}
 
 interface ProbeReport {
   capture: CaptureDeviceReport[] | { error: string };
   media: MediaProbe;
   testPattern: { sizes: readonly string[]; rates: readonly string[] };
+  uplinks: UplinkReport[] | { error: string };
+  modems: ({ port: string } & (ModemReading | { error: string }))[] | { error: string };
+}
+
+async function probeUplinks(): Promise<UplinkReport[]> {
+  const ip = createIpCommand();
+  const all = await discoverInterfaces({ ip });
+  const usable = new Set(selectUplinks(all, {}).map((u) => u.name));
+  const rules = await readRoutingState(ip, DEFAULT_ROUTING_RANGE)
+    .then((r) => r.rules)
+    .catch(() => []);
+  return all.map((i) => {
+    const v4 = i.addresses.find((a) => a.family === 4)?.address;
+    const table = rules.find((r) => r.src === v4)?.table;
+    return {
+      name: i.name,
+      kind: i.kind,
+      ...(i.driver ? { driver: i.driver } : {}),
+      addresses: i.addresses.map((a) => `${a.address}/${a.prefixLength}`),
+      ...(i.gateway ? { gateway: i.gateway } : {}),
+      uplink: usable.has(i.name)
+        ? true
+        : i.kind === 'ethernet' || i.kind === 'wifi' || i.kind === 'cellular'
+          ? (unusableReason(i) ?? 'not selected')
+          : `${i.kind}: not an uplink unless named in uplinks.interfaces`,
+      ...(table !== undefined ? { table } : {}),
+    };
+  });
+}
+
+async function probeModems(): Promise<ProbeReport['modems']> {
+  const profiles = await loadModemProfiles();
+  const ports = await discoverAtPorts(profiles);
+  const out: ({ port: string } & (ModemReading | { error: string }))[] = [];
+  for (const p of ports) {
+    let channel: AtChannel | undefined;
+    try {
+      channel = await AtChannel.open({ path: p.device, reopen: false });
+      out.push(maskedReading(await readModem(channel, { port: p.device, profiles, profile: p.profile.name })));
+    } catch (e) {
+      out.push({ port: p.device, error: describeError(e) });
+    } finally {
+      await channel?.close();
+    }
+  }
+  return out;
+}
+
+function uplinkText(r: ProbeReport['uplinks']): string[] {
+  if (!Array.isArray(r)) return [`  (the interfaces could not be listed: ${r.error})`];
+  return r.map(
+    (u) =>
+      `  ${u.name.padEnd(10)} ${u.kind.padEnd(9)} ${u.addresses.join(' ') || 'no address'}${u.gateway ? ` via ${u.gateway}` : ''}  ${u.uplink === true ? 'uplink' : u.uplink}${u.table !== undefined ? `, table ${u.table}` : ''}`,
+  );
+}
+
+function modemText(r: ProbeReport['modems']): string[] {
+  if (!Array.isArray(r)) return [`  (modems could not be looked for: ${r.error})`];
+  if (r.length === 0) return ['  none'];
+  return r.flatMap((m) =>
+    'error' in m
+      ? [`  ${m.port}: ${m.error}`]
+      : [
+          `  ${m.port}`,
+          ...formatModemReading(m)
+            .split('\n')
+            .map((l) => `    ${l}`),
+        ],
+  );
 }
 
 function captureText(devices: ProbeReport['capture']): string[] {
@@ -51,6 +153,8 @@ function text(r: ProbeReport): string {
   lines.push(`  auto picks: ${m.autoPick ?? 'nothing — no H.264 encoder opens'}`);
   lines.push('', `Audio encoder: aac ${m.audioEncoder.opens ? 'opens' : `does not open: ${m.audioEncoder.error ?? ''}`}`);
   lines.push('', `Test pattern: ${r.testPattern.sizes.join(', ')} at ${r.testPattern.rates.join(', ')} fps, with test tone`);
+  lines.push('', 'Network interfaces:', ...uplinkText(r.uplinks));
+  lines.push('', 'Modems:', ...modemText(r.modems));
   return lines.join('\n');
 }
 
@@ -60,8 +164,19 @@ export const command: Command = {
   usage,
   async run(argv) {
     const { values } = parseOptions(argv, { json: { type: 'boolean' } });
-    const [capture, media] = await Promise.all([probeCaptureDevices().catch((e: unknown) => ({ error: describeError(e) })), probeMedia()]);
-    const report: ProbeReport = { capture, media, testPattern: { sizes: TEST_PATTERN_SIZES, rates: TEST_PATTERN_RATES } };
+    const [capture, media, uplinks, modems] = await Promise.all([
+      probeCaptureDevices().catch((e: unknown) => ({ error: describeError(e) })),
+      probeMedia(),
+      probeUplinks().catch((e: unknown) => ({ error: describeError(e) })),
+      probeModems().catch((e: unknown) => ({ error: describeError(e) })),
+    ]);
+    const report: ProbeReport = {
+      capture,
+      media,
+      testPattern: { sizes: TEST_PATTERN_SIZES, rates: TEST_PATTERN_RATES },
+      uplinks,
+      modems,
+    };
     out(values.json ? JSON.stringify(report, null, 2) : text(report));
     return 0;
   },

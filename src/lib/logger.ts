@@ -1,6 +1,7 @@
 /**
  * One logger per module (`createLogger('bond')`), levels set at run time,
- * structured fields, one line per record to stdout (journald picks it up).
+ * structured fields, one line per record to stderr (journald picks it up;
+ * stdout stays for what a command prints: `--json` output parses).
  *
  * Format: `LEVEL module: message key=value ...`, or JSON lines when
  * FIELDCAST_LOG_FORMAT=json. The level comes from FIELDCAST_LOG (`debug`,
@@ -101,7 +102,7 @@ function formatValue(v: unknown): string {
 
 function writeLine(r: LogRecord): void {
   if (process.env.FIELDCAST_LOG_FORMAT === 'json') {
-    process.stdout.write(`${JSON.stringify({ t: new Date(r.time).toISOString(), ...r })}\n`);
+    process.stderr.write(`${JSON.stringify({ t: new Date(r.time).toISOString(), ...r })}\n`);
     return;
   }
   let line = `${r.level.toUpperCase().padEnd(5)} ${r.module}: ${r.message}`;
@@ -110,7 +111,7 @@ function writeLine(r: LogRecord): void {
     line += ` ${k}=${formatValue(v)}`;
     if (v instanceof Error && v.stack && r.level === 'error') stack = `\n${v.stack}`;
   }
-  process.stdout.write(`${line}${stack}\n`);
+  process.stderr.write(`${line}${stack}\n`);
 }
 
 export interface Logger {

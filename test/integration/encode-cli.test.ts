@@ -76,4 +76,20 @@ describe.skipIf(skip)('fieldcast encode / probe', () => {
     // auto picks the first that opens, in the order probed.
     expect(report.media.autoPick).toBe(report.media.videoEncoders.find((e) => e.opens)?.name);
   });
+
+  it('probe --json lists the network interfaces as uplinks or not, and the modems it found, on a stdout that parses', () => {
+    const r = spawnSync(process.execPath, [CLI, 'probe', '--json'], { encoding: 'utf8', env: { ...process.env, FIELDCAST_LOG: 'info' } });
+    expect(r.status, r.stderr).toBe(0);
+    const report = JSON.parse(r.stdout) as {
+      uplinks: { name: string; kind: string; addresses: string[]; uplink: true | string }[];
+      modems: unknown[];
+    };
+    expect(report.uplinks.find((u) => u.name === 'lo')).toMatchObject({
+      kind: 'virtual',
+      addresses: expect.arrayContaining(['127.0.0.1/8']),
+      uplink: 'virtual: not an uplink unless named in uplinks.interfaces',
+    });
+    for (const u of report.uplinks) expect(u.uplink === true || typeof u.uplink === 'string').toBe(true);
+    expect(Array.isArray(report.modems)).toBe(true);
+  });
 });
