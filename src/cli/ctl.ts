@@ -18,6 +18,7 @@ const usage = `Usage: fieldcast ctl [--socket PATH] [--json] COMMAND
                        (e.g. set video.maxBitrate=6M destinations.0.latencyMs=2000)
   get [KEY]            a setting, a section, or the whole config (secrets hidden)
   events [--limit N] [--since ISO-TIME]   the event log, oldest first
+  modem-reset MODEM    restart a modem (its id, port or interface, as status lists them)
 
   --socket PATH   the control socket of fieldcast run (the same default as run's)
   --json          print the answer as JSON (status: the snapshot, with state and reason)`;
@@ -59,6 +60,10 @@ export const command: Command = {
       case 'get':
         if (args.length > 1) throw new UsageError('ctl get takes at most one KEY');
         request = args[0] ? { op, key: args[0] } : { op };
+        break;
+      case 'modem-reset':
+        if (args.length !== 1) throw new UsageError('ctl modem-reset needs the modem (its id, port or interface)');
+        request = { op, modem: args[0]! };
         break;
       case 'events': {
         const limit = numberOption(values.limit, '--limit', 1, 100_000);
@@ -115,6 +120,8 @@ function render(req: ControlRequestT, result: unknown): string {
       const r = result as { key: string; value: unknown };
       return typeof r.value === 'object' && r.value !== null ? JSON.stringify(r.value, null, 2) : String(r.value);
     }
+    case 'modem-reset':
+      return `modem ${req.modem}: restarted`;
     case 'events':
       return (result as LoggedEvent[])
         .map(

@@ -192,6 +192,25 @@ export const UplinksConfig = z
   })
   .describe('The uplinks');
 
+export const ModemsConfig = z
+  .object({
+    enabled: z.boolean().default(true).describe('Look for modems at their AT ports, read them (identity, SIM, network, signal) and heal them'),
+    apn: z
+      .string()
+      .regex(
+        /^(?=.{1,100}$)[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*$/,
+        'an APN: letters, digits and hyphens, in parts joined by dots (e.g. internet or broadband.vodafone.uk)',
+      )
+      .optional()
+      .describe("APN set on every modem found (unset: the modem's own)"),
+    pinFile: z.string().min(1).optional().describe('A file holding the SIM PIN, used only when a SIM asks for it; never logged'),
+    heal: z
+      .boolean()
+      .default(true)
+      .describe('Re-register, then restart, a modem whose uplink stops passing traffic; each step is in the event log'),
+  })
+  .describe('Cellular modems');
+
 export const MetricsConfig = z
   .object({
     listen: z.string().min(1).default('127.0.0.1').describe('Address /metrics listens on (loopback: only this box)'),
@@ -224,6 +243,7 @@ export const ConfigSchema = z
       .describe('Where the stream goes: one SRT destination (none: the box stays idle until one is set)'),
     bond: BondConfig.prefault({}),
     uplinks: UplinksConfig.prefault({}),
+    modems: ModemsConfig.prefault({}),
     metrics: MetricsConfig.prefault({}),
   })
   .strict()

@@ -9,6 +9,7 @@
  */
 
 import type { DataUsage } from '../uplinks/ledger.js';
+import type { ModemStatus } from '../uplinks/modems/index.js';
 
 /** What the operator sees first, in order of what matters. */
 
@@ -139,6 +140,8 @@ export interface StatusSnapshot {
   destinations: DestinationStatus[];
   bond?: BondStatus;
   health: HealthSnapshot;
+  /** The modems found, with their latest reading (IMEI and ICCID masked). */
+  modems?: ModemStatus[];
   /** Each data plan's usage this billing period (when the config has any). */
   data?: DataUsage[];
   /** Everything raised now, the most important first. */

@@ -19,6 +19,7 @@
 import type { Config } from '../config/schema.js';
 import { formatBitrate } from '../lib/units.js';
 import type { DataUsage } from '../uplinks/ledger.js';
+import type { ModemStatus } from '../uplinks/modems/index.js';
 import type { ExecutorFailure } from './executor.js';
 import { orderAlerts } from './health-alerts.js';
 import type { Alert, BondStatus, DestinationStatus, HealthSnapshot, OperatorState, StatusSnapshot, StreamStatus } from './snapshot.js';
@@ -37,6 +38,8 @@ export interface StatusInputs {
   /** A change the executor could not apply, or a stream that ended by itself, while not overcome. */
   failure?: ExecutorFailure;
   health: HealthSnapshot;
+  /** The modems found (masked). */
+  modems?: ModemStatus[];
   /** The data plans' usage this period, and what they raise (80%, used up). */
   data?: { usage: DataUsage[]; alerts: AlertBody[] };
   /** The snapshot before: states and alerts keep their `since`. */
@@ -72,6 +75,7 @@ export function buildSnapshot(i: StatusInputs): StatusSnapshot {
     destinations: destinationStatus(i),
     ...(i.stream?.stats.bond ? { bond: bondStatus(i) } : {}),
     health: i.health,
+    ...(i.modems && i.modems.length > 0 ? { modems: i.modems } : {}),
     ...(i.data && i.data.usage.length > 0 ? { data: i.data.usage } : {}),
     alerts: all,
   };

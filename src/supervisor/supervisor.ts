@@ -43,6 +43,7 @@ import { streamSpecFromConfig } from '../media/spec.js';
 import { serveMetrics, supervisorMetrics } from '../metrics/index.js';
 import { type InterfaceKind, SourceRouting, type Uplink, UplinkMonitor } from '../uplinks/interfaces/index.js';
 import { DataLedger, type DataPlan, LEDGER_FILE } from '../uplinks/ledger.js';
+import { loadModemProfiles, ModemManager } from '../uplinks/modems/index.js';
 import { type ControlRequestT, ControlServer } from './control.js';
 import { EventLog, type LoggedEvent } from './event-log.js';
 import { Executor } from './executor.js';
@@ -110,6 +111,7 @@ export class Supervisor {
   /** With bond.enabled and no bond.links: the uplinks the box has now, followed as they come and go. */
   #uplinkWatch: UplinkWatch | undefined;
   #uplinks: readonly Uplink[] = [];
+  #modems: { key: string; manager: ModemManager } | undefined;
   #bootId = '';
   /** The links the data plans have stopped, as last planned with. */
   #stoppedLinks = '';
@@ -171,6 +173,7 @@ export class Supervisor {
     await this.#startMetrics();
 
     await this.#syncUplinks();
+    await this.#syncModems();
     this.#on = this.#config.autostart && this.#config.destinations.length > 0;
     this.#lastTickAt = Date.now();
     this.#tick = setInterval(() => this.#onTick(), TICK_MS);
@@ -195,6 +198,8 @@ export class Supervisor {
     await unit?.stop();
     await this.#control?.close();
     await this.#stopUplinks();
+    await this.#modems?.manager.close();
+    this.#modems = undefined;
     await new Promise<void>((resolve) => (this.#metrics ? this.#metrics.close(() => resolve()) : resolve()));
     this.#health?.stop();
     await this.#ledger?.save();
@@ -283,6 +288,64 @@ export class Supervisor {
       this.#uplinks = await monitor.start();
     } catch (err) {
       this.#record({ kind: 'link', code: 'UPLINK_DISCOVERY_FAILED', message: `cannot list the uplinks: ${(err as Error).message}` });
+    }
+  }
+
+  /** Runs the modem manager while modems.enabled, with the APN, PIN and healing the config gives. */
+  async #syncModems(): Promise<void> {
+    const c = this.#config.modems;
+    const key = c.enabled ? JSON.stringify(c) : '';
+    if ((this.#modems?.key ?? '') === key) return;
+    await this.#modems?.manager.close();
+    this.#modems = undefined;
+    if (!c.enabled) return;
+    let pin: string | undefined;
+    if (c.pinFile) {
+      try {
+        pin = (await fs.readFile(c.pinFile, 'utf8')).trim();
+      } catch (err) {
+        this.#record({
+          kind: 'config',
+          code: 'MODEM_PIN_FILE',
+          message: `cannot read the SIM PIN file ${c.pinFile} (${(err as NodeJS.ErrnoException).code ?? 'error'}): a locked SIM stays locked`,
+        });
+      }
+    }
+    const manager = new ModemManager({
+      profiles: await loadModemProfiles(),
+      ...(pin ? { pin } : {}),
+      ...(c.apn ? { apn: c.apn } : {}),
+      heal: c.heal,
+    });
+    manager.on('found', (m) => {
+      const what = m.reading ? `${m.reading.identity.manufacturer ?? ''} ${m.reading.identity.model ?? ''}`.trim() : m.profile;
+      this.#record({
+        kind: 'link',
+        code: 'MODEM_FOUND',
+        message: `modem ${what} found on ${m.port}${m.netInterface ? ` (${m.netInterface})` : ''}`,
+        modem: m.id,
+      });
+    });
+    manager.on('healing', (id, e) =>
+      this.#record({
+        kind: 'link',
+        code: `MODEM_${e.kind.toUpperCase()}_${e.phase.toUpperCase()}`,
+        message: `modem ${id}: ${e.kind} ${e.phase} (${e.reason})${e.error ? `: ${e.error.message}` : ''}`,
+        modem: id,
+      }),
+    );
+    this.#modems = { key, manager };
+    void manager.start().catch((err: unknown) => log.warn('cannot look for modems', { err }));
+  }
+
+  /** Tells the modem manager which uplinks pass traffic: a modem whose link stalled is healed. */
+  #feedModems(s: StatusSnapshot): void {
+    const m = this.#modems?.manager;
+    if (!m || !s.bond) return;
+    for (const l of s.bond.links) {
+      const configured = this.#config.bond.links.find((x) => x.name === l.name);
+      const iface = configured ? (configured.interface ?? interfaceWithAddress(configured.bind)) : l.name;
+      if (iface) m.trafficOn(iface, l.state === 'live');
     }
   }
 
@@ -428,6 +491,13 @@ export class Supervisor {
         const value = req.key ? getSetting(this.#config, req.key) : this.#config;
         return { key: req.key ?? '', value: redactSecrets(value, req.key?.split('.').pop() ?? '') };
       }
+      case 'modem-reset': {
+        const m = this.#modems?.manager;
+        if (!m) throw new FieldcastError('MODEM_NOT_FOUND', 'modems are not looked for (modems.enabled is off)');
+        this.#record({ kind: 'operator', who, message: `${who} restarted modem ${req.modem}` });
+        await m.reset(req.modem);
+        return { modem: req.modem };
+      }
       case 'events':
         return (
           (await this.#events?.read({
@@ -458,6 +528,7 @@ export class Supervisor {
     this.#config = saved;
     this.#ledger?.setPlans(dataPlans(saved));
     await this.#syncUplinks();
+    await this.#syncModems();
     for (const a of assignments) {
       const secret = isSecretKey(a.key);
       this.#record({
@@ -515,6 +586,7 @@ export class Supervisor {
       ...(this.#executor.failure ? { failure: this.#executor.failure } : {}),
       health: health ?? EMPTY_HEALTH,
       ...(this.#ledger ? { data: { usage: this.#ledger.usage(), alerts: this.#ledger.alerts() } } : {}),
+      ...(this.#modems ? { modems: this.#modems.manager.list() } : {}),
       ...(this.#snapshot ? { previous: this.#snapshot } : {}),
     });
   }
@@ -526,6 +598,7 @@ export class Supervisor {
     const now = this.#build();
     this.#snapshot = now;
     this.#diff(before, now);
+    this.#feedModems(now);
     if (this.#unit && this.#unitLiveSince > 0 && Date.now() - this.#unitLiveSince > STABLE_MS) this.#executor.recovered();
     this.#notifier.status(`${now.state}: ${now.reason}`);
     this.#o.onStatusLine?.(formatStatusLine(now), now);

@@ -211,6 +211,13 @@ describe.skipIf(skip)('fieldcast run, driven by fieldcast ctl', () => {
     expect(s.stream.pipeline.pid).not.toBe(pid);
   }, 40_000);
 
+  it('ctl modem-reset names what it cannot find, and changes nothing', () => {
+    const r = ctl('modem-reset', 'wwan9');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/MODEM_NOT_FOUND.*there is no modem "wwan9"|there is no modem "wwan9"/);
+    expect(status().state).toBe('live');
+  });
+
   it('stop and start: idle with its reason, then live again', async () => {
     const stop = ctl('stop');
     expect(stop.code, stop.stderr).toBe(0);

@@ -108,9 +108,6 @@ export class ModemHealer extends TypedEmitter<ModemHealerEvents> {
       log.warn('healing step failed', { kind: step.kind, err: describeError(err) });
       const error =
         err instanceof FieldcastError ? { code: err.code, message: err.message } : { code: 'MODEM_ERROR', message: describeError(err) };
-      err instanceof Error && 'code' in err
-        ? { code: String(err.code), message: err.message }
-        : { code: 'MODEM_ERROR', message: describeError(err) };
       this.emit('step', { kind: step.kind, reason: step.reason, phase: 'failed', at: this.now(), error });
     }
   }

@@ -37,6 +37,14 @@ export {
   recordHealingStep,
 } from './healing.js';
 export type { ModemIdentity } from './identity.js';
+export {
+  ModemManager,
+  type ModemManagerEvents,
+  type ModemManagerOptions,
+  ModemManagerStateError,
+  type ModemStatus,
+  netInterfaceOf,
+} from './manager.js';
 export { maskDigitRuns, maskIdentifier } from './masking.js';
 export type { AccessTechnology, OperatorInfo, RegistrationReading } from './network.js';
 export {
