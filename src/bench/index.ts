@@ -22,6 +22,10 @@ export const SCENARIOS: Record<string, { description: string; load: () => Promis
     description: 'a free link and two metered ones: the metered share, and the failover when the free link dies',
     load: () => import('./cost-policy.js'),
   },
+  hotplug: {
+    description: 'uplinks plugged in and pulled out mid-stream, in network namespaces: time to carry traffic, loss',
+    load: () => import('./hotplug.js'),
+  },
   restart: {
     description: 'fieldcast run: the pipeline SIGKILLed mid-stream ten times, the gap at an srt-live-transmit listener',
     load: () => import('./restart.js'),

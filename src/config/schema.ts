@@ -147,7 +147,13 @@ export const DataPlanConfig = z
       .string()
       .min(1)
       .max(32)
+      .optional()
       .describe('The bonded link whose traffic it pays for: a name in bond.links, or the interface of a discovered uplink (wwan0)'),
+    iccid: z
+      .string()
+      .regex(/^\d{18,22}$/, 'the SIM card number (ICCID), 18 to 22 digits')
+      .optional()
+      .describe("The SIM it pays for (its ICCID): counted on whichever modem holds it, through that modem's interface"),
     monthlyBytes: z
       .number()
       .int()
@@ -194,7 +200,10 @@ export const UplinksConfig = z
 
 export const ModemsConfig = z
   .object({
-    enabled: z.boolean().default(true).describe('Look for modems at their AT ports, read them (identity, SIM, network, signal) and heal them'),
+    enabled: z
+      .boolean()
+      .default(true)
+      .describe('Look for modems at their AT ports, read them (identity, SIM, network, signal) and heal them'),
     apn: z
       .string()
       .regex(
@@ -260,6 +269,13 @@ export const ConfigSchema = z
     const b = ctx.value.bond;
     const plans = new Set<string>();
     ctx.value.uplinks.dataPlans.forEach((p, i) => {
+      if ((p.link === undefined) === (p.iccid === undefined))
+        ctx.issues.push({
+          code: 'custom',
+          path: ['uplinks', 'dataPlans', i, 'link'],
+          input: p.link,
+          message: 'either link or iccid (one of them)',
+        });
       if (plans.has(p.name))
         ctx.issues.push({ code: 'custom', path: ['uplinks', 'dataPlans', i, 'name'], input: p.name, message: 'a name no other plan has' });
       plans.add(p.name);

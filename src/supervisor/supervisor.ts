@@ -243,7 +243,20 @@ export class Supervisor {
 
   #linksStopped(): Set<string> {
     const used = new Set((this.#ledger?.usage() ?? []).filter((u) => u.stopped).map((u) => u.plan));
-    return new Set(this.#config.uplinks.dataPlans.filter((p) => used.has(p.name)).map((p) => p.link));
+    const out = new Set<string>();
+    for (const p of this.#config.uplinks.dataPlans) {
+      if (!used.has(p.name)) continue;
+      const name = p.link ?? (p.iccid !== undefined ? this.#linkOfInterface(this.#modems?.manager.holding(p.iccid)) : undefined);
+      if (name) out.add(name);
+    }
+    return out;
+  }
+
+  /** The bonded link that leaves by `iface`: a configured one bound to it, or the discovered uplink of that name. */
+  #linkOfInterface(iface: string | undefined): string | undefined {
+    if (!iface) return undefined;
+    const configured = this.#config.bond.links.find((l) => (l.interface ?? interfaceWithAddress(l.bind)) === iface);
+    return configured?.name ?? (this.#config.bond.links.length === 0 ? iface : undefined);
   }
 
   /** Runs the uplink monitor (and source routing) while the config bonds every uplink, with its selection. */
@@ -364,10 +377,13 @@ export class Supervisor {
   #countData(): void {
     const ledger = this.#ledger;
     if (!ledger) return;
+    const modems = this.#modems?.manager;
     for (const p of this.#config.uplinks.dataPlans) {
       const link = this.#config.bond.links.find((l) => l.name === p.link);
       const uplink = this.#uplinks.find((u) => u.name === p.link);
-      const iface = link ? (link.interface ?? interfaceWithAddress(link.bind)) : uplink?.name;
+      // A SIM's plan follows the SIM: the interface of the modem that holds it now.
+      const sim = p.iccid !== undefined ? modems?.holding(p.iccid) : undefined;
+      const iface = p.iccid !== undefined ? sim : link ? (link.interface ?? interfaceWithAddress(link.bind)) : uplink?.name;
       if (!iface) continue;
       const counters = interfaceCounters(iface);
       if (counters) ledger.record(p.name, { iface, ...counters, bootId: this.#bootId });

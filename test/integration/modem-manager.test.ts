@@ -73,6 +73,9 @@ describe.skipIf(skip)('ModemManager', () => {
     expect(m!.reading!.identity.imei).toBe(`${'*'.repeat(SIM_IMEI.quectel.length - 4)}${SIM_IMEI.quectel.slice(-4)}`);
     expect(JSON.stringify(manager.list())).not.toContain(SIM_ICCID.quectel);
     expect(manager.readings()[0]!.identity.iccid).toBe(SIM_ICCID.quectel);
+    // A data plan keyed by the SIM finds the interface of the modem that holds it.
+    expect(manager.holding(SIM_ICCID.quectel)).toBe('wwan0');
+    expect(manager.holding('89000000000000000000')).toBeUndefined();
   }, 60_000);
 
   it('heals a modem whose uplink stopped passing traffic, step by step, saying each step', async () => {

@@ -121,6 +121,12 @@ export class ModemManager extends TypedEmitter<ModemManagerEvents> {
     return [...this.#modems.values()].flatMap((t) => (t.reading ? [t.reading] : []));
   }
 
+  /** The network interface of the modem that holds the SIM `iccid` now, if one does. */
+  holding(iccid: string): string | undefined {
+    for (const t of this.#modems.values()) if (t.reading?.identity.iccid === iccid && t.netInterface) return t.netInterface;
+    return undefined;
+  }
+
   /** Whether the uplink on `netInterface` passes traffic: a modem that stopped is healed step by step. */
   trafficOn(netInterface: string, passing: boolean): void {
     if (this.#o.heal === false) return;

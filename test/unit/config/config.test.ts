@@ -71,6 +71,42 @@ describe('config schema', () => {
     expect(problems({ video: { minBitrate: 9_000_000, maxBitrate: 8_000_000 } })[0]?.key).toBe('video.minBitrate');
   });
 
+  it('a data plan pays for a link or a SIM, one of them, under a name no other plan has', () => {
+    const plan = { name: 'sim-a', monthlyBytes: 50e9 };
+    expect(validateConfig({ uplinks: { dataPlans: [{ ...plan, link: 'cell-a' }] } }).uplinks.dataPlans[0]).toMatchObject({
+      billingDay: 1,
+      stopAtLimit: false,
+    });
+    expect(validateConfig({ uplinks: { dataPlans: [{ ...plan, iccid: '89441000303123451234' }] } }).uplinks.dataPlans[0]?.iccid).toBe(
+      '89441000303123451234',
+    );
+    const problems = (input: unknown): string[] => {
+      try {
+        validateConfig(input);
+        return [];
+      } catch (e) {
+        return (e as ConfigInvalidError).problems.map((p) => `${p.key}: ${p.expected}`);
+      }
+    };
+    expect(problems({ uplinks: { dataPlans: [plan] } })).toEqual(['uplinks.dataPlans.0.link: either link or iccid (one of them)']);
+    expect(problems({ uplinks: { dataPlans: [{ ...plan, link: 'a', iccid: '89441000303123451234' }] } })).toEqual([
+      'uplinks.dataPlans.0.link: either link or iccid (one of them)',
+    ]);
+    expect(problems({ uplinks: { dataPlans: [{ ...plan, iccid: '8944' }] } })).toEqual([
+      'uplinks.dataPlans.0.iccid: the SIM card number (ICCID), 18 to 22 digits',
+    ]);
+    expect(
+      problems({
+        uplinks: {
+          dataPlans: [
+            { ...plan, link: 'a' },
+            { ...plan, link: 'b' },
+          ],
+        },
+      }),
+    ).toEqual(['uplinks.dataPlans.1.name: a name no other plan has']);
+  });
+
   it('accepts IPv6 SRT URLs', () => {
     expect(validateConfig({ destinations: [{ url: 'srt://[2001:db8::1]:5000?latency=1500' }] }).destinations).toHaveLength(1);
   });
