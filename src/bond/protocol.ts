@@ -352,6 +352,27 @@ function decodeSrtlaAck(buf: Uint8Array): SrtlaPacket | Malformed {
   return { kind: 'ack', seqs };
 }
 
+/** A preflight probe: a keepalive whose bytes 10-11 say so, numbered, padded to the size being tried. */
+export const PROBE_MAGIC = 0xf1e1;
+export const PROBE_MIN_LEN = 16;
+
+/** A probe: a keepalive with our clock, the probe magic and its number, padded to `bytes` (receivers echo keepalives unchanged). */
+export function encodeProbe(timestampMs: number, seq: number, bytes: number): Buffer {
+  const buf = Buffer.alloc(Math.max(PROBE_MIN_LEN, Math.min(bytes, 1500)));
+  buf.writeUInt16BE(SRTLA_TYPE.KEEPALIVE, 0);
+  buf.writeBigUInt64BE(BigInt(Math.max(0, Math.floor(timestampMs))), 2);
+  buf.writeUInt16BE(PROBE_MAGIC, 10);
+  buf.writeUInt32BE(seq >>> 0, 12);
+  return buf;
+}
+
+/** The probe number of an echoed keepalive, or undefined when it is not one of our probes. */
+export function probeSeq(buf: Uint8Array): number | undefined {
+  if (buf.length < PROBE_MIN_LEN || ((buf[0]! << 8) | buf[1]!) !== SRTLA_TYPE.KEEPALIVE) return undefined;
+  if (((buf[10]! << 8) | buf[11]!) !== PROBE_MAGIC) return undefined;
+  return ((buf[12]! << 24) | (buf[13]! << 16) | (buf[14]! << 8) | buf[15]!) >>> 0;
+}
+
 /**
  * A keepalive carrying `timestampMs` (receivers echo it, so the echo gives the
  * RTT). With `info`, the 38-byte extended form; without, the 10-byte form

@@ -23,10 +23,12 @@ import {
   decodeSrtla,
   decodeSrtNak,
   encodeKeepalive,
+  encodeProbe,
   encodeReg1,
   encodeReg2,
   idMatchesOurHalf,
   isRetransmission,
+  probeSeq,
   SRT_CONTROL,
   SRTLA_ID_LEN,
   srtAckSeq,
@@ -94,6 +96,8 @@ export type BondSenderEvents = {
   caller: [address: string];
   /** The bonded capacity estimate, bit/s, every CAPACITY_EVENT_MS. */
   capacity: [bps: number];
+  /** A preflight probe came back (see sendProbe). */
+  probe: [link: string, seq: number, rttMs: number, bytes: number];
 };
 
 export class BondSender extends TypedEmitter<BondSenderEvents> {
@@ -207,6 +211,18 @@ export class BondSender extends TypedEmitter<BondSenderEvents> {
   /** Whether metered links carry only what the free ones cannot; takes effect from the next packet. */
   setMeteredWhenNeeded(on: boolean): void {
     this.scheduler.meteredWhenNeeded = on;
+  }
+
+  /**
+   * Sends a preflight probe of `bytes` on a registered link (a padded
+   * keepalive the receiver echoes); its echo comes back as a 'probe' event.
+   * False when the link is not there or not registered yet.
+   */
+  sendProbe(linkName: string, seq: number, bytes: number): boolean {
+    const l = this.links.get(linkName);
+    if (!l || !l.isOpen || !l.registered) return false;
+    l.send(encodeProbe(this.now(), seq, bytes));
+    return true;
   }
 
   /** Removes an uplink while live: its traffic moves to the others at once. */
@@ -365,6 +381,12 @@ export class BondSender extends TypedEmitter<BondSenderEvents> {
         return;
       case 'keepalive': {
         this.answered(link, now);
+        const probe = probeSeq(buf);
+        if (probe !== undefined) {
+          // A preflight probe's echo: its size makes its RTT no keepalive's.
+          if (srtla.timestampMs !== undefined) this.emit('probe', link.name, probe, Math.max(0, now - srtla.timestampMs), buf.length);
+          return;
+        }
         const ts = srtla.timestampMs;
         // Only our own echoes: a timestamp from our clock, not in the future, under 10 s old.
         if (ts !== undefined && ts <= now + 1 && now - ts < 10_000)

@@ -8,6 +8,7 @@ import type { LoggedEvent } from '../supervisor/event-log.js';
 import { controlSocketPath } from '../supervisor/paths.js';
 import type { StatusSnapshot } from '../supervisor/snapshot.js';
 import { formatStatusLine } from '../supervisor/status-line.js';
+import type { PreflightResult } from '../uplinks/preflight.js';
 import { type Command, err, numberOption, out, parseOptions, UsageError } from './command.js';
 
 const usage = `Usage: fieldcast ctl [--socket PATH] [--json] COMMAND
@@ -19,6 +20,8 @@ const usage = `Usage: fieldcast ctl [--socket PATH] [--json] COMMAND
   get [KEY]            a setting, a section, or the whole config (secrets hidden)
   events [--limit N] [--since ISO-TIME]   the event log, oldest first
   modem-reset MODEM    restart a modem (its id, port or interface, as status lists them)
+  preflight [--seconds N]   try each link to the bonding receiver (default 6 s): RTT,
+                       loss, the rate that got through; the bit rate and latency to set
 
   --socket PATH   the control socket of fieldcast run (the same default as run's)
   --json          print the answer as JSON (status: the snapshot, with state and reason)`;
@@ -35,6 +38,7 @@ export const command: Command = {
         json: { type: 'boolean' },
         limit: { type: 'string' },
         since: { type: 'string' },
+        seconds: { type: 'string' },
       },
       true,
     );
@@ -61,6 +65,12 @@ export const command: Command = {
         if (args.length > 1) throw new UsageError('ctl get takes at most one KEY');
         request = args[0] ? { op, key: args[0] } : { op };
         break;
+      case 'preflight': {
+        if (args.length > 0) throw new UsageError('ctl preflight takes no arguments (but --seconds N)');
+        const seconds = numberOption(values.seconds, '--seconds', 3, 60);
+        request = { op, ...(seconds !== undefined ? { seconds } : {}) };
+        break;
+      }
       case 'modem-reset':
         if (args.length !== 1) throw new UsageError('ctl modem-reset needs the modem (its id, port or interface)');
         request = { op, modem: args[0]! };
@@ -76,7 +86,9 @@ export const command: Command = {
     const who = `ctl (uid ${process.getuid?.() ?? '?'}, pid ${process.pid})`;
     let result: unknown;
     try {
-      result = await controlCall(socketPath, request, { who });
+      // A preflight takes its seconds, and the links' registration, before it answers.
+      const timeoutMs = request.op === 'preflight' ? ((request.seconds ?? 6) + 15) * 1000 : undefined;
+      result = await controlCall(socketPath, request, { who, ...(timeoutMs !== undefined ? { timeoutMs } : {}) });
     } catch (e) {
       if (e instanceof ControlRequestError && e.code === 'CONFIG_INVALID') {
         const problems = (e.details.problems ?? []) as ConfigProblem[];
@@ -122,6 +134,15 @@ function render(req: ControlRequestT, result: unknown): string {
     }
     case 'modem-reset':
       return `modem ${req.modem}: restarted`;
+    case 'preflight': {
+      const r = result as PreflightResult & { note?: string };
+      const lines = r.links.map((l) =>
+        l.registered
+          ? `  ${l.name.padEnd(10)} rtt ${l.rttMs ?? '?'} ms (p95 ${l.rttP95Ms ?? '?'})  loss ${l.loss === undefined ? '?' : `${(l.loss * 100).toFixed(1)}%`}  rate ${l.rateBps === undefined ? '?' : `${(l.rateBps / 1e6).toFixed(2)} Mbit/s`}`
+          : `  ${l.name.padEnd(10)} not accepted: ${l.why ?? ''}`,
+      );
+      return [...lines, r.summary, ...(r.note ? [r.note] : [])].join('\n');
+    }
     case 'events':
       return (result as LoggedEvent[])
         .map(

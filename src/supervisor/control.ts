@@ -36,6 +36,7 @@ export const ControlRequest = z.discriminatedUnion('op', [
   z.object({ op: z.literal('set'), assignments: z.array(Assignment).min(1).max(100) }),
   z.object({ op: z.literal('get'), key: z.string().max(200).optional() }),
   z.object({ op: z.literal('modem-reset'), modem: z.string().min(1).max(100) }),
+  z.object({ op: z.literal('preflight'), seconds: z.number().int().min(3).max(60).optional() }),
   z.object({
     op: z.literal('events'),
     limit: z.number().int().min(1).max(100_000).optional(),

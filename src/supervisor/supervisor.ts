@@ -39,11 +39,12 @@ import {
 } from '../config/index.js';
 import { FieldcastError } from '../lib/errors.js';
 import { createLogger } from '../lib/logger.js';
-import { streamSpecFromConfig } from '../media/spec.js';
+import { hostPortOf, streamSpecFromConfig } from '../media/spec.js';
 import { serveMetrics, supervisorMetrics } from '../metrics/index.js';
 import { type InterfaceKind, SourceRouting, type Uplink, UplinkMonitor } from '../uplinks/interfaces/index.js';
 import { DataLedger, type DataPlan, LEDGER_FILE } from '../uplinks/ledger.js';
 import { loadModemProfiles, ModemManager } from '../uplinks/modems/index.js';
+import { runPreflight } from '../uplinks/preflight.js';
 import { type ControlRequestT, ControlServer } from './control.js';
 import { EventLog, type LoggedEvent } from './event-log.js';
 import { Executor } from './executor.js';
@@ -304,6 +305,28 @@ export class Supervisor {
     }
   }
 
+  /** Probes each link to the bonding receiver and recommends a bit rate range and latency (src/uplinks/preflight.ts). */
+  async #preflight(seconds: number | undefined, who: string): Promise<unknown> {
+    const c = this.#config;
+    const dest = c.destinations[0];
+    if (!dest || !c.bond.enabled) {
+      throw new FieldcastError(
+        'PREFLIGHT_NOT_BONDED',
+        'preflight probes the links to a bonding receiver: set bond.enabled and the destination first',
+      );
+    }
+    const links = c.bond.links.length > 0 ? c.bond.links : this.#uplinks.map(linkForUplink);
+    if (links.length === 0) throw new FieldcastError('PREFLIGHT_NO_LINKS', 'there is no uplink to try: plug one in, or set bond.links');
+    this.#record({ kind: 'operator', who, message: `${who} ran a preflight over ${links.length} links` });
+    const live = this.#snapshot?.state === 'live' || this.#snapshot?.state === 'degraded';
+    const result = await runPreflight({ receiver: hostPortOf(dest.url), links, ...(seconds !== undefined ? { seconds } : {}) });
+    this.#record({ kind: 'system', code: 'PREFLIGHT', message: `preflight: ${result.summary}` });
+    return {
+      ...result,
+      ...(live ? { note: 'measured while streaming: the stream shared the links, so the rates are what was left over' } : {}),
+    };
+  }
+
   /** Runs the modem manager while modems.enabled, with the APN, PIN and healing the config gives. */
   async #syncModems(): Promise<void> {
     const c = this.#config.modems;
@@ -514,6 +537,8 @@ export class Supervisor {
         await m.reset(req.modem);
         return { modem: req.modem };
       }
+      case 'preflight':
+        return this.#preflight(req.seconds, who);
       case 'events':
         return (
           (await this.#events?.read({

@@ -131,6 +131,20 @@ describe.skipIf(skip)('a data plan on a bonded link, under fieldcast run', () =>
     expect(events.stdout).toMatch(/link cell-a taken out/);
   }, 120_000);
 
+  it('ctl preflight tries each link to the bonding receiver and says what to set', () => {
+    const r = spawnSync(process.execPath, [BIN, 'ctl', '--socket', socketPath, 'preflight', '--seconds', '3'], {
+      encoding: 'utf8',
+      timeout: 40_000,
+    });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^ {2}cell-a +rtt [\d.]+ ms \(p95 [\d.]+\) +loss [\d.]+% +rate [\d.]+ Mbit\/s$/m);
+    expect(r.stdout).toMatch(/^ {2}cell-b +rtt /m);
+    expect(r.stdout).toMatch(
+      /^2 of 2 links carried [\d.]+ Mbit\/s together, worst RTT \d+ ms: set video [\d.]+-[\d.]+ Mbit\/s and SRT latency \d+ ms$/m,
+    );
+    expect(r.stdout).toMatch(/measured while streaming/);
+  }, 60_000);
+
   it('keeps the count across a restart', async () => {
     const before = status().data![0]!.usedBytes;
     run.kill('SIGTERM');
