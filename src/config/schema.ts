@@ -131,6 +131,15 @@ export const BondConfig = z
       .max(16)
       .default([])
       .describe('The uplinks to bond; empty: every usable uplink the box has (see uplinks.interfaces), as they come and go'),
+    preflightSeconds: z
+      .number()
+      .int()
+      .min(0)
+      .max(60)
+      .default(0)
+      .describe(
+        'At power-on, try each link to the bonding receiver this long before streaming and log what to set (0: no; ctl preflight any time)',
+      ),
     meteredLinks: z
       .enum(['when-needed', 'always'])
       .default('when-needed')

@@ -179,6 +179,17 @@ export class Supervisor {
     this.#lastTickAt = Date.now();
     this.#tick = setInterval(() => this.#onTick(), TICK_MS);
     this.#notifier.ready();
+    // The preflight step: before the first stream, when asked for; its findings go to the event log.
+    const pre = this.#config.bond.preflightSeconds;
+    if (this.#on && this.#config.bond.enabled && pre > 0) {
+      await this.#preflight(pre, 'the supervisor at power-on').catch((err: unknown) =>
+        this.#record({
+          kind: 'system',
+          code: (err as FieldcastError).code ?? 'PREFLIGHT_FAILED',
+          message: `preflight: ${(err as Error).message}`,
+        }),
+      );
+    }
     this.#notifier.startWatchdog(() => Date.now() - this.#lastTickAt < LOOP_STALL_MS);
     this.#executor.poke();
     this.#onTick();

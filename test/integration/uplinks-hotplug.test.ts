@@ -84,7 +84,7 @@ describe.skipIf(skip)('uplinks that come and go, under fieldcast run', () => {
         deviceName: 'hotplug-test',
         video: { width: 640, height: 360, bitrate: 1_000_000, adaptive: false, keyframeSeconds: 1 },
         destinations: [{ url: `srt://${rig.receiverAddress}:${BOND_PORT}`, latencyMs: 400 }],
-        bond: { enabled: true },
+        bond: { enabled: true, preflightSeconds: 3 },
         uplinks: { interfaces: ['fcup*'] },
       })}\n`,
     );
@@ -109,6 +109,9 @@ describe.skipIf(skip)('uplinks that come and go, under fieldcast run', () => {
     const s = status();
     expect(s.state).toBe('live');
     expect(linkNames(s)).toEqual(['fcup1', 'fcup2']);
+    // Before it streamed, the power-on preflight tried both uplinks and said what to set.
+    const log = spawnSync(process.execPath, [BIN, 'ctl', '--socket', socketPath, 'events'], { encoding: 'utf8', timeout: 20_000 });
+    expect(log.stdout).toMatch(/PREFLIGHT: preflight: 2 of 2 links carried [\d.]+ Mbit\/s together, worst RTT \d+ ms: set video/);
     const tx = uplinks.map((u) => rig.txPackets(u.name));
     await new Promise((r) => setTimeout(r, 2000));
     // Both carry the stream (the scheduler spreads it: each is a 10 Gbit/s veth); source routing sends each by its own.
