@@ -8,7 +8,7 @@
  *   ^HCSQ: "NOSERVICE"
  */
 import { afterPrefix, assignDefined, intField, splitFields } from './at-fields.js';
-import type { CellSignal, ExtendedSignal } from './signal.js';
+import type { CellSignal, ExtendedSignal } from './signal-types.js';
 
 const UNKNOWN = 255;
 

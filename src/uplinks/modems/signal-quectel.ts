@@ -9,7 +9,7 @@
  *   WCDMA:    +QENG: "servingcell",<state>,"WCDMA",<MCC>,<MNC>,<LAC>,<cellID>,<uarfcn>,<PSC>,<RAC>,<RSCP>,<ecio>,…
  */
 import { afterPrefix, assignDefined, intField, numberField, splitFields, textField } from './at-fields.js';
-import type { CellSignal, ExtendedSignal, RadioTech } from './signal.js';
+import type { CellSignal, ExtendedSignal, RadioTech } from './signal-types.js';
 
 export interface QuectelOptions {
   /** EC2x: 1/5 dB steps from -20 dB (0–250); RM5xx: dB. */

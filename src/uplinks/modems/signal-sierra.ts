@@ -9,7 +9,7 @@
  *   SINR (dB):     12.4
  */
 import { assignDefined, intField, numberField } from './at-fields.js';
-import type { CellSignal, ExtendedSignal, RadioTech } from './signal.js';
+import type { CellSignal, ExtendedSignal, RadioTech } from './signal-types.js';
 
 /** Splits the table into pairs; the first of a repeated key wins (RxM, the main antenna, comes before RxD). */
 export function gstatusPairs(lines: readonly string[]): Map<string, string> {
