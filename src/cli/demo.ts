@@ -14,6 +14,7 @@
  */
 import dgram from 'node:dgram';
 import { mkdtempSync, rmSync } from 'node:fs';
+import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { BondReceiver } from '../bond/receiver.js';
@@ -92,7 +93,8 @@ export const command: Command = {
       await links.start();
     }
 
-    // 3. The box: the supervisor with a demo config, in a scratch state directory.
+    // 3. The box: the supervisor with a demo config, in a scratch state directory, its status API on this machine.
+    const statusPort = await freeTcpPort();
     const config = withOverrides(await baseConfig(values.config), (c) => {
       c.autostart = true;
       c.destinations = [
@@ -108,6 +110,7 @@ export const command: Command = {
       c.bond = sim
         ? { enabled: true, links: sim.names.map((name) => ({ name, bind: '127.0.0.1', via: sim.link(name).address })) }
         : { enabled: false, links: [] };
+      c.status = { listen: '127.0.0.1', port: statusPort };
     });
     const dir = mkdtempSync(path.join(tmpdir(), 'fieldcast-demo-'));
     const configFile = path.join(dir, 'config.json');
@@ -119,6 +122,11 @@ export const command: Command = {
       stateDir: dir,
       socketPath,
       version: version(),
+      onStatusServer: (url, code) => {
+        out(
+          `  status API: ${url}api/v1/status${code ? ` (set a password first with the setup code ${code}: POST ${url}api/v1/setup)` : ''}`,
+        );
+      },
       onStatusLine: (line) => {
         const rx = receivedWindow * 8;
         receivedWindow = 0;
@@ -174,3 +182,15 @@ export const command: Command = {
     return 0;
   },
 };
+
+/** A TCP port free on loopback now (for the demo's status API). */
+function freeTcpPort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(port));
+    });
+  });
+}

@@ -50,6 +50,10 @@ export const command: Command = {
       socketPath,
       version: version(),
       ...(values.quiet ? {} : { onStatusLine: (line, snap) => out(values.json ? JSON.stringify(snap) : line) }),
+      onStatusServer: (url, code) => {
+        out(`status API ${url}api/v1/status`);
+        if (code) out(`setup code: ${code}`);
+      },
     });
     const stopped = new Promise<void>((resolve) => {
       const onSignal = (sig: NodeJS.Signals): void => {

@@ -229,6 +229,17 @@ export const ModemsConfig = z
   })
   .describe('Cellular modems');
 
+export const StatusConfig = z
+  .object({
+    listen: z
+      .string()
+      .min(1)
+      .default('127.0.0.1')
+      .describe('Address the status API listens on (loopback: only this box; the LAN address for phones on the venue network)'),
+    port: z.number().int().min(0).max(65535).default(0).describe('Port of the status API (/api/v1/); 0 = not served'),
+  })
+  .describe('The status page and its API');
+
 export const MetricsConfig = z
   .object({
     listen: z.string().min(1).default('127.0.0.1').describe('Address /metrics listens on (loopback: only this box)'),
@@ -262,6 +273,7 @@ export const ConfigSchema = z
     bond: BondConfig.prefault({}),
     uplinks: UplinksConfig.prefault({}),
     modems: ModemsConfig.prefault({}),
+    status: StatusConfig.prefault({}),
     metrics: MetricsConfig.prefault({}),
   })
   .strict()

@@ -23,6 +23,7 @@ import { promises as fs, readFileSync } from 'node:fs';
 import type http from 'node:http';
 import { networkInterfaces } from 'node:os';
 import path from 'node:path';
+import type { FastifyInstance } from 'fastify';
 import type { BondLinkOptions } from '../bond/index.js';
 import {
   type Assignment,
@@ -41,6 +42,8 @@ import { FieldcastError } from '../lib/errors.js';
 import { createLogger } from '../lib/logger.js';
 import { hostPortOf, streamSpecFromConfig } from '../media/spec.js';
 import { serveMetrics, supervisorMetrics } from '../metrics/index.js';
+import { AUTH_FILE, AuthStore } from '../status/server/auth.js';
+import { buildStatusServer } from '../status/server/server.js';
 import { type InterfaceKind, SourceRouting, type Uplink, UplinkMonitor } from '../uplinks/interfaces/index.js';
 import { DataLedger, type DataPlan, LEDGER_FILE } from '../uplinks/ledger.js';
 import { loadModemProfiles, ModemManager } from '../uplinks/modems/index.js';
@@ -79,6 +82,8 @@ export interface SupervisorOptions {
   version: string;
   /** Where the status line goes each second (default: nowhere). */
   onStatusLine?: (line: string, snapshot: StatusSnapshot) => void;
+  /** The status API is up: where, and the one-time setup code while no password is set. */
+  onStatusServer?: (url: string, setupCode: string | undefined) => void;
   /** Injected for tests: the health monitor's sample period (default 5 s). */
   healthIntervalMs?: number;
   /** Injected for tests: systemd's notify protocol (default: $NOTIFY_SOCKET). */
@@ -108,6 +113,7 @@ export class Supervisor {
   #health: HealthMonitor | undefined;
   #control: ControlServer | undefined;
   #metrics: http.Server | undefined;
+  #statusServer: FastifyInstance | undefined;
   #ledger: DataLedger | undefined;
   /** With bond.enabled and no bond.links: the uplinks the box has now, followed as they come and go. */
   #uplinkWatch: UplinkWatch | undefined;
@@ -172,6 +178,7 @@ export class Supervisor {
     this.#control = new ControlServer(o.socketPath, (req, who) => this.#handle(req, who));
     await this.#control.listen();
     await this.#startMetrics();
+    await this.#startStatusServer();
 
     await this.#syncUplinks();
     await this.#syncModems();
@@ -209,6 +216,7 @@ export class Supervisor {
     this.#unit = undefined;
     await unit?.stop();
     await this.#control?.close();
+    await this.#statusServer?.close();
     await this.#stopUplinks();
     await this.#modems?.manager.close();
     this.#modems = undefined;
@@ -230,6 +238,21 @@ export class Supervisor {
       return defaultConfig();
     }
     return loadConfig(configFile);
+  }
+
+  /** The status API (src/status/server), when status.port is set: the same control core as the socket. */
+  async #startStatusServer(): Promise<void> {
+    const c = this.#config.status;
+    if (c.port === 0) return;
+    const auth = await AuthStore.open(path.join(this.#o.stateDir, AUTH_FILE));
+    const app = await buildStatusServer({ auth, snapshot: () => this.snapshot(), control: (req, who) => this.#handle(req, who) });
+    await app.listen({ host: c.listen, port: c.port });
+    this.#statusServer = app;
+    const url = `http://${c.listen.includes(':') ? `[${c.listen}]` : c.listen}:${c.port}/`;
+    if (auth.setupCode) {
+      this.#record({ kind: 'system', code: 'SETUP_CODE', message: `setup code: ${auth.setupCode} (set the password with it at ${url})` });
+    }
+    this.#o.onStatusServer?.(url, auth.setupCode);
   }
 
   async #startMetrics(): Promise<void> {
