@@ -19,12 +19,10 @@
  *   health monitor ─┐
  *   stream stats ───┴─> snapshot (1 s) ─> status line, STATUS=, /metrics, event log
  */
-import { promises as fs, readFileSync } from 'node:fs';
+import { promises as fs } from 'node:fs';
 import type http from 'node:http';
-import { networkInterfaces } from 'node:os';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import type { BondLinkOptions } from '../bond/index.js';
 import {
   type Assignment,
   applySettings,
@@ -44,9 +42,6 @@ import { hostPortOf, streamSpecFromConfig } from '../media/spec.js';
 import { serveMetrics, supervisorMetrics } from '../metrics/index.js';
 import { AUTH_FILE, AuthStore } from '../status/server/auth.js';
 import { buildStatusServer } from '../status/server/server.js';
-import { type InterfaceKind, SourceRouting, type Uplink, UplinkMonitor } from '../uplinks/interfaces/index.js';
-import { DataLedger, type DataPlan, LEDGER_FILE } from '../uplinks/ledger.js';
-import { loadModemProfiles, ModemManager } from '../uplinks/modems/index.js';
 import { runPreflight } from '../uplinks/preflight.js';
 import { type ControlRequestT, ControlServer } from './control.js';
 import { EventLog, type LoggedEvent } from './event-log.js';
@@ -59,6 +54,7 @@ import { buildSnapshot } from './status.js';
 import { formatStatusLine } from './status-line.js';
 import { type StreamStats, StreamUnit } from './stream-unit.js';
 import { SystemdNotifier } from './systemd.js';
+import { UplinkSide } from './uplink-side.js';
 
 const log = createLogger('supervisor');
 
@@ -69,8 +65,6 @@ const STABLE_MS = 30_000;
 const SET_SETTLE_MS = 8000;
 /** The health loop is stuck (no tick for this long): the systemd watchdog is not petted. */
 const LOOP_STALL_MS = 5 * TICK_MS;
-/** The data ledger is written this often (and at stop): a power cut loses at most this much of the count. */
-const LEDGER_SAVE_TICKS = 30;
 
 export interface SupervisorOptions {
   /** The config file: read at start, written by `set`. */
@@ -94,14 +88,6 @@ export interface SupervisorOptions {
 
 export type SupervisorEvent = LoggedEvent;
 
-interface UplinkWatch {
-  /** The selection it runs with. */
-  key: string;
-  monitor: UplinkMonitor;
-  routing?: SourceRouting;
-  stopFollowing?: () => void;
-}
-
 export class Supervisor {
   readonly #o: SupervisorOptions;
   #config: Config = defaultConfig();
@@ -114,15 +100,8 @@ export class Supervisor {
   #control: ControlServer | undefined;
   #metrics: http.Server | undefined;
   #statusServer: FastifyInstance | undefined;
-  #ledger: DataLedger | undefined;
-  /** With bond.enabled and no bond.links: the uplinks the box has now, followed as they come and go. */
-  #uplinkWatch: UplinkWatch | undefined;
-  #uplinks: readonly Uplink[] = [];
-  #modems: { key: string; manager: ModemManager } | undefined;
-  #bootId = '';
-  /** The links the data plans have stopped, as last planned with. */
-  #stoppedLinks = '';
-  #ticks = 0;
+  /** Uplinks found by themselves, modems, data plans (uplink-side.ts). */
+  #uplinks: UplinkSide | undefined;
   readonly #notifier: SystemdNotifier;
   #snapshot: StatusSnapshot | undefined;
   #tick: NodeJS.Timeout | undefined;
@@ -171,8 +150,6 @@ export class Supervisor {
       config: o.configFile,
       ...(swept.length > 0 ? { removedLeftovers: swept } : {}),
     });
-    this.#bootId = readBootId();
-    this.#ledger = await DataLedger.open(path.join(o.stateDir, LEDGER_FILE), dataPlans(this.#config));
     this.#health = new HealthMonitor({ stateDir: o.stateDir, ...(o.healthIntervalMs ? { intervalMs: o.healthIntervalMs } : {}) });
     this.#health.start();
     this.#control = new ControlServer(o.socketPath, (req, who) => this.#handle(req, who));
@@ -180,8 +157,11 @@ export class Supervisor {
     await this.#startMetrics();
     await this.#startStatusServer();
 
-    await this.#syncUplinks();
-    await this.#syncModems();
+    this.#uplinks = new UplinkSide(
+      { stateDir: o.stateDir, record: (e) => this.#record(e), changed: () => this.#executor.poke() },
+      this.#config,
+    );
+    await this.#uplinks.start();
     this.#on = this.#config.autostart && this.#config.destinations.length > 0;
     this.#lastTickAt = Date.now();
     this.#tick = setInterval(() => this.#onTick(), TICK_MS);
@@ -217,12 +197,9 @@ export class Supervisor {
     await unit?.stop();
     await this.#control?.close();
     await this.#statusServer?.close();
-    await this.#stopUplinks();
-    await this.#modems?.manager.close();
-    this.#modems = undefined;
+    await this.#uplinks?.stop();
     await new Promise<void>((resolve) => (this.#metrics ? this.#metrics.close(() => resolve()) : resolve()));
     this.#health?.stop();
-    await this.#ledger?.save();
     this.#record({ kind: 'system', message: 'fieldcast stopped' });
     await this.#events?.close();
     this.#notifier.stop();
@@ -268,75 +245,9 @@ export class Supervisor {
   #desired(): DesiredState {
     const dest = this.#config.destinations[0];
     const spec = dest ? streamSpecFromConfig(this.#config, dest) : undefined;
-    // No links configured: every usable uplink is one, as they come and go.
-    if (spec?.bond && this.#config.bond.links.length === 0) spec.bond.links = this.#uplinks.map(linkForUplink);
-    // A link whose data plan is used up, with stopAtLimit, is not used until the plan starts again.
-    const stopped = this.#linksStopped();
-    if (spec?.bond && stopped.size > 0) spec.bond.links = spec.bond.links.filter((l) => !stopped.has(l.name));
+    // The links: those configured or every usable uplink found, less those whose data plan ran out.
+    if (spec?.bond && this.#uplinks) spec.bond.links = this.#uplinks.links();
     return { on: this.#on, spec };
-  }
-
-  #linksStopped(): Set<string> {
-    const used = new Set((this.#ledger?.usage() ?? []).filter((u) => u.stopped).map((u) => u.plan));
-    const out = new Set<string>();
-    for (const p of this.#config.uplinks.dataPlans) {
-      if (!used.has(p.name)) continue;
-      const name = p.link ?? (p.iccid !== undefined ? this.#linkOfInterface(this.#modems?.manager.holding(p.iccid)) : undefined);
-      if (name) out.add(name);
-    }
-    return out;
-  }
-
-  /** The bonded link that leaves by `iface`: a configured one bound to it, or the discovered uplink of that name. */
-  #linkOfInterface(iface: string | undefined): string | undefined {
-    if (!iface) return undefined;
-    const configured = this.#config.bond.links.find((l) => (l.interface ?? interfaceWithAddress(l.bind)) === iface);
-    return configured?.name ?? (this.#config.bond.links.length === 0 ? iface : undefined);
-  }
-
-  /** Runs the uplink monitor (and source routing) while the config bonds every uplink, with its selection. */
-  async #syncUplinks(): Promise<void> {
-    const c = this.#config;
-    const auto = c.bond.enabled && c.bond.links.length === 0;
-    const key = auto ? JSON.stringify([c.uplinks.interfaces, c.uplinks.ignoreInterfaces, c.uplinks.sourceRouting]) : '';
-    if ((this.#uplinkWatch?.key ?? '') === key) return;
-    await this.#stopUplinks();
-    if (!auto) return;
-    const monitor = new UplinkMonitor({
-      ...(c.uplinks.interfaces.length > 0 ? { interfaces: c.uplinks.interfaces } : {}),
-      ignoreInterfaces: c.uplinks.ignoreInterfaces,
-    });
-    const watch: UplinkWatch = { key, monitor };
-    monitor.on('added', (u) =>
-      this.#record({ kind: 'link', code: 'UPLINK_ADDED', message: `uplink ${u.name} (${u.kind}, ${u.address}) is there`, link: u.name }),
-    );
-    monitor.on('removed', (u, why) =>
-      this.#record({ kind: 'link', code: 'UPLINK_REMOVED', message: `uplink ${u.name} is gone (${why})`, link: u.name }),
-    );
-    monitor.on('uplinks', (list) => {
-      this.#uplinks = list;
-      this.#executor.poke();
-    });
-    if (c.uplinks.sourceRouting) {
-      const routing = new SourceRouting();
-      let reported = false;
-      routing.on('failed', (err) => {
-        if (reported) return;
-        reported = true;
-        this.#record({ kind: 'link', code: err.code, message: `cannot route the uplinks by their own interfaces: ${err.message}` });
-      });
-      routing.on('applied', () => {
-        reported = false;
-      });
-      watch.routing = routing;
-      watch.stopFollowing = routing.follow(monitor);
-    }
-    this.#uplinkWatch = watch;
-    try {
-      this.#uplinks = await monitor.start();
-    } catch (err) {
-      this.#record({ kind: 'link', code: 'UPLINK_DISCOVERY_FAILED', message: `cannot list the uplinks: ${(err as Error).message}` });
-    }
   }
 
   /** Probes each link to the bonding receiver and recommends a bit rate range and latency (src/uplinks/preflight.ts). */
@@ -349,7 +260,7 @@ export class Supervisor {
         'preflight probes the links to a bonding receiver: set bond.enabled and the destination first',
       );
     }
-    const links = c.bond.links.length > 0 ? c.bond.links : this.#uplinks.map(linkForUplink);
+    const links = this.#uplinks?.allLinks() ?? c.bond.links;
     if (links.length === 0) throw new FieldcastError('PREFLIGHT_NO_LINKS', 'there is no uplink to try: plug one in, or set bond.links');
     this.#record({ kind: 'operator', who, message: `${who} ran a preflight over ${links.length} links` });
     const live = this.#snapshot?.state === 'live' || this.#snapshot?.state === 'degraded';
@@ -359,98 +270,6 @@ export class Supervisor {
       ...result,
       ...(live ? { note: 'measured while streaming: the stream shared the links, so the rates are what was left over' } : {}),
     };
-  }
-
-  /** Runs the modem manager while modems.enabled, with the APN, PIN and healing the config gives. */
-  async #syncModems(): Promise<void> {
-    const c = this.#config.modems;
-    const key = c.enabled ? JSON.stringify(c) : '';
-    if ((this.#modems?.key ?? '') === key) return;
-    await this.#modems?.manager.close();
-    this.#modems = undefined;
-    if (!c.enabled) return;
-    let pin: string | undefined;
-    if (c.pinFile) {
-      try {
-        pin = (await fs.readFile(c.pinFile, 'utf8')).trim();
-      } catch (err) {
-        this.#record({
-          kind: 'config',
-          code: 'MODEM_PIN_FILE',
-          message: `cannot read the SIM PIN file ${c.pinFile} (${(err as NodeJS.ErrnoException).code ?? 'error'}): a locked SIM stays locked`,
-        });
-      }
-    }
-    const manager = new ModemManager({
-      profiles: await loadModemProfiles(),
-      ...(pin ? { pin } : {}),
-      ...(c.apn ? { apn: c.apn } : {}),
-      heal: c.heal,
-    });
-    manager.on('found', (m) => {
-      const what = m.reading ? `${m.reading.identity.manufacturer ?? ''} ${m.reading.identity.model ?? ''}`.trim() : m.profile;
-      this.#record({
-        kind: 'link',
-        code: 'MODEM_FOUND',
-        message: `modem ${what} found on ${m.port}${m.netInterface ? ` (${m.netInterface})` : ''}`,
-        modem: m.id,
-      });
-    });
-    manager.on('healing', (id, e) =>
-      this.#record({
-        kind: 'link',
-        code: `MODEM_${e.kind.toUpperCase()}_${e.phase.toUpperCase()}`,
-        message: `modem ${id}: ${e.kind} ${e.phase} (${e.reason})${e.error ? `: ${e.error.message}` : ''}`,
-        modem: id,
-      }),
-    );
-    this.#modems = { key, manager };
-    void manager.start().catch((err: unknown) => log.warn('cannot look for modems', { err }));
-  }
-
-  /** Tells the modem manager which uplinks pass traffic: a modem whose link stalled is healed. */
-  #feedModems(s: StatusSnapshot): void {
-    const m = this.#modems?.manager;
-    if (!m || !s.bond) return;
-    for (const l of s.bond.links) {
-      const configured = this.#config.bond.links.find((x) => x.name === l.name);
-      const iface = configured ? (configured.interface ?? interfaceWithAddress(configured.bind)) : l.name;
-      if (iface) m.trafficOn(iface, l.state === 'live');
-    }
-  }
-
-  /** Stops following the uplinks and takes the source routing down (what it added, nothing else). */
-  async #stopUplinks(): Promise<void> {
-    const w = this.#uplinkWatch;
-    this.#uplinkWatch = undefined;
-    this.#uplinks = [];
-    if (!w) return;
-    w.stopFollowing?.();
-    w.monitor.close();
-    await w.routing?.close().catch((err: unknown) => log.warn('cannot take the source routing down', { err }));
-  }
-
-  /** Each data plan's link: its interface's counters, into the ledger. */
-  #countData(): void {
-    const ledger = this.#ledger;
-    if (!ledger) return;
-    const modems = this.#modems?.manager;
-    for (const p of this.#config.uplinks.dataPlans) {
-      const link = this.#config.bond.links.find((l) => l.name === p.link);
-      const uplink = this.#uplinks.find((u) => u.name === p.link);
-      // A SIM's plan follows the SIM: the interface of the modem that holds it now.
-      const sim = p.iccid !== undefined ? modems?.holding(p.iccid) : undefined;
-      const iface = p.iccid !== undefined ? sim : link ? (link.interface ?? interfaceWithAddress(link.bind)) : uplink?.name;
-      if (!iface) continue;
-      const counters = interfaceCounters(iface);
-      if (counters) ledger.record(p.name, { iface, ...counters, bootId: this.#bootId });
-    }
-    const stopped = [...this.#linksStopped()].sort().join(',');
-    if (stopped !== this.#stoppedLinks) {
-      this.#stoppedLinks = stopped;
-      this.#executor.poke();
-    }
-    if (++this.#ticks % LEDGER_SAVE_TICKS === 0) void ledger.save();
   }
 
   #actual(): ActualState {
@@ -565,10 +384,10 @@ export class Supervisor {
         return { key: req.key ?? '', value: redactSecrets(value, req.key?.split('.').pop() ?? '') };
       }
       case 'modem-reset': {
-        const m = this.#modems?.manager;
-        if (!m) throw new FieldcastError('MODEM_NOT_FOUND', 'modems are not looked for (modems.enabled is off)');
         this.#record({ kind: 'operator', who, message: `${who} restarted modem ${req.modem}` });
-        await m.reset(req.modem);
+        if (!(await this.#uplinks?.resetModem(req.modem))) {
+          throw new FieldcastError('MODEM_NOT_FOUND', 'modems are not looked for (modems.enabled is off)');
+        }
         return { modem: req.modem };
       }
       case 'preflight':
@@ -601,9 +420,7 @@ export class Supervisor {
       throw err;
     }
     this.#config = saved;
-    this.#ledger?.setPlans(dataPlans(saved));
-    await this.#syncUplinks();
-    await this.#syncModems();
+    await this.#uplinks?.configure(saved);
     for (const a of assignments) {
       const secret = isSecretKey(a.key);
       this.#record({
@@ -660,20 +477,19 @@ export class Supervisor {
       ...(unit ? { stream: { spec: unit.spec, stats: unit.stats() as StreamStats } } : {}),
       ...(this.#executor.failure ? { failure: this.#executor.failure } : {}),
       health: health ?? EMPTY_HEALTH,
-      ...(this.#ledger ? { data: { usage: this.#ledger.usage(), alerts: this.#ledger.alerts() } } : {}),
-      ...(this.#modems ? { modems: this.#modems.manager.list() } : {}),
+      ...(this.#uplinks?.statusInputs() ?? {}),
       ...(this.#snapshot ? { previous: this.#snapshot } : {}),
     });
   }
 
   #onTick(): void {
     this.#lastTickAt = Date.now();
-    this.#countData();
+    this.#uplinks?.tick();
     const before = this.#snapshot;
     const now = this.#build();
     this.#snapshot = now;
     this.#diff(before, now);
-    this.#feedModems(now);
+    this.#uplinks?.feedModems(now);
     if (this.#unit && this.#unitLiveSince > 0 && Date.now() - this.#unitLiveSince > STABLE_MS) this.#executor.recovered();
     this.#notifier.status(`${now.state}: ${now.reason}`);
     this.#o.onStatusLine?.(formatStatusLine(now), now);
@@ -706,49 +522,6 @@ export class Supervisor {
   #record(e: Parameters<EventLog['append']>[0]): void {
     if (this.#events) this.#events.append(e);
     else log.info(e.message, { kind: e.kind });
-  }
-}
-
-/** Wired ethernet first, then wifi, then cellular (metered: used when the others cannot carry the stream). */
-const UPLINK_PRIORITY: Partial<Record<InterfaceKind, number>> = { ethernet: 7, wifi: 6, cellular: 5 };
-
-function linkForUplink(u: Uplink): BondLinkOptions {
-  return { name: u.name, bind: u.address, priority: UPLINK_PRIORITY[u.kind] ?? 5, backupOnly: false, metered: u.kind === 'cellular' };
-}
-
-function dataPlans(config: Config): DataPlan[] {
-  return config.uplinks.dataPlans.map((p) => ({
-    name: p.name,
-    monthlyBytes: p.monthlyBytes,
-    billingDay: p.billingDay,
-    stopAtLimit: p.stopAtLimit,
-  }));
-}
-
-/** The kernel's boot id: interface counters start again with a new one. */
-function readBootId(): string {
-  try {
-    return readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
-  } catch {
-    return 'unknown';
-  }
-}
-
-/** The interface that holds `address` (a link's bind address), if any. */
-function interfaceWithAddress(address: string | undefined): string | undefined {
-  if (!address) return undefined;
-  for (const [name, addrs] of Object.entries(networkInterfaces())) if (addrs?.some((a) => a.address === address)) return name;
-  return undefined;
-}
-
-/** Bytes sent and received by an interface since it came up (/sys/class/net); undefined when it is not there. */
-function interfaceCounters(iface: string): { txBytes: number; rxBytes: number } | undefined {
-  if (!/^[\w.:-]{1,15}$/.test(iface)) return undefined;
-  try {
-    const dir = `/sys/class/net/${iface}/statistics`;
-    return { txBytes: Number(readFileSync(`${dir}/tx_bytes`, 'utf8')), rxBytes: Number(readFileSync(`${dir}/rx_bytes`, 'utf8')) };
-  } catch {
-    return undefined;
   }
 }
 
