@@ -19,6 +19,7 @@
  *   stream (20 packets sent on them since, polled every 20 ms).
  */
 import { DestinationConfig } from '../config/schema.js';
+import { pause as sleep } from '../lib/sleep.js';
 import type { LinkSpecInput } from '../linksim/index.js';
 import { videoPesStarts } from '../media/far-end.js';
 import { defaultMux, testPatternSource } from '../media/spec.js';
@@ -58,20 +59,6 @@ const LINKS: readonly LinkSpecInput[] = [
     down: { delayMs: 35, jitterMs: 5 },
   },
 ];
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const onAbort = (): void => {
-      clearTimeout(t);
-      resolve();
-    };
-    const t = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
-}
 
 export const scenario: Scenario = {
   name: 'cost-policy',

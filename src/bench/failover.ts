@@ -18,6 +18,7 @@
  */
 
 import { DestinationConfig } from '../config/schema.js';
+import { pause as sleep } from '../lib/sleep.js';
 import { VENUE_LINKS } from '../linksim/index.js';
 import { videoPesStarts } from '../media/far-end.js';
 import { defaultMux, testPatternSource } from '../media/spec.js';
@@ -34,20 +35,6 @@ const OVERHEAD = 1.07;
 const DEAD_LINK = 'cell-a';
 /** Each SRT payload carries 7 TS packets (1316 bytes). */
 const TS_PER_SRT = 7;
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const onAbort = (): void => {
-      clearTimeout(t);
-      resolve();
-    };
-    const t = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
-}
 
 export const scenario: Scenario = {
   name: 'failover',

@@ -27,6 +27,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { setTimeout as wait } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { percentile } from '../media/far-end.js';
 import { TsAnalyser, TsArrivals } from '../mux/index.js';
@@ -169,7 +170,7 @@ export const scenario: Scenario = {
         while (performance.now() - t0 < timeoutMs) {
           alive();
           if (await cond()) return true;
-          await sleep(POLL_MS, signal);
+          await wait(POLL_MS, undefined, { signal });
         }
         return false;
       };
@@ -182,7 +183,7 @@ export const scenario: Scenario = {
         const l = links(s);
         return s?.state === 'live' && (l.get('fcup1') ?? 0) > 0 && (l.get('fcup2') ?? 0) > 0 && arrivals.pictures.length > 60;
       });
-      await sleep(BEFORE_PULL_MS, signal);
+      await wait(BEFORE_PULL_MS, undefined, { signal });
       const live = await status();
       if (live) sheet.add('stream_ts_mbps', live.stream.tsBitrateBps / 1e6, 'Mbit/s');
 
@@ -203,7 +204,7 @@ export const scenario: Scenario = {
           return carryingMs !== undefined;
         });
         carrying.push({ link: name, ms: carryingMs });
-        await sleep(BEFORE_PULL_MS, signal);
+        await wait(BEFORE_PULL_MS, undefined, { signal });
 
         // Pull out the oldest: what the listener lost across it, and the longest gap in pictures.
         const pulled = uplinks.shift()!;
@@ -296,10 +297,10 @@ export const scenario: Scenario = {
       for (const { p } of procs.reverse()) {
         if (p.exitCode !== null || p.signalCode !== null) continue;
         p.kill('SIGTERM');
-        await Promise.race([new Promise((r) => p.once('exit', r)), sleep(5_000)]);
+        await Promise.race([new Promise((r) => p.once('exit', r)), wait(5_000)]);
         if (p.exitCode === null && p.signalCode === null) {
           p.kill('SIGKILL');
-          await Promise.race([new Promise((r) => p.once('exit', r)), sleep(2_000)]);
+          await Promise.race([new Promise((r) => p.once('exit', r)), wait(2_000)]);
         }
       }
       for (const fd of logs) closeSync(fd);
@@ -307,18 +308,3 @@ export const scenario: Scenario = {
     }
   },
 };
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason);
-    const onAbort = (): void => {
-      clearTimeout(t);
-      reject(signal?.reason);
-    };
-    const t = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
-}

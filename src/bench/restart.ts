@@ -21,6 +21,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import dgram from 'node:dgram';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { setTimeout as wait } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { ConfigSchema } from '../config/schema.js';
 import { freeUdpPort } from '../lib/udp-ports.js';
@@ -86,7 +87,7 @@ export const scenario: Scenario = {
         'pictures at the listener',
         async () => (await status().catch(() => undefined))?.state === 'live' && arrivals.pictures.length > 60,
       );
-      await sleep(BETWEEN_KILLS_MS, signal);
+      await wait(BETWEEN_KILLS_MS, undefined, { signal });
 
       // The supervisor alone, while live: its RSS and the CPU it used over the window.
       const supervisorPid = run.pid!;
@@ -95,7 +96,7 @@ export const scenario: Scenario = {
       const t0 = performance.now();
       let rssMax = 0;
       for (let i = 0; i < cpuWindowS; i++) {
-        await sleep(1000, signal);
+        await wait(1000, undefined, { signal });
         rssMax = Math.max(rssMax, rssMb(supervisorPid));
       }
       const windowS = (performance.now() - t0) / 1000;
@@ -137,7 +138,7 @@ export const scenario: Scenario = {
         );
         const r = arrivals.resumptionWithin(killedAt, KILL_WINDOW_MS)!;
         seen.push({ gapMs: r.gapMs, clean: r.patFirst && r.pmtFirst && r.keyFirst && r.picturesBeforeKey === 0 });
-        await sleep(BETWEEN_KILLS_MS - KILL_WINDOW_MS, signal);
+        await wait(BETWEEN_KILLS_MS - KILL_WINDOW_MS, undefined, { signal });
       }
       const restarts = (await status()).stream.pipeline.restarts;
       const gaps = seen.map((s) => s.gapMs);
@@ -161,7 +162,7 @@ export const scenario: Scenario = {
       for (const p of procs.reverse()) {
         if (p.exitCode !== null || p.signalCode !== null) continue;
         p.kill('SIGTERM');
-        await Promise.race([new Promise((r) => p.once('exit', r)), sleep(5000)]);
+        await Promise.race([new Promise((r) => p.once('exit', r)), wait(5000)]);
         if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL');
       }
     }
@@ -173,26 +174,11 @@ function rssMb(pid: number): number {
   return m ? Number(m[1]) / 1024 : Number.NaN;
 }
 
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason);
-    const onAbort = (): void => {
-      clearTimeout(t);
-      reject(signal?.reason);
-    };
-    const t = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
-}
-
 async function until(signal: AbortSignal, timeoutMs: number, what: string, cond: () => Promise<boolean> | boolean): Promise<void> {
   const start = performance.now();
   while (!(await cond())) {
     if (performance.now() - start > timeoutMs)
       throw new NotObservedError('restart_gap_ms', `timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(50, signal);
+    await wait(50, undefined, { signal });
   }
 }

@@ -40,8 +40,6 @@ import { FieldcastError } from '../lib/errors.js';
 import { createLogger } from '../lib/logger.js';
 import { hostPortOf, streamSpecFromConfig } from '../media/spec.js';
 import { serveMetrics, supervisorMetrics } from '../metrics/index.js';
-import { AUTH_FILE, AuthStore } from '../status/server/auth.js';
-import { buildStatusServer } from '../status/server/server.js';
 import { runPreflight } from '../uplinks/preflight.js';
 import { type ControlRequestT, ControlServer } from './control.js';
 import { EventLog, type LoggedEvent } from './event-log.js';
@@ -221,6 +219,9 @@ export class Supervisor {
   async #startStatusServer(): Promise<void> {
     const c = this.#config.status;
     if (c.port === 0) return;
+    // Loaded only when served: a box without the page does not carry Fastify in memory.
+    const { AUTH_FILE, AuthStore } = await import('../status/server/auth.js');
+    const { buildStatusServer } = await import('../status/server/server.js');
     const auth = await AuthStore.open(path.join(this.#o.stateDir, AUTH_FILE));
     const app = await buildStatusServer({ auth, snapshot: () => this.snapshot(), control: (req, who) => this.#handle(req, who) });
     await app.listen({ host: c.listen, port: c.port });

@@ -105,6 +105,7 @@ export class UplinkSide {
     return true;
   }
 
+  /** Links whose data plan is used up, with stopAtLimit: not used until the plan starts again. */
   stoppedLinks(): Set<string> {
     const used = new Set((this.#ledger?.usage() ?? []).filter((u) => u.stopped).map((u) => u.plan));
     const out = new Set<string>();
@@ -119,8 +120,15 @@ export class UplinkSide {
   /** The bonded link that leaves by `iface`: a configured one bound to it, or the discovered uplink of that name. */
   #linkOfInterface(iface: string | undefined): string | undefined {
     if (!iface) return undefined;
-    const configured = this.#config.bond.links.find((l) => (l.interface ?? interfaceWithAddress(l.bind)) === iface);
+    const configured = this.#config.bond.links.find((l) => this.#interfaceOfLink(l.name) === iface);
     return configured?.name ?? (this.#config.bond.links.length === 0 ? iface : undefined);
+  }
+
+  /** The interface a link leaves by: a configured link's own or its bind address's, or a discovered uplink (named after it). */
+  #interfaceOfLink(name: string | undefined): string | undefined {
+    const configured = this.#config.bond.links.find((l) => l.name === name);
+    if (configured) return configured.interface ?? interfaceWithAddress(configured.bind);
+    return this.#uplinks.find((u) => u.name === name)?.name;
   }
 
   /** Runs the uplink monitor (and source routing) while the config bonds every uplink, with its selection. */
@@ -220,8 +228,7 @@ export class UplinkSide {
     const m = this.#modems?.manager;
     if (!m || !s.bond) return;
     for (const l of s.bond.links) {
-      const configured = this.#config.bond.links.find((x) => x.name === l.name);
-      const iface = configured ? (configured.interface ?? interfaceWithAddress(configured.bind)) : l.name;
+      const iface = this.#interfaceOfLink(l.name);
       if (iface) m.trafficOn(iface, l.state === 'live');
     }
   }
@@ -243,11 +250,8 @@ export class UplinkSide {
     if (!ledger) return;
     const modems = this.#modems?.manager;
     for (const p of this.#config.uplinks.dataPlans) {
-      const link = this.#config.bond.links.find((l) => l.name === p.link);
-      const uplink = this.#uplinks.find((u) => u.name === p.link);
       // A SIM's plan follows the SIM: the interface of the modem that holds it now.
-      const sim = p.iccid !== undefined ? modems?.holding(p.iccid) : undefined;
-      const iface = p.iccid !== undefined ? sim : link ? (link.interface ?? interfaceWithAddress(link.bind)) : uplink?.name;
+      const iface = p.iccid !== undefined ? modems?.holding(p.iccid) : this.#interfaceOfLink(p.link);
       if (!iface) continue;
       const counters = interfaceCounters(iface);
       if (counters) ledger.record(p.name, { iface, ...counters, bootId: this.#bootId });

@@ -19,6 +19,7 @@
  * ≈3× at ≤1% loss, 4× at ≤3%, 5× at ≤7%, 6× at ≤10%), at least 120 ms.
  */
 import { type BondLinkOptions, BondSender } from '../bond/index.js';
+import { pause as sleep } from '../lib/sleep.js';
 
 export interface PreflightOptions {
   /** The bonding receiver, host:port. */
@@ -63,18 +64,6 @@ const AUDIO_BPS = 128_000;
 /** TS + SRT + SRTLA overhead over the elementary streams. */
 const OVERHEAD = 1.1;
 const REGISTER_WAIT_MS = 5000;
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const t = setTimeout(done, ms);
-    function done(): void {
-      clearTimeout(t);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    }
-    signal?.addEventListener('abort', done, { once: true });
-  });
-}
 
 function percentile(xs: number[], p: number): number | undefined {
   if (xs.length === 0) return undefined;
