@@ -11,7 +11,7 @@ cd "$(dirname "$0")/.."
 PACKAGES=(
   build-essential pkg-config python3
   libavcodec-dev libavutil-dev libswscale-dev libasound2-dev libsrt-openssl-dev libv4l-dev
-  ffmpeg srt-tools tstools v4l-utils iproute2 socat
+  ffmpeg srt-tools tstools v4l-utils iproute2 socat openssl
   qemu-system-x86 busybox-static cpio xz-utils kmod
   chromium
 )
@@ -36,4 +36,5 @@ fi
 
 npm run --silent build:native -- --loglevel=error >/dev/null
 npm run --silent build:ts
+npm run --silent build:web
 echo "setup: done (addons: native/build/Release/fieldcast.node and fieldcast_srt.node, CLI: bin/fieldcast.js)"

@@ -98,6 +98,11 @@ Status AudioEncoder::EncodePending(bool pad, std::vector<AdtsFrame>* out) {
       auto* dst = reinterpret_cast<float*>(f->data[c]);
       for (int i = 0; i < n; ++i) dst[i] = i < avail ? pending_[i * ch + c] / 32768.0f : 0.0f;
     }
+    if (meter_) {
+      const float* planes[AV_NUM_DATA_POINTERS] = {};
+      for (int c = 0; c < ch; ++c) planes[c] = reinterpret_cast<const float*>(f->data[c]);
+      meter_->Add(planes, ch, avail);
+    }
     pending_.erase(pending_.begin(), pending_.begin() + static_cast<std::ptrdiff_t>(avail) * ch);
     f->pts = pending_pts_;
     pending_pts_ += n;

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "audio_meter.h"
 #include "av_ptr.h"
 #include "common.h"
 
@@ -29,6 +30,9 @@ class AudioEncoder {
 
   int sample_rate() const { return ctx_->sample_rate; }
   int channels() const { return ctx_->ch_layout.nb_channels; }
+  // Measures every sample encoded from here on (not the padding of a gap or
+  // the end). Set before audio flows; the meter outlives the encoder.
+  void set_meter(AudioMeter* meter) { meter_ = meter; }
 
   // Interleaved S16 samples whose first sample is at pts_samples (media clock,
   // 1/sample_rate). Consecutive chunks are joined into 1024-sample AAC frames;
@@ -44,6 +48,7 @@ class AudioEncoder {
   void WriteAdts(const AVPacket& pkt, std::vector<uint8_t>* dst) const;
 
   AVCodecContextPtr ctx_;
+  AudioMeter* meter_ = nullptr;
   std::vector<int16_t> pending_;  // interleaved
   int64_t pending_pts_ = 0;
   int object_type_ = 2;  // AAC LC

@@ -40,7 +40,10 @@ std::string FormatText(const VideoFormat& f) {
 }  // namespace
 
 EncodeSession::EncodeSession(SessionOptions options, std::function<void()> wake)
-    : options_(std::move(options)), wake_(std::move(wake)), queue_(options_.queue_units, options_.queue_bytes) {}
+    : options_(std::move(options)),
+      wake_(std::move(wake)),
+      queue_(options_.queue_units, options_.queue_bytes),
+      thumbnails_(options_.thumbnail_width > 0 ? std::make_unique<Thumbnailer>(options_.thumbnail_width) : nullptr) {}
 
 EncodeSession::~EncodeSession() {
   RequestStop();
@@ -126,6 +129,9 @@ Status EncodeSession::OpenAll() {
   aopt.channels = options_.audio_channels;
   s = AudioEncoder::Open(aopt, &audio_enc_);
   if (!s.ok()) return s;
+  // Whole seconds: each stats read (about one a second) shows the last one.
+  meter_.Configure(audio_enc_->channels(), audio_enc_->sample_rate());
+  audio_enc_->set_meter(&meter_);
   std::unique_ptr<AudioSource> audio;
   if (options_.audio_source == "testtone") {
     if (!clock_) clock_ = std::make_shared<TestClock>(vopt.fps_num, vopt.fps_den, true);
@@ -281,6 +287,7 @@ bool EncodeSession::EncodeVideo(VideoFrame& vf) {
     in = scaled_.get();
   }
   in->pts = pts;
+  MaybeThumbnail(*in, vf.capture_us);
   const int64_t want = pending_bitrate_.exchange(0);
   if (want > 0) {
     video_enc_->SetBitrate(want);
@@ -298,6 +305,21 @@ bool EncodeSession::EncodeVideo(VideoFrame& vf) {
   for (auto& p : packets) PostVideoPacket(*p);
   if (capture_by_pts_.size() > 256) capture_by_pts_.erase(capture_by_pts_.begin());  // bounded whatever the encoder does
   return true;
+}
+
+void EncodeSession::MaybeThumbnail(const AVFrame& picture, int64_t capture_us) {
+  if (!thumbnails_ || thumbnails_off_ || !thumbnails_->Due(capture_us)) return;
+  const Status s = thumbnails_->Make(picture, capture_us);
+  if (s.ok()) {
+    thumbnail_failing_ = false;
+  } else if (s.code == "THUMBNAIL_UNAVAILABLE") {
+    // Said once; the stream itself never depends on its thumbnail.
+    thumbnails_off_ = true;
+    PostEvent(s.code, s.message + "; the stream goes on without thumbnails");
+  } else if (!thumbnail_failing_) {
+    thumbnail_failing_ = true;  // once per run of failures, not every second
+    Log(LogLevel::kWarn, "session", "no thumbnail: " + s.message);
+  }
 }
 
 void EncodeSession::PostVideoPacket(const AVPacket& p) {

@@ -12,8 +12,10 @@
 #include <thread>
 
 #include "audio_encoder.h"
+#include "audio_meter.h"
 #include "source.h"
 #include "test_pattern.h"
+#include "thumbnail.h"
 #include "unit_queue.h"
 #include "video_encoder.h"
 
@@ -32,6 +34,7 @@ struct SessionOptions {
   int audio_channels = 2;
   size_t queue_units = 512;
   size_t queue_bytes = 32u << 20;
+  int thumbnail_width = 0;                 // 0: no thumbnails (benchmarks, encode tests)
 };
 
 struct SessionCounters {
@@ -56,12 +59,17 @@ class EncodeSession {
   UnitQueue& queue() { return queue_; }
   const SessionCounters& counters() const { return counters_; }
   const std::string& video_codec() const { return video_codec_; }
+  // Any thread: the programme levels of the last whole second (audio_meter.h).
+  AudioLevels audio_levels() const { return meter_.Latest(); }
+  // Any thread: the latest thumbnail; null when off, unavailable, or none yet.
+  std::shared_ptr<const Thumbnail> thumbnail() const { return thumbnails_ ? thumbnails_->Latest() : nullptr; }
 
  private:
   void VideoThread();
   void AudioThread();
   Status OpenAll();
   bool EncodeVideo(VideoFrame& vf);
+  void MaybeThumbnail(const AVFrame& picture, int64_t capture_us);
   // One encoded picture to JS, with the capture time it was taken at (also for the encoder's flushed tail).
   void PostVideoPacket(const AVPacket& p);
   bool EncodeAudio(AudioChunk& chunk);
@@ -76,6 +84,11 @@ class EncodeSession {
   std::function<void()> wake_;
   UnitQueue queue_;
   SessionCounters counters_;
+  AudioMeter meter_;
+  // Made with the session (so any thread may ask it), used by the video thread.
+  const std::unique_ptr<Thumbnailer> thumbnails_;
+  bool thumbnails_off_ = false;     // the video thread's: the JPEG encoder is missing
+  bool thumbnail_failing_ = false;  // the video thread's: the last one failed (said once)
 
   std::shared_ptr<TestClock> clock_;
   std::mutex sources_mu_;  // guards the source pointers against Interrupt() from JS

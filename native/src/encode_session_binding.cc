@@ -1,5 +1,5 @@
 // JS face of the encode session: new EncodeSession(options, onMessage),
-// start(), setVideoBitrate(bps), forceKeyframe(), stats(), close() -> Promise.
+// start(), setVideoBitrate(bps), forceKeyframe(), stats(), thumbnail(), close() -> Promise.
 // Messages reach onMessage on the JS thread through one ThreadSafeFunction
 // that drains the bounded queue (unit_queue.h); native threads never touch JS.
 #include <napi.h>
@@ -83,6 +83,7 @@ SessionOptions ParseOptions(const Napi::Object& o) {
   s.audio_channels = static_cast<int>(Num(o, "audioChannels", 2, 1, 2));
   s.queue_units = static_cast<size_t>(Num(o, "queueUnits", 512, 16, 1e5));
   s.queue_bytes = static_cast<size_t>(Num(o, "queueBytes", 32 << 20, 1 << 20, 1 << 30));
+  s.thumbnail_width = static_cast<int>(Num(o, "thumbnailWidth", 0, 0, 1920));
   if ((v.width == 0) != (v.height == 0)) throw Napi::RangeError::New(o.Env(), "session options width and height go together");
   if (s.video_source == "testpattern" && (v.width == 0 || v.fps_num == 0)) {
     throw Napi::RangeError::New(o.Env(), "the test pattern needs a width, height and frame rate");
@@ -150,7 +151,8 @@ class EncodeSessionWrap : public Napi::ObjectWrap<EncodeSessionWrap> {
                        {InstanceMethod<&EncodeSessionWrap::Start>("start"),
                         InstanceMethod<&EncodeSessionWrap::SetVideoBitrate>("setVideoBitrate"),
                         InstanceMethod<&EncodeSessionWrap::ForceKeyframe>("forceKeyframe"),
-                        InstanceMethod<&EncodeSessionWrap::Stats>("stats"), InstanceMethod<&EncodeSessionWrap::Close>("close")});
+                        InstanceMethod<&EncodeSessionWrap::Stats>("stats"), InstanceMethod<&EncodeSessionWrap::Thumbnail>("thumbnail"),
+                        InstanceMethod<&EncodeSessionWrap::Close>("close")});
   }
 
   explicit EncodeSessionWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<EncodeSessionWrap>(info) {
@@ -177,6 +179,7 @@ class EncodeSessionWrap : public Napi::ObjectWrap<EncodeSessionWrap> {
     // Free the encoders, sources and queue now rather than when GC gets to
     // this object: a supervisor restarting pipelines must not pile them up.
     final_stats_ = StatsSnapshot();
+    final_thumbnail_ = session_->thumbnail();
     session_.reset();
     for (auto& d : close_waiters_) d.Resolve(env.Undefined());
     close_waiters_.clear();
@@ -235,6 +238,7 @@ class EncodeSessionWrap : public Napi::ObjectWrap<EncodeSessionWrap> {
     double video_frames = 0, video_bytes = 0, keyframes = 0, audio_frames = 0, audio_bytes = 0, late_frames = 0, slate_frames = 0,
            signal_losses = 0, bitrate = 0, dropped_video = 0, dropped_audio = 0, queue_depth = 0;
     bool on_slate = false, audio_silence = false;
+    AudioLevels levels;
   };
 
   StatsValues StatsSnapshot() const {
@@ -255,6 +259,7 @@ class EncodeSessionWrap : public Napi::ObjectWrap<EncodeSessionWrap> {
     v.dropped_video = static_cast<double>(session_->queue().dropped_video());
     v.dropped_audio = static_cast<double>(session_->queue().dropped_audio());
     v.queue_depth = static_cast<double>(session_->queue().depth());
+    v.levels = session_->audio_levels();
     return v;
   }
 
@@ -276,6 +281,27 @@ class EncodeSessionWrap : public Napi::ObjectWrap<EncodeSessionWrap> {
     o.Set("droppedVideo", v.dropped_video);
     o.Set("droppedAudio", v.dropped_audio);
     o.Set("queueDepth", v.queue_depth);
+    o.Set("audioPeakDbfs", Numbers(env, v.levels.peak_dbfs));
+    o.Set("audioRmsDbfs", Numbers(env, v.levels.rms_dbfs));
+    return o;
+  }
+
+  static Napi::Array Numbers(Napi::Env env, const std::vector<double>& values) {
+    auto a = Napi::Array::New(env, values.size());
+    for (size_t i = 0; i < values.size(); ++i) a.Set(static_cast<uint32_t>(i), values[i]);
+    return a;
+  }
+
+  // { jpeg: Buffer (a copy), captureUs, width, height } or undefined.
+  Napi::Value Thumbnail(const Napi::CallbackInfo& info) {
+    auto env = info.Env();
+    const std::shared_ptr<const fieldcast::Thumbnail> t = session_ ? session_->thumbnail() : final_thumbnail_;
+    if (!t) return env.Undefined();
+    auto o = Napi::Object::New(env);
+    o.Set("jpeg", Napi::Buffer<uint8_t>::Copy(env, t->jpeg.data(), t->jpeg.size()));
+    o.Set("captureUs", static_cast<double>(t->capture_us));
+    o.Set("width", t->width);
+    o.Set("height", t->height);
     return o;
   }
 
@@ -303,6 +329,7 @@ class EncodeSessionWrap : public Napi::ObjectWrap<EncodeSessionWrap> {
   std::unique_ptr<EncodeSession> session_;
   std::vector<Napi::Promise::Deferred> close_waiters_;
   StatsValues final_stats_;
+  std::shared_ptr<const fieldcast::Thumbnail> final_thumbnail_;
   bool started_ = false, closing_ = false, closed_ = false;
 };
 

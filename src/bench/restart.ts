@@ -71,7 +71,11 @@ export const scenario: Scenario = {
       procs.push(listener);
 
       const configFile = path.join(workDir, 'config.json');
-      const config = ConfigSchema.parse({ deviceName: 'bench', destinations: [{ url: `srt://127.0.0.1:${srtPort}`, latencyMs: 200 }] });
+      const config = ConfigSchema.parse({
+        deviceName: 'bench',
+        status: { port: 0 },
+        destinations: [{ url: `srt://127.0.0.1:${srtPort}`, latencyMs: 200 }],
+      });
       writeFileSync(configFile, JSON.stringify(config, null, 2));
       const socketPath = path.join(workDir, 'control.sock');
       const run = spawn(process.execPath, [CLI, 'run', '--config', configFile, '--state-dir', workDir, '--socket', socketPath, '--quiet'], {

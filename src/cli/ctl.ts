@@ -20,6 +20,8 @@ const usage = `Usage: fieldcast ctl [--socket PATH] [--json] COMMAND
   get [KEY]            a setting, a section, or the whole config (secrets hidden)
   events [--limit N] [--since ISO-TIME]   the event log, oldest first
   modem-reset MODEM    restart a modem (its id, port or interface, as status lists them)
+  restart              a new pipeline process (the SRT session and links stay up)
+  uplink NAME [--enable|--disable] [--priority N]   use an uplink or not, its priority 0-9
   preflight [--seconds N]   try each link to the bonding receiver (default 6 s): RTT,
                        loss, the rate that got through; the bit rate and latency to set
 
@@ -39,6 +41,9 @@ export const command: Command = {
         limit: { type: 'string' },
         since: { type: 'string' },
         seconds: { type: 'string' },
+        enable: { type: 'boolean' },
+        disable: { type: 'boolean' },
+        priority: { type: 'string' },
       },
       true,
     );
@@ -49,6 +54,7 @@ export const command: Command = {
       case 'status':
       case 'start':
       case 'stop':
+      case 'restart':
         if (args.length > 0) throw new UsageError(`ctl ${op} takes no arguments`);
         request = { op };
         break;
@@ -75,6 +81,20 @@ export const command: Command = {
         if (args.length !== 1) throw new UsageError('ctl modem-reset needs the modem (its id, port or interface)');
         request = { op, modem: args[0]! };
         break;
+      case 'uplink': {
+        if (args.length !== 1) throw new UsageError('ctl uplink needs the uplink (its name, as status lists them)');
+        if (values.enable && values.disable) throw new UsageError('ctl uplink takes --enable or --disable, not both');
+        const priority = numberOption(values.priority, '--priority', 0, 9);
+        if (!values.enable && !values.disable && priority === undefined)
+          throw new UsageError('ctl uplink needs --enable, --disable or --priority N');
+        request = {
+          op,
+          name: args[0]!,
+          ...(values.enable ? { enabled: true } : values.disable ? { enabled: false } : {}),
+          ...(priority !== undefined ? { priority } : {}),
+        };
+        break;
+      }
       case 'events': {
         const limit = numberOption(values.limit, '--limit', 1, 100_000);
         request = { op, ...(limit !== undefined ? { limit } : {}), ...(values.since ? { since: values.since } : {}) };
@@ -134,6 +154,12 @@ function render(req: ControlRequestT, result: unknown): string {
     }
     case 'modem-reset':
       return `modem ${req.modem}: restarted`;
+    case 'restart':
+      return 'the pipeline is restarting';
+    case 'uplink': {
+      const r = result as { name: string; enabled: boolean; priority: number };
+      return `uplink ${r.name}: ${r.enabled ? 'used' : 'not used'}, priority ${r.priority}`;
+    }
     case 'preflight': {
       const r = result as PreflightResult & { note?: string };
       const lines = r.links.map((l) =>

@@ -110,7 +110,7 @@ export const command: Command = {
       c.bond = sim
         ? { enabled: true, links: sim.names.map((name) => ({ name, bind: '127.0.0.1', via: sim.link(name).address })) }
         : { enabled: false, links: [] };
-      c.status = { listen: '127.0.0.1', port: statusPort };
+      c.status = { listen: ['loopback'], port: statusPort, https: false };
     });
     const dir = mkdtempSync(path.join(tmpdir(), 'fieldcast-demo-'));
     const configFile = path.join(dir, 'config.json');
@@ -122,10 +122,9 @@ export const command: Command = {
       stateDir: dir,
       socketPath,
       version: version(),
-      onStatusServer: (url, code) => {
-        out(
-          `  status API: ${url}api/v1/status${code ? ` (set a password first with the setup code ${code}: POST ${url}api/v1/setup)` : ''}`,
-        );
+      onStatusServer: (urls, code) => {
+        for (const url of urls) out(`  status page: ${url}`);
+        if (code) out(`  setup code: ${code} (open the page and set a password with it)`);
       },
       onStatusLine: (line) => {
         const rx = receivedWindow * 8;

@@ -50,8 +50,8 @@ export const command: Command = {
       socketPath,
       version: version(),
       ...(values.quiet ? {} : { onStatusLine: (line, snap) => out(values.json ? JSON.stringify(snap) : line) }),
-      onStatusServer: (url, code) => {
-        out(`status API ${url}api/v1/status`);
+      onStatusServer: (urls, code) => {
+        for (const url of urls) out(`status page ${url}`);
         if (code) out(`setup code: ${code}`);
       },
     });

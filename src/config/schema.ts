@@ -3,6 +3,7 @@
  * validator, a default and a description; the TypeScript types are derived
  * from it. `fieldcast config defaults` prints the defaults with descriptions.
  */
+import { isIP } from 'node:net';
 import { z } from 'zod';
 import { SRT_PASSPHRASE_LENGTH } from '../srt/url.js';
 
@@ -113,6 +114,7 @@ export const BondLinkConfig = z
       .optional()
       .describe('Send this link through a relay (a link emulator or proxy) instead of straight to the receiver'),
     priority: z.number().int().min(0).max(9).default(5).describe('Higher is preferred: ethernet/wifi above metered cellular'),
+    enabled: z.boolean().default(true).describe('Carry the stream over this link (off: kept in the config, not used)'),
     backupOnly: z.boolean().default(false).describe('Idle until the other links cannot carry the stream'),
     metered: z.boolean().default(false).describe('A data plan pays for what this link carries (a cellular modem); see bond.meteredLinks'),
   })
@@ -199,6 +201,25 @@ export const UplinksConfig = z
       .boolean()
       .default(true)
       .describe('Give each uplink its own routing table and source rule, so each link leaves by its own interface (needs CAP_NET_ADMIN)'),
+    preferences: z
+      .array(
+        z
+          .object({
+            interface: z.string().min(1).max(15).describe('The discovered uplink (its interface name, e.g. wwan0)'),
+            enabled: z.boolean().default(true).describe('Carry the stream over it'),
+            priority: z
+              .number()
+              .int()
+              .min(0)
+              .max(9)
+              .optional()
+              .describe('0-9, higher preferred (default: by kind, ethernet 7, wifi 6, cellular 5)'),
+          })
+          .strict(),
+      )
+      .max(32)
+      .default([])
+      .describe('What the operator chose for a discovered uplink (the status page and ctl uplink write these): off, or its priority'),
     dataPlans: z
       .array(DataPlanConfig)
       .max(16)
@@ -229,14 +250,23 @@ export const ModemsConfig = z
   })
   .describe('Cellular modems');
 
+/** Where the status page listens: `lan`, `loopback`, or an IP address of the box. */
+const statusListenEntry = z
+  .string()
+  .refine((v) => v === 'lan' || v === 'loopback' || isIP(v) !== 0, '"lan", "loopback" or an IP address of this box')
+  .describe('lan: loopback and every ethernet, wifi and bridge address (never a cellular uplink); loopback: this box only; or an address');
+
 export const StatusConfig = z
   .object({
     listen: z
-      .string()
-      .min(1)
-      .default('127.0.0.1')
-      .describe('Address the status API listens on (loopback: only this box; the LAN address for phones on the venue network)'),
-    port: z.number().int().min(0).max(65535).default(0).describe('Port of the status API (/api/v1/); 0 = not served'),
+      .union([statusListenEntry.transform((v) => [v]), z.array(statusListenEntry).min(1).max(8)])
+      .default(['lan'])
+      .describe('Where the status page listens: "lan" (default), "loopback", or addresses; followed as interfaces come and go'),
+    port: z.number().int().min(0).max(65535).default(80).describe('Port of the status page and its API (/api/v1/); 0 = not served'),
+    https: z
+      .boolean()
+      .default(false)
+      .describe('Serve the page over HTTPS with a self-signed certificate made at first start (its fingerprint is in the event log)'),
   })
   .describe('The status page and its API');
 
@@ -360,6 +390,7 @@ export function encoderSettingsFrom(config: Pick<Config, 'input' | 'video' | 'au
 export type Config = z.infer<typeof ConfigSchema>;
 export type ConfigInput = z.input<typeof ConfigSchema>;
 export type DestinationConfigT = z.infer<typeof DestinationConfig>;
+export type StatusConfigT = z.output<typeof StatusConfig>;
 export type BondLinkConfigT = z.infer<typeof BondLinkConfig>;
 export type MuxConfigT = z.infer<typeof MuxConfig>;
 export type BondConfigT = z.infer<typeof BondConfig>;

@@ -48,6 +48,20 @@ export function setLogLevel(spec: string): void {
   }
 }
 
+let recent: LogRecord[] = [];
+let recentCapacity = 0;
+
+/** Keeps the last `n` records in memory as well (the status page's log download); 0 keeps none. */
+export function keepRecentLogs(n: number): void {
+  recentCapacity = n;
+  recent = recent.slice(-n);
+}
+
+/** The records kept by keepRecentLogs, oldest first (already redacted). */
+export function recentLogs(): readonly LogRecord[] {
+  return recent;
+}
+
 /** Replaces where records go (tests, the pipeline child forwarding to its parent). */
 export function setLogSink(next: LogSink | undefined): void {
   sink = next ?? writeLine;
@@ -105,13 +119,18 @@ function writeLine(r: LogRecord): void {
     process.stderr.write(`${JSON.stringify({ t: new Date(r.time).toISOString(), ...r })}\n`);
     return;
   }
+  process.stderr.write(`${formatLogLine(r)}\n`);
+}
+
+/** One record as the console shows it: `WARN  module: message key=value …` (an error's stack below it). */
+export function formatLogLine(r: LogRecord): string {
   let line = `${r.level.toUpperCase().padEnd(5)} ${r.module}: ${r.message}`;
   let stack = '';
   for (const [k, v] of Object.entries(r.fields)) {
     line += ` ${k}=${formatValue(v)}`;
     if (v instanceof Error && v.stack && r.level === 'error') stack = `\n${v.stack}`;
   }
-  process.stderr.write(`${line}${stack}\n`);
+  return `${line}${stack}`;
 }
 
 export interface Logger {
@@ -130,7 +149,12 @@ export function createLogger(module: string): Logger {
     (level: Exclude<LogLevel, 'silent'>) =>
     (message: string, fields: LogFields = {}): void => {
       if (!enabled(level)) return;
-      sink({ time: Date.now(), level, module, message, fields: redactDeep(fields) });
+      const record: LogRecord = { time: Date.now(), level, module, message, fields: redactDeep(fields) };
+      if (recentCapacity > 0) {
+        recent.push(record);
+        if (recent.length > recentCapacity) recent.splice(0, recent.length - recentCapacity);
+      }
+      sink(record);
     };
   return {
     module,

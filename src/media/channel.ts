@@ -1,8 +1,9 @@
 /**
  * The typed channel between the stream unit (in the supervisor, or `fieldcast
  * send`) and the media pipeline process. Messages travel over Node's fork IPC
- * with the structured-clone serializer; the TS itself goes the other way on
- * its own pipe (the child's fd 4), as bytes.
+ * with the structured-clone serializer (it carries the thumbnails' JPEG bytes
+ * as they are); the TS itself goes the other way on its own pipe (the child's
+ * fd 4), as bytes.
  *
  * The pipeline process captures, encodes and muxes; it holds no network
  * session, so its crash never drops the destination's (DESIGN.md "Process
@@ -38,6 +39,8 @@ export interface PipelineSpec {
   seconds: number;
   /** Report each video access unit's capture time (the latency benchmark). */
   reportUnits?: boolean;
+  /** Send a small JPEG of the picture on air once a second (the status page's); encode only. */
+  thumbnails?: boolean;
 }
 
 /** A passthrough file waits for the destination before it plays: its start is not lost. */
@@ -63,6 +66,28 @@ export interface PipelineStats {
   framesDropped: number;
   /** Which picture is on air: the input, the slate, or a TS passthrough. */
   picture: 'input' | 'slate' | 'passthrough';
+  /**
+   * Programme levels of the last whole second of sound on air, one entry per
+   * channel, in dBFS: a full-scale sine peaks at 0 and has an RMS of -3.01;
+   * digital silence reads -100 (AUDIO_LEVEL_FLOOR_DBFS). Absent in passthrough
+   * (the TS is not decoded); empty in the first second.
+   */
+  audioPeakDbfs?: number[];
+  audioRmsDbfs?: number[];
+}
+
+/** What the audio meters read for digital silence (native/src/audio_meter.h): a number, so it survives JSON. */
+export const AUDIO_LEVEL_FLOOR_DBFS = -100;
+
+/** A small JPEG of the picture on air (with the spec's `thumbnails`), about once a second. */
+export interface PipelineThumbnail {
+  jpeg: Uint8Array;
+  width: number;
+  height: number;
+  /** The picture's capture time, µs of the media clock. */
+  captureUs: number;
+  /** The same moment on the wall clock, ISO 8601. */
+  at: string;
 }
 
 /** A notable event with a stable code and an operator-readable message. */
@@ -101,5 +126,7 @@ export type ChildMessage =
   | { type: 'event'; event: PipelineEvent }
   /** A video access unit left the encoder: its capture time (µs of the media clock). With `reportUnits` only. */
   | { type: 'unit'; captureUs: number }
+  /** With `thumbnails` only: each new thumbnail, once a second. */
+  | { type: 'thumbnail'; thumbnail: PipelineThumbnail }
   | { type: 'log'; level: 'debug' | 'info' | 'warn' | 'error'; module: string; message: string; fields: Record<string, unknown> }
   | { type: 'stopped'; code: string | null; message?: string };

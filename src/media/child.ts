@@ -81,6 +81,7 @@ function handle(msg: ParentMessageT): void {
       p.on('stats', (stats) => send({ type: 'stats', stats }));
       p.on('event', (event) => send({ type: 'event', event }));
       if (msg.spec.reportUnits) p.on('videoUnit', (captureUs) => send({ type: 'unit', captureUs }));
+      if (msg.spec.thumbnails) p.on('thumbnail', (thumbnail) => send({ type: 'thumbnail', thumbnail }));
       p.on('finished', (code, message) => void shutdown(code, message));
       p.start().catch((e: unknown) => {
         const err = e instanceof FieldcastError ? e : new FieldcastError('PIPELINE_FAILED', describeError(e));

@@ -54,6 +54,8 @@ export class SessionStateError extends FieldcastError {
  * INPUT_FORMAT_CHANGED: the input's size/rate changed; the output keeps its own.
  * AUDIO_SILENCE: no usable audio device; a silent track is sent instead (the
  * device is tried again every 5 s). AUDIO_RESTORED: the device is back.
+ * THUMBNAIL_UNAVAILABLE: the status page's picture cannot be made (no JPEG
+ * encoder in this libavcodec); said once, the stream goes on.
  */
 export const MEDIA_EVENT_CODES = [
   'INPUT_NO_SIGNAL',
@@ -61,6 +63,7 @@ export const MEDIA_EVENT_CODES = [
   'INPUT_FORMAT_CHANGED',
   'AUDIO_SILENCE',
   'AUDIO_RESTORED',
+  'THUMBNAIL_UNAVAILABLE',
 ] as const;
 export type MediaEventCode = (typeof MEDIA_EVENT_CODES)[number];
 

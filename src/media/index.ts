@@ -22,6 +22,7 @@ export {
   SessionRun,
   type SessionRunT,
   type SessionStats,
+  type SessionThumbnail,
   TEST_PATTERN_RATES,
   TEST_PATTERN_SIZES,
   toNativeOptions,

@@ -10,19 +10,25 @@
  * for a keyframe when the destination (re)connects, and sets the bit rate.
  * The first access unit muxed is a keyframe (the muxer writes PAT, PMT and
  * SPS/PPS before it): a new pipeline's stream can be spliced on at once.
+ * With the spec's `thumbnails`, the encoder makes a small JPEG of the picture
+ * once a second (natively: raw video never enters JS) and each new one is
+ * passed on with the statistics' tick.
  */
+import { monotonicMicros } from '../lib/clock.js';
 import { FieldcastError } from '../lib/errors.js';
 import { TypedEmitter } from '../lib/events.js';
 import { createLogger } from '../lib/logger.js';
 import { TsMuxer } from '../mux/index.js';
 import { SrtConnection } from '../srt/index.js';
-import type { PipelineEvent, PipelineSpec, PipelineState, PipelineStats } from './channel.js';
+import type { PipelineEvent, PipelineSpec, PipelineState, PipelineStats, PipelineThumbnail } from './channel.js';
 import { TsPassthroughSource } from './passthrough.js';
-import { type EncodedUnit, EncoderSession } from './session.js';
+import { type EncodedUnit, EncoderSession, SessionRun } from './session.js';
 
 const log = createLogger('media.pipeline');
 
 const STATS_INTERVAL_MS = 1000;
+/** The status page's picture: 320 px wide (320x180 at 16:9), a few kB a second over the channel. */
+const THUMBNAIL_WIDTH = 320;
 
 export type PipelineEvents = {
   state: [PipelineState, string | undefined];
@@ -30,6 +36,8 @@ export type PipelineEvents = {
   event: [PipelineEvent];
   /** A video access unit left the encoder (capture time, µs of the media clock): for latency measurement. */
   videoUnit: [captureUs: number];
+  /** A new thumbnail of the picture on air (with the spec's `thumbnails`), about once a second. */
+  thumbnail: [PipelineThumbnail];
   /** The pipeline ended by itself (seconds ran out, the input ended, a fatal error): code null when clean. */
   finished: [string | null, string | undefined];
 };
@@ -49,6 +57,8 @@ export class Pipeline extends TypedEmitter<PipelineEvents> {
   private tsBytesWindow = 0;
   private tsBytes = 0;
   private tsDropped = 0;
+  /** The capture time of the last thumbnail passed on: each is passed on once. */
+  private thumbnailUs = -1;
   private startedAt = 0;
   private statsTimer: NodeJS.Timeout | undefined;
   private stopTimer: NodeJS.Timeout | undefined;
@@ -71,7 +81,10 @@ export class Pipeline extends TypedEmitter<PipelineEvents> {
     if (this.spec.source.kind === 'encode') await this.startEncoder(this.spec.source.settings);
     else await this.startPassthrough(this.spec.source.input, this.spec.source.loop);
     this.setState('running');
-    this.statsTimer = setInterval(() => this.emitStats(), STATS_INTERVAL_MS);
+    this.statsTimer = setInterval(() => {
+      this.emitStats();
+      this.emitThumbnail();
+    }, STATS_INTERVAL_MS);
     if (this.spec.seconds > 0) this.stopTimer = setTimeout(() => this.finish(null), this.spec.seconds * 1000);
   }
 
@@ -113,11 +126,18 @@ export class Pipeline extends TypedEmitter<PipelineEvents> {
       providerName: this.spec.mux.providerName,
       onChunk: (c) => this.sendChunk(c),
     });
-    const session = await EncoderSession.startWith(settings);
+    const run = SessionRun.parse({ thumbnailWidth: this.spec.thumbnails ? THUMBNAIL_WIDTH : 0 });
+    const session = await EncoderSession.startWith(settings, run);
     this.session = session;
     this.videoBitrate = settings.bitrate;
     session.on('accessUnit', (au) => this.onAccessUnit(au));
-    session.on('event', (e) => this.raise({ code: e.code, message: e.message, level: e.code === 'INPUT_NO_SIGNAL' ? 'warn' : 'info' }));
+    session.on('event', (e) =>
+      this.raise({
+        code: e.code,
+        message: e.message,
+        level: e.code === 'INPUT_NO_SIGNAL' || e.code === 'THUMBNAIL_UNAVAILABLE' ? 'warn' : 'info',
+      }),
+    );
     session.on('error', (e) => this.raise({ code: e.code, message: e.message, level: 'error' }));
     session.on('ended', () => this.finish(null));
   }
@@ -184,9 +204,19 @@ export class Pipeline extends TypedEmitter<PipelineEvents> {
       framesEncoded: enc?.videoFrames ?? 0,
       framesDropped: (enc?.droppedVideo ?? 0) + (enc?.lateFrames ?? 0),
       picture: this.session ? (enc?.onSlate ? 'slate' : 'input') : 'passthrough',
+      ...(enc ? { audioPeakDbfs: enc.audioPeakDbfs, audioRmsDbfs: enc.audioRmsDbfs } : {}),
     };
     this.tsBytesWindow = 0;
     this.emit('stats', stats);
+  }
+
+  private emitThumbnail(): void {
+    const t = this.session?.thumbnail();
+    if (!t || t.captureUs === this.thumbnailUs) return;
+    this.thumbnailUs = t.captureUs;
+    // The media clock is CLOCK_MONOTONIC: its distance from now dates the picture on the wall clock.
+    const at = new Date(Date.now() - (monotonicMicros() - t.captureUs) / 1000).toISOString();
+    this.emit('thumbnail', { jpeg: t.jpeg, width: t.width, height: t.height, captureUs: t.captureUs, at });
   }
 
   /** Events go to whoever drives the pipeline (status page, CLI); the log keeps a debug trace of them. */

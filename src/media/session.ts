@@ -20,7 +20,13 @@ import { TypedEmitter } from '../lib/events.js';
 import { createLogger } from '../lib/logger.js';
 import type { AccessUnit } from '../mux/types.js';
 import { loadNative } from '../native/binding.js';
-import type { NativeEncodeSession, NativeSessionMessage, NativeSessionOptions, NativeSessionStats } from '../native/media.js';
+import type {
+  NativeEncodeSession,
+  NativeSessionMessage,
+  NativeSessionOptions,
+  NativeSessionStats,
+  NativeThumbnail,
+} from '../native/media.js';
 import { MediaOptionsError, mediaErrorFromNative, SessionStateError } from './errors.js';
 
 const log = createLogger('media.session');
@@ -45,6 +51,8 @@ export interface SessionInfo {
 }
 
 export type SessionStats = NativeSessionStats;
+/** The latest thumbnail: a small JPEG of the picture on air, its capture time (µs of the media clock) and size. */
+export type SessionThumbnail = NativeThumbnail;
 
 /** Test-pattern sizes and rates (issue 3); other even sizes work too, these are the ones checked. */
 export const TEST_PATTERN_SIZES = ['1280x720', '1920x1080'] as const;
@@ -73,6 +81,14 @@ export const SessionRun = z
       .max(1 << 30)
       .default(32 << 20),
     statsIntervalMs: z.number().int().min(0).max(60_000).default(1000),
+    /** A JPEG of the picture once a second, this wide (even; its height keeps the aspect); 0: none, so benchmarks pay nothing. */
+    thumbnailWidth: z
+      .number()
+      .int()
+      .min(0)
+      .max(1920)
+      .refine((w) => w === 0 || (w >= 64 && w % 2 === 0), 'must be 0 (none) or an even width of at least 64')
+      .default(0),
   })
   .strict();
 export type SessionRunT = z.output<typeof SessionRun>;
@@ -145,6 +161,7 @@ export function nativeOptionsFor(o: EncoderSettingsT, run: SessionRunT = Session
     audioChannels: o.channels,
     queueUnits: run.queueUnits,
     queueBytes: run.queueBytes,
+    thumbnailWidth: run.thumbnailWidth,
   };
 }
 
@@ -164,8 +181,13 @@ export class EncoderSession extends TypedEmitter<SessionEvents> {
   private closing: Promise<void> | undefined;
   private statsTimer: NodeJS.Timeout | undefined;
   private startWaiter: { resolve: () => void; reject: (e: FieldcastError) => void } | undefined;
-  /** Events raised while opening (e.g. AUDIO_SILENCE), re-emitted once the caller can listen. */
-  private earlyEvents: SessionEvent[] = [];
+  /**
+   * What the session said before its caller could listen: events raised while opening (e.g.
+   * AUDIO_SILENCE), and whatever came in the same batch as `started` (under load the first
+   * keyframe and more). start() resolves on `started`, but its caller attaches its listeners only
+   * after that, in a later microtask; these are emitted in order once it has (setImmediate).
+   */
+  private held: (() => void)[] | undefined = [];
   private readonly closedPromise: Promise<void>;
   private resolveClosed!: () => void;
 
@@ -232,6 +254,12 @@ export class EncoderSession extends TypedEmitter<SessionEvents> {
     return this.native.stats();
   }
 
+  /** The latest thumbnail (with `thumbnailWidth`): undefined when off, before the first, or when the JPEG encoder is missing. */
+  thumbnail(): SessionThumbnail | undefined {
+    if (!this.native) throw new SessionStateError('the session has not started');
+    return this.native.thumbnail();
+  }
+
   /** Resolves once the session is closed (by close() or because it ended). */
   whenClosed(): Promise<void> {
     return this.closedPromise;
@@ -252,9 +280,11 @@ export class EncoderSession extends TypedEmitter<SessionEvents> {
 
   private onMessage(m: NativeSessionMessage): void {
     switch (m.type) {
-      case 'unit':
-        this.emit('accessUnit', { stream: m.stream, data: m.data, pts: m.pts, dts: m.dts, key: m.key, captureUs: m.captureUs });
+      case 'unit': {
+        const au: EncodedUnit = { stream: m.stream, data: m.data, pts: m.pts, dts: m.dts, key: m.key, captureUs: m.captureUs };
+        this.emitWhenHeard(() => this.emit('accessUnit', au));
         return;
+      }
       case 'started':
         this.infoValue = {
           videoCodec: m.videoCodec,
@@ -270,28 +300,26 @@ export class EncoderSession extends TypedEmitter<SessionEvents> {
         }
         this.startWaiter?.resolve();
         this.startWaiter = undefined;
-        if (this.earlyEvents.length) {
-          const early = this.earlyEvents;
-          this.earlyEvents = [];
-          // After start() has resolved and its caller has attached listeners.
-          setImmediate(() => {
-            for (const e of early) this.emit('event', e);
-          });
-        }
+        // After start() has resolved and its caller has attached listeners.
+        setImmediate(() => {
+          const held = this.held ?? [];
+          this.held = undefined;
+          for (const emit of held) emit();
+        });
         return;
       case 'event':
         log.info(m.message, { code: m.code });
-        if (this.startWaiter) this.earlyEvents.push({ code: m.code, message: m.message });
-        else this.emit('event', { code: m.code, message: m.message });
+        this.emitWhenHeard(() => this.emit('event', { code: m.code, message: m.message }));
         return;
       case 'error': {
         const e = mediaErrorFromNative({ code: m.code, message: m.message });
         if (this.startWaiter) {
           this.startWaiter.reject(e);
           this.startWaiter = undefined;
+          this.held = undefined; // start() failed: nobody is waiting to listen
         } else {
           log.error(m.message, { code: m.code });
-          this.emit('error', e);
+          this.emitWhenHeard(() => this.emit('error', e));
         }
         return;
       }
@@ -299,10 +327,19 @@ export class EncoderSession extends TypedEmitter<SessionEvents> {
         if (this.startWaiter) {
           this.startWaiter.reject(new SessionStateError('the session ended before it started'));
           this.startWaiter = undefined;
+          this.held = undefined;
         }
-        this.emit('ended');
-        void this.close();
+        this.emitWhenHeard(() => {
+          this.emit('ended');
+          void this.close();
+        });
         return;
     }
+  }
+
+  /** Emits now, or, before the caller of start() can listen, once it can (in order). */
+  private emitWhenHeard(emit: () => void): void {
+    if (this.held) this.held.push(emit);
+    else emit();
   }
 }

@@ -39,6 +39,8 @@ export interface NativeSessionOptions {
   audioChannels: number;
   queueUnits: number;
   queueBytes: number;
+  /** Thumbnail width in pixels (even), one JPEG a second; 0: none. */
+  thumbnailWidth: number;
 }
 
 export interface NativeUnitMessage {
@@ -86,6 +88,24 @@ export interface NativeSessionStats {
   droppedVideo: number;
   droppedAudio: number;
   queueDepth: number;
+  /**
+   * Programme levels of the last whole second of sound encoded, one entry per
+   * channel, dBFS (full scale 1.0: a full-scale sine peaks at 0 and has an
+   * RMS of -3.01); digital silence reads -100. Empty until a first second
+   * has been encoded (native/src/audio_meter.h).
+   */
+  audioPeakDbfs: number[];
+  audioRmsDbfs: number[];
+}
+
+/** The latest thumbnail of the picture on air (native/src/thumbnail.h). */
+export interface NativeThumbnail {
+  /** A baseline JPEG (a copy). */
+  jpeg: Buffer;
+  /** The picture's capture time, µs of the media clock. */
+  captureUs: number;
+  width: number;
+  height: number;
 }
 
 export interface NativeEncodeSession {
@@ -94,6 +114,8 @@ export interface NativeEncodeSession {
   setVideoBitrate(bps: number): void;
   forceKeyframe(): void;
   stats(): NativeSessionStats;
+  /** The latest thumbnail (kept after close); undefined when off, unavailable, or none made yet. */
+  thumbnail(): NativeThumbnail | undefined;
   /** Stops and joins the threads off the JS thread, delivers what is queued, then resolves. Idempotent. */
   close(): Promise<void>;
 }

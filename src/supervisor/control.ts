@@ -36,6 +36,15 @@ export const ControlRequest = z.discriminatedUnion('op', [
   z.object({ op: z.literal('set'), assignments: z.array(Assignment).min(1).max(100) }),
   z.object({ op: z.literal('get'), key: z.string().max(200).optional() }),
   z.object({ op: z.literal('modem-reset'), modem: z.string().min(1).max(100) }),
+  /** A new pipeline process; the SRT session and the bonded links stay up. */
+  z.object({ op: z.literal('restart') }),
+  /** Let the stream use an uplink or not, and its priority (0-9, higher preferred). */
+  z.object({
+    op: z.literal('uplink'),
+    name: z.string().min(1).max(32),
+    enabled: z.boolean().optional(),
+    priority: z.number().int().min(0).max(9).optional(),
+  }),
   z.object({ op: z.literal('preflight'), seconds: z.number().int().min(3).max(60).optional() }),
   z.object({
     op: z.literal('events'),

@@ -19,7 +19,15 @@ import { fileURLToPath } from 'node:url';
 import { FieldcastError } from '../lib/errors.js';
 import { TypedEmitter } from '../lib/events.js';
 import { createLogger, type LogLevel } from '../lib/logger.js';
-import type { ChildMessage, ParentMessageT, PipelineEvent, PipelineSpec, PipelineState, PipelineStats } from '../media/channel.js';
+import type {
+  ChildMessage,
+  ParentMessageT,
+  PipelineEvent,
+  PipelineSpec,
+  PipelineState,
+  PipelineStats,
+  PipelineThumbnail,
+} from '../media/channel.js';
 
 const log = createLogger('supervisor.pipeline');
 
@@ -48,6 +56,9 @@ export class PipelineCrashedError extends FieldcastError {
   }
 }
 
+/** A thumbnail as the supervisor keeps it: its JPEG as a Buffer (the channel delivers a Uint8Array). */
+export type ReceivedThumbnail = Omit<PipelineThumbnail, 'jpeg'> & { jpeg: Buffer };
+
 export type PipelineChildEvents = {
   state: [PipelineState, string | undefined];
   stats: [PipelineStats];
@@ -60,6 +71,8 @@ export type PipelineChildEvents = {
   ts: [Buffer];
   /** A video access unit left the encoder (capture time, µs), with the spec's `reportUnits`. */
   unit: [captureUs: number];
+  /** A new thumbnail of the picture on air, with the spec's `thumbnails` (about once a second). */
+  thumbnail: [ReceivedThumbnail];
   /** Stopped for good (stop() called, or the spec's seconds ran out). */
   stopped: [string | null];
 };
@@ -85,6 +98,8 @@ export class PipelineChild extends TypedEmitter<PipelineChildEvents> {
   private hangTimer: NodeJS.Timeout | undefined;
   private restartTimer: NodeJS.Timeout | undefined;
   private lastStats: PipelineStats | undefined;
+  /** Kept across restarts: it carries its own time, and a new process sends the next within a second or two. */
+  private lastThumbnail: ReceivedThumbnail | undefined;
   private hung = false;
   private spawns = 0;
   /** A process asked to stop so that one with a new spec takes its place. */
@@ -107,6 +122,11 @@ export class PipelineChild extends TypedEmitter<PipelineChildEvents> {
 
   get stats(): PipelineStats | undefined {
     return this.lastStats;
+  }
+
+  /** The latest thumbnail received, with the spec's `thumbnails`. */
+  get thumbnail(): ReceivedThumbnail | undefined {
+    return this.lastThumbnail;
   }
 
   get pid(): number | undefined {
@@ -230,6 +250,13 @@ export class PipelineChild extends TypedEmitter<PipelineChildEvents> {
       case 'unit':
         this.emit('unit', m.captureUs);
         break;
+      case 'thumbnail': {
+        const j = m.thumbnail.jpeg;
+        const jpeg = Buffer.isBuffer(j) ? j : Buffer.from(j.buffer, j.byteOffset, j.byteLength);
+        this.lastThumbnail = { ...m.thumbnail, jpeg };
+        this.emit('thumbnail', this.lastThumbnail);
+        break;
+      }
       case 'stopped':
         this.finish(m.code);
         break;

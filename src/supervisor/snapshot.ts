@@ -106,6 +106,16 @@ export interface StreamStatus {
     height?: number;
     fps?: string;
   };
+  /** The sound on air, per channel, over the last second (measured in the native audio path); absent in passthrough. */
+  audio?: {
+    source: string;
+    /** Peak level in dBFS (0 = full scale; -100 = silence). */
+    peakDbfs: number[];
+    /** RMS level in dBFS (a full-scale sine is -3 dBFS). */
+    rmsDbfs: number[];
+  };
+  /** The latest thumbnail of the picture (GET /api/v1/thumbnail.jpg), when there is one. */
+  thumbnail?: { at: string; width: number; height: number };
   /** What the muxer produced over the last second, bit/s. */
   tsBitrateBps: number;
   framesEncoded: number;
@@ -116,6 +126,29 @@ export interface StreamStatus {
     /** The last crash or hang, in words. */
     lastError?: string;
   };
+}
+
+/** One uplink of the box as the status page's card shows it: what it is, and what it carries now. */
+export interface UplinkStatus {
+  /** The bonded link's name: a configured link's, or the discovered interface's (wwan0). */
+  name: string;
+  interface?: string;
+  kind: 'ethernet' | 'wifi' | 'cellular' | 'other';
+  addresses: string[];
+  /** The interface is up with an address (a configured link without an interface: always). */
+  up: boolean;
+  /** The operator lets the stream use it. */
+  enabled: boolean;
+  /** 0-9, higher is preferred. */
+  priority: number;
+  /** A data plan pays for what it carries. */
+  metered: boolean;
+  /** The bonded link's figures, while the stream goes over it. */
+  link?: LinkStatus;
+  /** The modem behind it, with its latest reading. */
+  modem?: ModemStatus;
+  /** Its data plan's usage this billing period. */
+  data?: DataUsage;
 }
 
 export interface BondStatus {
@@ -140,6 +173,8 @@ export interface StatusSnapshot {
   destinations: DestinationStatus[];
   bond?: BondStatus;
   health: HealthSnapshot;
+  /** Every uplink the stream may use, bonded or not (when bonding is on). */
+  uplinks?: UplinkStatus[];
   /** The modems found, with their latest reading (IMEI and ICCID masked). */
   modems?: ModemStatus[];
   /** Each data plan's usage this billing period (when the config has any). */

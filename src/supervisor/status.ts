@@ -22,8 +22,17 @@ import type { DataUsage } from '../uplinks/ledger.js';
 import type { ModemStatus } from '../uplinks/modems/index.js';
 import type { ExecutorFailure } from './executor.js';
 import { orderAlerts } from './health-alerts.js';
-import type { Alert, BondStatus, DestinationStatus, HealthSnapshot, OperatorState, StatusSnapshot, StreamStatus } from './snapshot.js';
-import type { StreamSpec, StreamStats } from './stream-unit.js';
+import type {
+  Alert,
+  BondStatus,
+  DestinationStatus,
+  HealthSnapshot,
+  OperatorState,
+  StatusSnapshot,
+  StreamStatus,
+  UplinkStatus,
+} from './snapshot.js';
+import type { StreamAudioLevels, StreamSpec, StreamStats } from './stream-unit.js';
 
 export interface StatusInputs {
   /** Wall clock, ms since the epoch. */
@@ -33,18 +42,28 @@ export interface StatusInputs {
   config: Config;
   /** The operator's word: stream or not. */
   on: boolean;
-  /** The stream unit that runs, with its spec and latest statistics. */
-  stream?: { spec: StreamSpec; stats: StreamStats };
+  /** The stream unit that runs, with its spec and latest statistics, the sound's levels and the latest thumbnail's date and size. */
+  stream?: {
+    spec: StreamSpec;
+    stats: StreamStats;
+    audio?: StreamAudioLevels | undefined;
+    thumbnail?: { at: string; width: number; height: number } | undefined;
+  };
   /** A change the executor could not apply, or a stream that ended by itself, while not overcome. */
   failure?: ExecutorFailure;
   health: HealthSnapshot;
   /** The modems found (masked). */
   modems?: ModemStatus[];
+  /** Each link the stream may use, as the uplink side knows it (bonding on). */
+  uplinks?: UplinkInfo[];
   /** The data plans' usage this period, and what they raise (80%, used up). */
   data?: { usage: DataUsage[]; alerts: AlertBody[] };
   /** The snapshot before: states and alerts keep their `since`. */
   previous?: StatusSnapshot;
 }
+
+/** An uplink card before the stream's figures: what the uplink side knows of it. */
+export type UplinkInfo = Omit<UplinkStatus, 'link' | 'modem'>;
 
 type Verdict = { state: OperatorState; reason: string; action?: string };
 type AlertBody = Omit<Alert, 'since'>;
@@ -58,6 +77,7 @@ export function buildSnapshot(i: StatusInputs): StatusSnapshot {
   const prev = i.previous;
   const since = prev && prev.state === verdict.state ? prev.since : at;
   const prevSince = new Map((prev?.alerts ?? []).map((a) => [a.code, a.since]));
+  const bond = i.stream?.stats.bond ? bondStatus(i) : undefined;
   const all = orderAlerts([
     ...alerts.map((a) => ({ ...a, since: prevSince.get(a.code) ?? at })),
     ...(i.data?.alerts ?? []).map((a) => ({ ...a, since: prevSince.get(a.code) ?? at })),
@@ -73,7 +93,8 @@ export function buildSnapshot(i: StatusInputs): StatusSnapshot {
     since,
     stream: streamStatus(i),
     destinations: destinationStatus(i),
-    ...(i.stream?.stats.bond ? { bond: bondStatus(i) } : {}),
+    ...(bond ? { bond } : {}),
+    ...(i.uplinks ? { uplinks: uplinkStatus(i.uplinks, bond, i.modems) } : {}),
     health: i.health,
     ...(i.modems && i.modems.length > 0 ? { modems: i.modems } : {}),
     ...(i.data && i.data.usage.length > 0 ? { data: i.data.usage } : {}),
@@ -201,6 +222,8 @@ function streamStatus(i: StatusInputs): StreamStatus {
       height: settings?.height ?? v.height,
       fps: settings?.fps ?? v.fps,
     },
+    ...(i.stream?.audio ? { audio: { source: i.config.input.audio, ...i.stream.audio } } : {}),
+    ...(i.stream?.thumbnail ? { thumbnail: i.stream.thumbnail } : {}),
     tsBitrateBps: s?.tsBitrate ?? 0,
     framesEncoded: s?.framesEncoded ?? 0,
     framesDropped: s?.framesDropped ?? 0,
@@ -255,6 +278,15 @@ function bondStatus(i: StatusInputs): BondStatus {
       sentPackets: l.sentPackets,
     })),
   };
+}
+
+/** Each uplink's card: what it is, with the bonded link's figures and its modem joined on. */
+function uplinkStatus(uplinks: UplinkInfo[], bond: BondStatus | undefined, modems: ModemStatus[] | undefined): UplinkStatus[] {
+  return uplinks.map((u) => {
+    const link = bond?.links.find((l) => l.name === u.name);
+    const modem = u.interface ? modems?.find((m) => m.netInterface === u.interface) : undefined;
+    return { ...u, ...(link ? { link } : {}), ...(modem ? { modem } : {}) };
+  });
 }
 
 /** What the operator can do about an error, by its code. */

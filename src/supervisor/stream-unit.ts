@@ -51,6 +51,26 @@ export interface StreamSpec {
   reportUnits?: boolean;
 }
 
+/** How the stream unit serves its supervisor, beside the stream it runs (not part of the spec the planner compares). */
+export interface StreamUnitOptions {
+  /** Have the pipeline make a small JPEG of the picture on air once a second (the status page's); encode only. */
+  thumbnails?: boolean;
+}
+
+/** Programme levels of the last whole second of sound on air, one entry per channel (see PipelineStats). */
+export interface StreamAudioLevels {
+  peakDbfs: number[];
+  rmsDbfs: number[];
+}
+
+/** The latest picture on air, as a small JPEG, and when it was captured (ISO 8601, wall clock). */
+export interface StreamThumbnail {
+  jpeg: Buffer;
+  at: string;
+  width: number;
+  height: number;
+}
+
 export type StreamState = 'starting' | 'connecting' | 'live' | 'reconnecting' | 'stopping' | 'stopped';
 
 export interface StreamStats {
@@ -144,7 +164,10 @@ export class StreamUnit extends TypedEmitter<StreamUnitEvents> {
   private fileReady = false;
   private connectedAt = 0;
 
-  constructor(spec: StreamSpec) {
+  constructor(
+    spec: StreamSpec,
+    private readonly options: StreamUnitOptions = {},
+  ) {
     super();
     this.current = structuredClone(spec);
     const source = spec.source;
@@ -189,6 +212,23 @@ export class StreamUnit extends TypedEmitter<StreamUnitEvents> {
 
   get pipelinePid(): number | undefined {
     return this.child?.pid;
+  }
+
+  /**
+   * The sound's levels (dBFS, one entry per channel; -100 is silence) over the
+   * last whole second, as the pipeline last reported them; undefined until a
+   * first second has been measured, and for a passthrough (its TS is not decoded).
+   */
+  audioLevels(): StreamAudioLevels | undefined {
+    const c = this.childStats;
+    if (!c?.audioPeakDbfs?.length || !c.audioRmsDbfs?.length) return undefined;
+    return { peakDbfs: [...c.audioPeakDbfs], rmsDbfs: [...c.audioRmsDbfs] };
+  }
+
+  /** The latest thumbnail of the picture on air, with the `thumbnails` option; undefined before the first (or without it). */
+  thumbnail(): StreamThumbnail | undefined {
+    const t = this.child?.thumbnail;
+    return t ? { jpeg: t.jpeg, at: t.at, width: t.width, height: t.height } : undefined;
   }
 
   async start(): Promise<void> {
@@ -319,6 +359,13 @@ export class StreamUnit extends TypedEmitter<StreamUnitEvents> {
     this.child?.replace(this.pipelineSpec());
   }
 
+  /** A new pipeline process with the same settings (the operator's restart); the SRT session and links stay up. */
+  restartPipeline(): boolean {
+    if (this.stopping || !this.child) return false;
+    this.child.replace(this.pipelineSpec());
+    return true;
+  }
+
   /** Whether metered links carry only what the free ones cannot, live. */
   setMeteredWhenNeeded(on: boolean): void {
     if (!this.bond || !this.current.bond) throw new StreamNotBondedError();
@@ -415,6 +462,7 @@ export class StreamUnit extends TypedEmitter<StreamUnitEvents> {
       mux: this.current.mux,
       seconds: this.current.seconds ?? 0,
       ...(this.current.reportUnits ? { reportUnits: true } : {}),
+      ...(this.options.thumbnails && source.kind === 'encode' ? { thumbnails: true } : {}),
     };
   }
 

@@ -21,8 +21,6 @@
  */
 import { promises as fs } from 'node:fs';
 import type http from 'node:http';
-import path from 'node:path';
-import type { FastifyInstance } from 'fastify';
 import {
   type Assignment,
   applySettings,
@@ -40,6 +38,7 @@ import { FieldcastError } from '../lib/errors.js';
 import { createLogger } from '../lib/logger.js';
 import { hostPortOf, streamSpecFromConfig } from '../media/spec.js';
 import { serveMetrics, supervisorMetrics } from '../metrics/index.js';
+import type { StatusService } from '../status/server/service.js';
 import { runPreflight } from '../uplinks/preflight.js';
 import { type ControlRequestT, ControlServer } from './control.js';
 import { EventLog, type LoggedEvent } from './event-log.js';
@@ -74,8 +73,8 @@ export interface SupervisorOptions {
   version: string;
   /** Where the status line goes each second (default: nowhere). */
   onStatusLine?: (line: string, snapshot: StatusSnapshot) => void;
-  /** The status API is up: where, and the one-time setup code while no password is set. */
-  onStatusServer?: (url: string, setupCode: string | undefined) => void;
+  /** The status page is up: its address on each address it listens on, and the one-time setup code while no password is set. */
+  onStatusServer?: (urls: string[], setupCode: string | undefined) => void;
   /** Injected for tests: the health monitor's sample period (default 5 s). */
   healthIntervalMs?: number;
   /** Injected for tests: systemd's notify protocol (default: $NOTIFY_SOCKET). */
@@ -97,7 +96,7 @@ export class Supervisor {
   #health: HealthMonitor | undefined;
   #control: ControlServer | undefined;
   #metrics: http.Server | undefined;
-  #statusServer: FastifyInstance | undefined;
+  #statusPage: StatusService | undefined;
   /** Uplinks found by themselves, modems, data plans (uplink-side.ts). */
   #uplinks: UplinkSide | undefined;
   readonly #notifier: SystemdNotifier;
@@ -194,7 +193,7 @@ export class Supervisor {
     this.#unit = undefined;
     await unit?.stop();
     await this.#control?.close();
-    await this.#statusServer?.close();
+    await this.#statusPage?.close();
     await this.#uplinks?.stop();
     await new Promise<void>((resolve) => (this.#metrics ? this.#metrics.close(() => resolve()) : resolve()));
     this.#health?.stop();
@@ -220,17 +219,33 @@ export class Supervisor {
     const c = this.#config.status;
     if (c.port === 0) return;
     // Loaded only when served: a box without the page does not carry Fastify in memory.
-    const { AUTH_FILE, AuthStore } = await import('../status/server/auth.js');
-    const { buildStatusServer } = await import('../status/server/server.js');
-    const auth = await AuthStore.open(path.join(this.#o.stateDir, AUTH_FILE));
-    const app = await buildStatusServer({ auth, snapshot: () => this.snapshot(), control: (req, who) => this.#handle(req, who) });
-    await app.listen({ host: c.listen, port: c.port });
-    this.#statusServer = app;
-    const url = `http://${c.listen.includes(':') ? `[${c.listen}]` : c.listen}:${c.port}/`;
-    if (auth.setupCode) {
-      this.#record({ kind: 'system', code: 'SETUP_CODE', message: `setup code: ${auth.setupCode} (set the password with it at ${url})` });
+    const { StatusService } = await import('../status/server/service.js');
+    try {
+      this.#statusPage = await StatusService.start(c, {
+        stateDir: this.#o.stateDir,
+        deviceName: this.#config.deviceName,
+        snapshot: () => this.snapshot(),
+        control: (req, who) => this.#handle(req, who),
+        thumbnail: () => this.#unit?.thumbnail(),
+        record: (e) => this.#record(e),
+      });
+    } catch (err) {
+      // The stream matters more than the page: it goes on, and the operator is told why there is no page.
+      this.#record({
+        kind: 'config',
+        code: (err as FieldcastError).code ?? 'STATUS_FAILED',
+        message: `no status page: ${(err as Error).message}`,
+      });
+      return;
     }
-    this.#o.onStatusServer?.(url, auth.setupCode);
+    this.#o.onStatusServer?.(this.#statusPage.urls(), this.#statusPage.setupCode);
+  }
+
+  async #restartStatusServer(): Promise<void> {
+    const old = this.#statusPage;
+    this.#statusPage = undefined;
+    await old?.close();
+    await this.#startStatusServer();
   }
 
   async #startMetrics(): Promise<void> {
@@ -320,7 +335,8 @@ export class Supervisor {
   }
 
   async #startUnit(spec: ReturnType<typeof streamSpecFromConfig>, signal: AbortSignal): Promise<void> {
-    const unit = new StreamUnit(spec);
+    // Thumbnails only for a page to show them: a box without the page spends nothing on them.
+    const unit = new StreamUnit(spec, { thumbnails: this.#config.status.port !== 0 });
     unit.on('restarting', (e, ms) => this.#record({ kind: 'restart', code: e.code, message: e.message, restartInMs: ms }));
     unit.on('event', (e) => {
       if (e.level !== 'info') log[e.level](e.message, { code: e.code });
@@ -391,6 +407,19 @@ export class Supervisor {
         }
         return { modem: req.modem };
       }
+      case 'restart': {
+        if (!this.#unit?.restartPipeline()) throw new FieldcastError('NOT_STREAMING', 'there is no pipeline to restart: the stream is off');
+        this.#record({ kind: 'restart', code: 'PIPELINE_RESTART', who, message: `${who} restarted the media pipeline` });
+        return { restarting: true };
+      }
+      case 'uplink': {
+        const uplinks = this.#uplinks;
+        if (!uplinks) throw new FieldcastError('UPLINK_NOT_FOUND', 'bonding is off: there are no uplinks to choose');
+        const { op: _op, name, ...change } = req;
+        await this.#set(uplinks.uplinkAssignments(name, change), who);
+        const card = uplinks.allLinks().find((l) => l.name === name);
+        return { name, enabled: card?.enabled ?? true, priority: card?.priority ?? 5 };
+      }
       case 'preflight':
         return this.#preflight(req.seconds, who);
       case 'events':
@@ -433,6 +462,7 @@ export class Supervisor {
       });
     }
     if (!isDeepEqualJson(before.metrics, saved.metrics)) await this.#restartMetrics();
+    if (!isDeepEqualJson(before.status, saved.status)) await this.#restartStatusServer();
     // A new destination on a box that was idle for the want of one: stream, as at power-on.
     if (before.destinations.length === 0 && saved.destinations.length > 0 && saved.autostart) this.#on = true;
     if (saved.destinations.length === 0) this.#on = false;
@@ -475,7 +505,9 @@ export class Supervisor {
       device: { name: this.#config.deviceName, version: this.#o.version, uptimeS: Math.round((Date.now() - this.#startedAt) / 1000) },
       config: this.#config,
       on: this.#on,
-      ...(unit ? { stream: { spec: unit.spec, stats: unit.stats() as StreamStats } } : {}),
+      ...(unit
+        ? { stream: { spec: unit.spec, stats: unit.stats() as StreamStats, audio: unit.audioLevels(), thumbnail: thumbnailOf(unit) } }
+        : {}),
       ...(this.#executor.failure ? { failure: this.#executor.failure } : {}),
       health: health ?? EMPTY_HEALTH,
       ...(this.#uplinks?.statusInputs() ?? {}),
@@ -491,6 +523,7 @@ export class Supervisor {
     this.#snapshot = now;
     this.#diff(before, now);
     this.#uplinks?.feedModems(now);
+    this.#statusPage?.tick(now);
     if (this.#unit && this.#unitLiveSince > 0 && Date.now() - this.#unitLiveSince > STABLE_MS) this.#executor.recovered();
     this.#notifier.status(`${now.state}: ${now.reason}`);
     this.#o.onStatusLine?.(formatStatusLine(now), now);
@@ -523,7 +556,13 @@ export class Supervisor {
   #record(e: Parameters<EventLog['append']>[0]): void {
     if (this.#events) this.#events.append(e);
     else log.info(e.message, { kind: e.kind });
+    this.#statusPage?.changed();
   }
+}
+
+function thumbnailOf(unit: StreamUnit): { at: string; width: number; height: number } | undefined {
+  const t = unit.thumbnail();
+  return t ? { at: t.at, width: t.width, height: t.height } : undefined;
 }
 
 function safeGet(config: Config, key: string): unknown {

@@ -11,13 +11,14 @@ import { networkInterfaces } from 'node:os';
 import path from 'node:path';
 import type { BondLinkOptions } from '../bond/index.js';
 import type { Config } from '../config/index.js';
+import { FieldcastError } from '../lib/errors.js';
 import { createLogger } from '../lib/logger.js';
 import { type InterfaceKind, SourceRouting, type Uplink, UplinkMonitor } from '../uplinks/interfaces/index.js';
 import { DataLedger, type DataPlan, LEDGER_FILE } from '../uplinks/ledger.js';
 import { loadModemProfiles, ModemManager } from '../uplinks/modems/index.js';
 import type { EventLog } from './event-log.js';
 import type { StatusSnapshot } from './snapshot.js';
-import type { StatusInputs } from './status.js';
+import type { StatusInputs, UplinkInfo } from './status.js';
 
 const log = createLogger('supervisor.uplinks');
 
@@ -79,22 +80,78 @@ export class UplinkSide {
 
   /** The links to bond: those configured, or every usable uplink found; without those a plan has stopped. */
   links(): BondLinkOptions[] {
-    const all = this.#config.bond.links.length > 0 ? this.#config.bond.links : this.#uplinks.map(linkForUplink);
     const stopped = this.stoppedLinks();
-    return stopped.size > 0 ? all.filter((l) => !stopped.has(l.name)) : all;
+    return this.allLinks().filter((l) => l.enabled && !stopped.has(l.name));
   }
 
-  /** Every link there is to try (for a preflight): the plans' stops do not apply. */
-  allLinks(): BondLinkOptions[] {
-    return this.#config.bond.links.length > 0 ? this.#config.bond.links : this.#uplinks.map(linkForUplink);
+  /** Every link there is (for a preflight and the status page): the operator's choices and the plans' stops do not apply. */
+  allLinks(): ChosenLink[] {
+    if (this.#config.bond.links.length > 0) return this.#config.bond.links;
+    const prefs = this.#config.uplinks.preferences;
+    return this.#uplinks.map((u) =>
+      linkForUplink(
+        u,
+        prefs.find((p) => p.interface === u.name),
+      ),
+    );
   }
 
   /** What the snapshot shows of this side. */
-  statusInputs(): Pick<StatusInputs, 'data' | 'modems'> {
+  statusInputs(): Pick<StatusInputs, 'data' | 'modems' | 'uplinks'> {
     return {
       ...(this.#ledger ? { data: { usage: this.#ledger.usage(), alerts: this.#ledger.alerts() } } : {}),
       ...(this.#modems ? { modems: this.#modems.manager.list() } : {}),
+      ...(this.#config.bond.enabled ? { uplinks: this.#uplinkInfo() } : {}),
     };
+  }
+
+  /** Each link there is, as the status page's card starts it: what it is and what the operator chose. */
+  #uplinkInfo(): UplinkInfo[] {
+    const plans = new Map((this.#ledger?.usage() ?? []).map((u) => [u.plan, u]));
+    const modems = this.#modems?.manager;
+    return this.allLinks().map((l) => {
+      const iface = this.#interfaceOfLink(l.name);
+      const found = this.#uplinks.find((u) => u.name === iface);
+      const plan = this.#config.uplinks.dataPlans.find(
+        (p) => p.link === l.name || (p.iccid !== undefined && iface !== undefined && modems?.holding(p.iccid) === iface),
+      );
+      const addresses = iface ? (networkInterfaces()[iface] ?? []).map((a) => a.address) : l.bind ? [l.bind] : [];
+      const usage = plan ? plans.get(plan.name) : undefined;
+      return {
+        name: l.name,
+        ...(iface ? { interface: iface } : {}),
+        kind: cardKind(found?.kind ?? (l.metered ? 'cellular' : 'other')),
+        addresses,
+        up: found ? found.operstate !== 'down' : iface ? addresses.length > 0 : true,
+        enabled: l.enabled,
+        priority: l.priority,
+        metered: l.metered,
+        ...(usage ? { data: usage } : {}),
+      };
+    });
+  }
+
+  /**
+   * The operator's choice for one uplink, as the config changes it: a configured link's own keys, or
+   * the discovered uplink's entry in uplinks.preferences. The caller applies it through its `set`.
+   */
+  uplinkAssignments(name: string, change: { enabled?: boolean; priority?: number }): { key: string; value: string }[] {
+    const c = this.#config;
+    const configured = c.bond.links.findIndex((l) => l.name === name);
+    const out: { key: string; value: string }[] = [];
+    if (configured >= 0) {
+      if (change.enabled !== undefined) out.push({ key: `bond.links.${configured}.enabled`, value: String(change.enabled) });
+      if (change.priority !== undefined) out.push({ key: `bond.links.${configured}.priority`, value: String(change.priority) });
+      return out;
+    }
+    if (c.bond.links.length > 0 || !this.#uplinks.some((u) => u.name === name)) {
+      throw new FieldcastError('UPLINK_NOT_FOUND', `there is no uplink ${name} (the status page lists them)`);
+    }
+    const prefs = c.uplinks.preferences.filter((p) => p.interface !== name);
+    const was = c.uplinks.preferences.find((p) => p.interface === name);
+    const priority = change.priority ?? was?.priority;
+    prefs.push({ interface: name, enabled: change.enabled ?? was?.enabled ?? true, ...(priority !== undefined ? { priority } : {}) });
+    return [{ key: 'uplinks.preferences', value: JSON.stringify(prefs) }];
   }
 
   /** The operator's restart of a modem. */
@@ -268,8 +325,22 @@ export class UplinkSide {
 /** Wired ethernet first, then wifi, then cellular (metered: used when the others cannot carry the stream). */
 const UPLINK_PRIORITY: Partial<Record<InterfaceKind, number>> = { ethernet: 7, wifi: 6, cellular: 5 };
 
-function linkForUplink(u: Uplink): BondLinkOptions {
-  return { name: u.name, bind: u.address, priority: UPLINK_PRIORITY[u.kind] ?? 5, backupOnly: false, metered: u.kind === 'cellular' };
+/** A link to bond, with whether the operator lets the stream use it. */
+type ChosenLink = BondLinkOptions & { enabled: boolean; priority: number; metered: boolean };
+
+function cardKind(k: InterfaceKind | 'other'): UplinkInfo['kind'] {
+  return k === 'ethernet' || k === 'wifi' || k === 'cellular' ? k : 'other';
+}
+
+function linkForUplink(u: Uplink, pref?: { enabled: boolean; priority?: number | undefined }): ChosenLink {
+  return {
+    name: u.name,
+    bind: u.address,
+    priority: pref?.priority ?? UPLINK_PRIORITY[u.kind] ?? 5,
+    enabled: pref?.enabled ?? true,
+    backupOnly: false,
+    metered: u.kind === 'cellular',
+  };
 }
 
 function dataPlans(config: Config): DataPlan[] {

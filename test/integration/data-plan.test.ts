@@ -82,6 +82,7 @@ describe.skipIf(skip)('a data plan on a bonded link, under fieldcast run', () =>
       configFile,
       `${JSON.stringify({
         deviceName: 'plan-test',
+        status: { port: 0 },
         video: { width: 640, height: 360, bitrate: 1_000_000, adaptive: false, keyframeSeconds: 1 },
         destinations: [{ url: `srt://127.0.0.1:${bondPort}`, latencyMs: 400 }],
         bond: {

@@ -171,9 +171,8 @@ describe.skipIf(skip)('fieldcast demo (npm start)', () => {
     expect(text.match(/^ {2}link cell-[abc]: .* uplink, RTT \d+ ms, [\d.]+% loss/gm)).toHaveLength(3);
     expect(text).toContain(`watch it: ffplay -fflags nobuffer udp://127.0.0.1:${port}`);
     expect(text).toMatch(/^ {2}drive it: node bin\/fieldcast\.js ctl --socket \S+ status/m);
-    expect(text).toMatch(
-      /^ {2}status API: http:\/\/127\.0\.0\.1:\d+\/api\/v1\/status \(set a password first with the setup code [A-Z2-9]{8}: /m,
-    );
+    expect(text).toMatch(/^ {2}status page: http:\/\/127\.0\.0\.1:\d+\/$/m);
+    expect(text).toMatch(/^ {2}setup code: [A-Z2-9]{8} \(open the page and set a password with it\)$/m);
     const lines = statusLines(text);
     expect(lines.length).toBeGreaterThanOrEqual(seconds - 2);
     expect(lines.some((l) => l.state === 'live')).toBe(true);

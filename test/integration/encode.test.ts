@@ -6,10 +6,12 @@
  * within 2 s; backpressure drops video by the documented policy, never audio.
  */
 import { execFileSync } from 'node:child_process';
+import { copyFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { microsToPts, wrapPts } from '../../src/lib/clock.js';
 import { avOffsets, beepOnsets, flashTimes } from '../../src/media/far-end.js';
+import { EncoderSession } from '../../src/media/index.js';
 import type { TEST_PATTERN_RATES } from '../../src/media/session.js';
 import { isFlashFrame, readSecondCode, readTimecode, SECOND_CODES } from '../../src/media/timecode.js';
 import { skipWithout } from '../peers.js';
@@ -210,6 +212,31 @@ describe.skipIf(skip)('encode: test pattern through libx264 and the muxer', () =
     expect(r.stats.keyframes).toBe(8);
   });
 
+  it('the caller hears every unit from the first keyframe on, even when JS was busy as the session started', async () => {
+    const starting = EncoderSession.start({
+      video: 'testpattern',
+      audio: 'testtone',
+      width: 640,
+      height: 360,
+      fps: '30',
+      bitrate: 1_000_000,
+      codec: 'libx264',
+      preset: 'ultrafast',
+      paced: false,
+      maxFrames: 60,
+    });
+    // The native threads start at once and encode while JS is busy: `started` and the first units come in one batch.
+    const until = Date.now() + 1500;
+    while (Date.now() < until) {}
+    const session = await starting;
+    const heard: { stream: string; key: boolean }[] = [];
+    session.on('accessUnit', (u) => heard.push({ stream: u.stream, key: u.key }));
+    await session.whenClosed();
+    const video = heard.filter((u) => u.stream === 'video');
+    expect(video[0]).toEqual({ stream: 'video', key: true });
+    expect(video).toHaveLength(session.stats().videoFrames);
+  });
+
   it('under backpressure drops video up to the next keyframe, never audio, and the output still decodes', async () => {
     const file = path.join(tmp.dir, 'backpressure.ts');
     let blocked = false;
@@ -254,8 +281,33 @@ describe.skipIf(skip)('encode: test pattern through libx264 and the muxer', () =
     for (let i = 1; i < audio.length; i++) expect(audio[i]!.pts - audio[i - 1]!.pts).toBe(1920);
     // Every picture JS received decodes, the ones before the gap as well as after it.
     const { frames, pts } = decodeLuma(file, 1280, 720);
+    if (pts.length !== video.length) keepForDiagnosis(file, video);
     expect(pts).toEqual(video.map((u) => wrapPts(u.pts)));
     expect(frames.length).toBe(video.length);
     expect(frames.every((f) => readTimecode(f, 1280, 720) !== undefined)).toBe(true);
   });
 });
+
+/** A decode that lost pictures: the TS is kept under .cache/artifacts and what the far end made of it is printed. */
+function keepForDiagnosis(file: string, video: { pts: number; key: boolean; data: Buffer }[]): void {
+  const dir = path.resolve(import.meta.dirname, '../../.cache/artifacts/encode');
+  mkdirSync(dir, { recursive: true });
+  const kept = path.join(dir, `backpressure-${Date.now()}.ts`);
+  copyFileSync(file, kept);
+  const probe = (args: string[]): string => {
+    try {
+      return execFileSync('ffprobe', args, { maxBuffer: 1 << 26, stdio: ['ignore', 'pipe', 'pipe'] }).toString();
+    } catch (e) {
+      return String((e as { stderr?: Buffer }).stderr ?? e);
+    }
+  };
+  const packets = probe(['-v', 'warning', '-select_streams', 'v', '-show_entries', 'packet=pts,size,flags', '-of', 'csv', kept]);
+  console.log(
+    `backpressure: decoded fewer pictures than JS muxed; kept ${kept}\n` +
+      `JS muxed ${video.length} pictures, the first ${video
+        .slice(0, 3)
+        .map((u) => `${u.pts}${u.key ? 'K' : ''}`)
+        .join(' ')}\n` +
+      `ffprobe's first video packets:\n${packets.split('\n').slice(0, 8).join('\n')}`,
+  );
+}

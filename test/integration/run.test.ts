@@ -80,6 +80,7 @@ describe.skipIf(skip)('fieldcast run, driven by fieldcast ctl', () => {
       `${JSON.stringify(
         {
           deviceName: 'run-test',
+          status: { port: 0 },
           video: { width: 640, height: 360, bitrate: 1_000_000, minBitrate: 400_000, maxBitrate: 1_200_000, keyframeSeconds: 1 },
           destinations: [{ name: 'ingest', url: `srt://127.0.0.1:${srtPort}`, latencyMs: 200 }],
         },

@@ -14,6 +14,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TsArrivals } from '../../src/mux/index.js';
 import { nativeAvailable } from '../../src/native/index.js';
+import type { StatusSnapshot } from '../../src/supervisor/snapshot.js';
 import { missingTools, skipWithout } from '../peers.js';
 import { Children, freeUdpPort, sleep, udpPortBound, waitUntil } from './srt-helpers.js';
 
@@ -110,7 +111,7 @@ describe.skipIf(skip)('the status API of fieldcast run', () => {
   });
 
   it('refuses a caller without a session; the printed setup code sets the password and starts one', async () => {
-    expect(out).toMatch(new RegExp(`status API ${base}/api/v1/status`));
+    expect(out).toMatch(new RegExp(`status page ${base}/`));
     expect((await api('GET', '/api/v1/status')).status).toBe(401);
     const code = /setup code: ([A-Z2-9]{8})/.exec(out)![1]!;
     const r = await api('POST', '/api/v1/setup', { body: { code, password: PASSWORD } });
@@ -141,6 +142,19 @@ describe.skipIf(skip)('the status API of fieldcast run', () => {
     expect(bad.json).toMatchObject({ error: { code: 'CONFIG_INVALID' } });
     const dest = await api('POST', '/api/v1/control', { cookie, csrf, body: { op: 'get', key: 'destinations.0' } });
     expect(dest.json).toMatchObject({ value: { passphrase: '[set]' } });
+    // Restart the pipeline from the page: a new process, the same SRT session, pictures go on.
+    const pid = ((await api('GET', '/api/v1/status', { cookie })).json as unknown as StatusSnapshot).stream.pipeline.pid;
+    const restartAt = performance.now();
+    expect((await api('POST', '/api/v1/control', { cookie, csrf, body: { op: 'restart' } })).json).toEqual({ restarting: true });
+    let now = pid;
+    for (let i = 0; i < 100 && now === pid; i++) {
+      await sleep(200);
+      now = ((await api('GET', '/api/v1/status', { cookie })).json as unknown as StatusSnapshot).stream.pipeline.pid;
+    }
+    expect(now).not.toBe(pid);
+    await waitUntil('pictures after the restart', () => arrivals.picturesAfter(restartAt + 1000).length > 15, 30_000);
+    const events = (await api('GET', '/api/v1/events?limit=50', { cookie })).json as unknown as { code?: string }[];
+    expect(events.some((e) => e.code === 'PIPELINE_RESTART')).toBe(true);
     // The passphrase is in no answer of the whole session.
     for (const b of bodies) expect(b).not.toContain(PASSPHRASE);
   }, 90_000);

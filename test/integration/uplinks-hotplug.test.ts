@@ -82,6 +82,7 @@ describe.skipIf(skip)('uplinks that come and go, under fieldcast run', () => {
       configFile,
       `${JSON.stringify({
         deviceName: 'hotplug-test',
+        status: { port: 0 },
         video: { width: 640, height: 360, bitrate: 1_000_000, adaptive: false, keyframeSeconds: 1 },
         destinations: [{ url: `srt://${rig.receiverAddress}:${BOND_PORT}`, latencyMs: 400 }],
         bond: { enabled: true, preflightSeconds: 3 },
@@ -145,4 +146,23 @@ describe.skipIf(skip)('uplinks that come and go, under fieldcast run', () => {
     expect(events.stdout).toMatch(/uplink fcup3 \(virtual, 10\.201\.3\.1\) is there/);
     expect(events.stdout).toMatch(/uplink fcup1 is gone/);
   }, 90_000);
+
+  it('the operator turns an uplink off and on again (ctl uplink, as the status page does); its card says so', async () => {
+    const ctl = (...args: string[]) =>
+      spawnSync(process.execPath, [BIN, 'ctl', '--socket', socketPath, ...args], { encoding: 'utf8', timeout: 20_000 });
+    const off = ctl('uplink', 'fcup2', '--disable');
+    expect(off.stdout.trim(), off.stderr).toBe('uplink fcup2: not used, priority 5');
+    await waitUntil('fcup2 out of the bond', () => !linkNames(status()).includes('fcup2'), 15_000);
+    const card = status().uplinks?.find((u) => u.name === 'fcup2');
+    expect(card).toMatchObject({ name: 'fcup2', interface: 'fcup2', enabled: false, up: true });
+    expect(card?.addresses).toContain('10.201.2.1');
+    expect(card?.link).toBeUndefined();
+    const on = ctl('uplink', 'fcup2', '--enable', '--priority', '8');
+    expect(on.stdout.trim(), on.stderr).toBe('uplink fcup2: used, priority 8');
+    await waitUntil('fcup2 back in the bond', () => linkNames(status()).includes('fcup2'), 15_000);
+    expect(status().uplinks?.find((u) => u.name === 'fcup2')).toMatchObject({ enabled: true, priority: 8, link: { name: 'fcup2' } });
+    const unknown = ctl('uplink', 'nosuch', '--disable');
+    expect(unknown.status).toBe(1);
+    expect(unknown.stderr).toMatch(/UPLINK_NOT_FOUND/);
+  }, 60_000);
 });

@@ -45,7 +45,9 @@ describe('settings: set and get by key', () => {
       parseAssignment('bond.links=[{"name":"cell-a","interface":"wwan0"}]'),
       parseAssignment('bond.enabled=true'),
     ]);
-    expect(links.bond.links).toEqual([{ name: 'cell-a', interface: 'wwan0', priority: 5, backupOnly: false, metered: false }]);
+    expect(links.bond.links).toEqual([
+      { name: 'cell-a', interface: 'wwan0', priority: 5, enabled: true, backupOnly: false, metered: false },
+    ]);
   });
 
   it('refuses the whole change when one value is wrong, naming key, value and what was expected, and leaves the config as it was', () => {

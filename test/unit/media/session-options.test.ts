@@ -17,7 +17,10 @@ describe('encoder session options (checked before they cross into C++)', () => {
       preset: 'superfast',
       rateControl: 'cbr',
       paced: true,
+      // No thumbnails unless asked for: benchmarks and encode tests pay nothing for them.
+      thumbnailWidth: 0,
     });
+    expect(toNativeOptions({ thumbnailWidth: 320 }).thumbnailWidth).toBe(320);
   });
 
   it('keeps 1001 rates exact and splits a V4L2 device from its input', () => {
@@ -39,6 +42,9 @@ describe('encoder session options (checked before they cross into C++)', () => {
     [{ video: '/dev/video0', paced: false }, 'unpaced'],
     [{ audio: 'hw:0,0', paced: false }, 'unpaced'],
     [{ colour: 'red' }, 'colour'],
+    [{ thumbnailWidth: 321 }, 'thumbnailWidth'],
+    [{ thumbnailWidth: 16 }, 'thumbnailWidth'],
+    [{ thumbnailWidth: 4000 }, 'thumbnailWidth'],
   ])('rejects %j naming what is wrong', (opts, what) => {
     expect(() => toNativeOptions(opts as never)).toThrow(MediaOptionsError);
     expect(() => toNativeOptions(opts as never)).toThrow(what);

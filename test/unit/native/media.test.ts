@@ -60,6 +60,8 @@ describe.skipIf(skip)('native media exports', () => {
     expect(() => new ctor({ ...good, preset: 'nope' }, () => {})).toThrow(/preset "nope" is not one of/);
     expect(() => new ctor({ ...good, profile: 'weird' }, () => {})).toThrow(/profile "weird" is not one of/);
     expect(() => new ctor({ ...good, level: 'x' }, () => {})).toThrow(/level must look like 4.1/);
+    expect(() => new ctor({ ...good, thumbnailWidth: 'small' }, () => {})).toThrow(/thumbnailWidth must be a number/);
+    expect(() => new ctor({ ...good, thumbnailWidth: 5000 }, () => {})).toThrow(/thumbnailWidth is out of range/);
   });
 
   it('EncodeSession: start once, live controls checked, close idempotent, messages in order', async () => {
@@ -92,6 +94,7 @@ describe.skipIf(skip)('native media exports', () => {
         audioChannels: 2,
         queueUnits: 64,
         queueBytes: 1 << 22,
+        thumbnailWidth: 0,
       },
       (m) => messages.push(m),
     );
@@ -115,7 +118,16 @@ describe.skipIf(skip)('native media exports', () => {
     expect(messages.at(-1)).toEqual({ type: 'ended' });
     const video = messages.filter((m) => m.type === 'unit' && m.stream === 'video');
     expect(video.length).toBe(10);
-    expect(s.stats()).toMatchObject({ videoFrames: 10, videoBitrate: 400_000, droppedVideo: 0, droppedAudio: 0 });
+    // 0.4 s of sound: no whole second measured yet, so no levels; thumbnails were off.
+    expect(s.stats()).toMatchObject({
+      videoFrames: 10,
+      videoBitrate: 400_000,
+      droppedVideo: 0,
+      droppedAudio: 0,
+      audioPeakDbfs: [],
+      audioRmsDbfs: [],
+    });
+    expect(s.thumbnail()).toBeUndefined();
   });
 
   it('closing a session that was never started resolves, without a message, and again', async () => {

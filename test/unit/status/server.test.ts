@@ -4,7 +4,7 @@
  * HttpOnly and SameSite=Strict, CSRF on every state-changing request, login
  * rate limiting, tokens made once and revocable, hashes only on disk.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
@@ -22,22 +22,32 @@ afterEach(async () => {
 });
 
 const PASSWORD = 'correct horse battery';
-const SNAPSHOT = { version: 1, state: 'live', reason: 'live to ingest' } as unknown as StatusSnapshot;
+const SNAPSHOT = {
+  version: 1,
+  at: '2026-12-02T07:00:00.000Z',
+  device: { name: 'Fieldcast', version: '0.1.0', uptimeS: 5 },
+  state: 'live',
+  reason: 'live to ingest',
+} as unknown as StatusSnapshot;
 
-async function server(loginPerMinute = 5) {
+async function server(loginPerMinute = 5, extra: Partial<Parameters<typeof buildStatusServer>[0]> = {}) {
   const dir = mkdtempSync(path.join(tmpdir(), 'fieldcast-auth-'));
   dirs.push(dir);
   const file = path.join(dir, 'auth.json');
   const auth = await AuthStore.open(file);
   const asked: { req: ControlRequestT; who: string }[] = [];
-  const app = await buildStatusServer({
+  const { app } = await buildStatusServer({
     auth,
     snapshot: () => SNAPSHOT,
     control: async (req, who) => {
       asked.push({ req, who });
-      return { ok: true };
+      return req.op === 'events' ? [] : { ok: true };
     },
+    history: () => ({ at: [], links: [] }),
+    thumbnail: () => undefined,
+    pageDir: path.join(tmpdir(), 'fieldcast-no-page'),
     loginPerMinute,
+    ...extra,
   });
   apps.push(app);
   return { app, auth, file, asked };
@@ -162,6 +172,88 @@ describe('status API: who may', () => {
     expect((await app.inject({ method: 'GET', url: '/api/v1/status', headers: bearer })).statusCode).toBe(401);
     expect((await app.inject({ method: 'GET', url: '/api/v1/status', headers: { authorization: 'Bearer nonsense' } })).statusCode).toBe(
       401,
+    );
+  });
+});
+
+async function loggedIn(extra: Partial<Parameters<typeof buildStatusServer>[0]> = {}) {
+  const made = await server(5, extra);
+  const ok = await made.app.inject({ method: 'POST', url: '/api/v1/setup', payload: { code: made.auth.setupCode!, password: PASSWORD } });
+  const csrf = (ok.json() as { csrf: string }).csrf;
+  return { ...made, csrf, headers: { cookie: cookieFrom(ok), 'x-csrf-token': csrf } };
+}
+
+describe('status API: what the page reads', () => {
+  it('gives a reloaded page its CSRF token back; a bearer token has no session', async () => {
+    const { app, headers, csrf } = await loggedIn();
+    expect((await app.inject({ method: 'GET', url: '/api/v1/session', headers: { cookie: headers.cookie } })).json()).toEqual({ csrf });
+    expect((await app.inject({ method: 'GET', url: '/api/v1/session' })).statusCode).toBe(401);
+  });
+
+  it('checks each control request against its own op: the new ops pass, a stray field or a bad priority is refused', async () => {
+    const { app, headers, asked } = await loggedIn();
+    const post = (payload: object) => app.inject({ method: 'POST', url: '/api/v1/control', headers, payload });
+    expect((await post({ op: 'restart' })).statusCode).toBe(200);
+    expect((await post({ op: 'uplink', name: 'wwan0', enabled: false, priority: 3 })).statusCode).toBe(200);
+    const stray = await post({ op: 'start', assignments: [{ key: 'a', value: 'b' }] });
+    expect(stray.statusCode).toBe(400);
+    const priority = await post({ op: 'uplink', name: 'wwan0', priority: 12 });
+    expect(priority.statusCode).toBe(400);
+    expect(priority.json().error.message).toMatch(/priority/);
+    const noAssignments = await post({ op: 'set' });
+    expect(noAssignments.json().error.message).toMatch(/assignments/);
+    expect(asked.map((a) => a.req)).toEqual([{ op: 'restart' }, { op: 'uplink', name: 'wwan0', enabled: false, priority: 3 }]);
+  });
+
+  it('serves the history, the config and the events through the control core, the thumbnail, and a log download', async () => {
+    const jpeg = Buffer.from([0xff, 0xd8, 0xff, 0xd9]);
+    let thumb: { jpeg: Buffer; at: string } | undefined;
+    const { app, headers, asked } = await loggedIn({
+      history: () => ({ at: [1, 2], links: [{ name: 'cell-a', bps: [1e6, null], rttMs: [40, null] }] }),
+      thumbnail: () => thumb,
+    });
+    const get = (url: string) => app.inject({ method: 'GET', url, headers: { cookie: headers.cookie } });
+    expect((await get('/api/v1/history')).json()).toEqual({ at: [1, 2], links: [{ name: 'cell-a', bps: [1e6, null], rttMs: [40, null] }] });
+    expect((await get('/api/v1/thumbnail.jpg')).statusCode).toBe(404);
+    thumb = { jpeg, at: '2026-12-02T07:00:00.000Z' };
+    const t = await get('/api/v1/thumbnail.jpg');
+    expect(t.headers['content-type']).toBe('image/jpeg');
+    expect(t.rawPayload).toEqual(jpeg);
+    await get('/api/v1/config');
+    await get('/api/v1/events?limit=20');
+    expect((await get('/api/v1/events?limit=0')).statusCode).toBe(400);
+    const logs = await get('/api/v1/logs');
+    expect(logs.headers['content-disposition']).toMatch(/^attachment; filename="fieldcast-.*\.log"$/);
+    expect(logs.body).toMatch(/^# Fieldcast .*\n# event log/);
+    expect(asked.map((a) => a.req)).toEqual([{ op: 'get' }, { op: 'events', limit: 20 }, { op: 'events', limit: 100000 }]);
+  });
+
+  it('documents itself: the OpenAPI description lists every route with its request schema', async () => {
+    const { app } = await server();
+    const doc = (await app.inject({ method: 'GET', url: '/api/v1/openapi.json' })).json() as {
+      openapi: string;
+      paths: Record<string, Record<string, { requestBody?: unknown }>>;
+    };
+    expect(doc.openapi).toMatch(/^3\./);
+    for (const p of ['/api/v1/status', '/api/v1/live', '/api/v1/control', '/api/v1/login', '/api/v1/history', '/api/v1/tokens/{id}'])
+      expect(Object.keys(doc.paths)).toContain(p);
+    expect(doc.paths['/api/v1/control']!.post!.requestBody).toBeDefined();
+  });
+
+  it('serves the built page with its CSP; without a build, / says how to make one', async () => {
+    const { app } = await server();
+    const missing = await app.inject({ method: 'GET', url: '/' });
+    expect(missing.statusCode).toBe(503);
+    expect(missing.body).toMatch(/npm run setup/);
+    const dir = mkdtempSync(path.join(tmpdir(), 'fieldcast-page-'));
+    dirs.push(dir);
+    writeFileSync(path.join(dir, 'index.html'), '<!doctype html><title>Fieldcast</title>');
+    const { app: withPage } = await server(5, { pageDir: dir });
+    const page = await withPage.inject({ method: 'GET', url: '/' });
+    expect(page.statusCode).toBe(200);
+    expect(page.body).toContain('<title>Fieldcast</title>');
+    expect(page.headers['content-security-policy']).toBe(
+      "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; frame-ancestors 'none'",
     );
   });
 });

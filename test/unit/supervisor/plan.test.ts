@@ -199,7 +199,7 @@ describe('plan(actual, desired)', () => {
 
     const links = plan(running(spec(BONDED)), wanted(spec(BONDED, (c) => c.bond!.links!.push({ name: 'eth0', via: '127.0.0.1:7003' }))));
     expect(links).toEqual([
-      { kind: 'addLink', link: { name: 'eth0', via: '127.0.0.1:7003', priority: 5, backupOnly: false, metered: false } },
+      { kind: 'addLink', link: { name: 'eth0', via: '127.0.0.1:7003', priority: 5, enabled: true, backupOnly: false, metered: false } },
     ]);
 
     expect(plan(running(spec(BASE)), wanted(spec(BASE), false))).toEqual([{ kind: 'stop', reason: 'the operator stopped the stream' }]);
