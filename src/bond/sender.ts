@@ -220,7 +220,7 @@ export class BondSender extends TypedEmitter<BondSenderEvents> {
    */
   sendProbe(linkName: string, seq: number, bytes: number): boolean {
     const l = this.links.get(linkName);
-    if (!l || !l.isOpen || !l.registered) return false;
+    if (!l?.isOpen || !l.registered) return false;
     l.send(encodeProbe(this.now(), seq, bytes));
     return true;
   }

@@ -35,6 +35,8 @@ export const LINKS = ['lan', 'cell'] as const;
 export async function screenshot(p: Page, name: string): Promise<void> {
   mkdirSync(ARTIFACTS, { recursive: true });
   const file = path.join(ARTIFACTS, name);
+  // From the top, so the sticky bar is drawn where it belongs.
+  await p.evaluate('window.scrollTo(0, 0)');
   await p.screenshot({ path: file, fullPage: true });
   console.info(`status page screenshot: ${path.relative(process.cwd(), file)}`);
 }
@@ -75,11 +77,6 @@ export class Rig {
   #sock: Socket | undefined;
   #browser: Browser | undefined;
   #pending: Promise<void>[] = [];
-
-  /** The supervisor's stdout so far (the setup code, the page's address). */
-  get output(): string {
-    return this.#out;
-  }
 
   get setupCode(): string {
     const m = /setup code: ([A-Z2-9]{8})/.exec(this.#out);

@@ -371,7 +371,7 @@ export async function buildStatusServer(o: StatusServerOptions): Promise<StatusS
 /** The page, built by `npm run setup` (web/ → dist/web); without it `/` says how to build it. */
 async function servePage(app: FastifyInstance, dir: string): Promise<void> {
   if (existsSync(`${dir}/index.html`)) {
-    await app.register(fastifyStatic, { root: dir, index: 'index.html', wildcard: true, preCompressed: true });
+    await app.register(fastifyStatic, { root: dir, index: ['index.html'], wildcard: true, preCompressed: true });
     return;
   }
   app.get('/', async (_req, reply) =>
