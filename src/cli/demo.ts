@@ -12,6 +12,7 @@
  * control socket works as on the box), then the supervisor's status line
  * each second with what the far end received. `--direct` skips bonding.
  */
+import { spawn } from 'node:child_process';
 import dgram from 'node:dgram';
 import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
@@ -125,6 +126,7 @@ export const command: Command = {
       onStatusServer: (urls, code) => {
         for (const url of urls) out(`  status page: ${url}`);
         if (code) out(`  setup code: ${code} (open the page and set a password with it)`);
+        if (urls[0]) openInBrowser(urls[0]);
       },
       onStatusLine: (line) => {
         const rx = receivedWindow * 8;
@@ -181,6 +183,14 @@ export const command: Command = {
     return 0;
   },
 };
+
+/** On a desktop, the page opens in the browser by itself; on a server (no display) its address is printed above. */
+function openInBrowser(url: string): void {
+  if (!process.env.DISPLAY && !process.env.WAYLAND_DISPLAY) return;
+  const child = spawn('xdg-open', [url], { stdio: 'ignore', detached: true });
+  child.on('error', () => undefined); // no xdg-open: the address is printed
+  child.unref();
+}
 
 /** A TCP port free on loopback now (for the demo's status API). */
 function freeTcpPort(): Promise<number> {

@@ -66,6 +66,8 @@ export interface PipelineStats {
   framesDropped: number;
   /** Which picture is on air: the input, the slate, or a TS passthrough. */
   picture: 'input' | 'slate' | 'passthrough';
+  /** The H.264 encoder that opened (libx264, h264_v4l2m2m, …); absent in passthrough. */
+  codec?: string;
   /**
    * Programme levels of the last whole second of sound on air, one entry per
    * channel, in dBFS: a full-scale sine peaks at 0 and has an RMS of -3.01;

@@ -204,6 +204,7 @@ export class Pipeline extends TypedEmitter<PipelineEvents> {
       framesEncoded: enc?.videoFrames ?? 0,
       framesDropped: (enc?.droppedVideo ?? 0) + (enc?.lateFrames ?? 0),
       picture: this.session ? (enc?.onSlate ? 'slate' : 'input') : 'passthrough',
+      ...(this.session ? { codec: this.session.info.videoCodec } : {}),
       ...(enc ? { audioPeakDbfs: enc.audioPeakDbfs, audioRmsDbfs: enc.audioRmsDbfs } : {}),
     };
     this.tsBytesWindow = 0;

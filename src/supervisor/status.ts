@@ -217,7 +217,8 @@ function streamStatus(i: StatusInputs): StreamStatus {
       maxBps: settings?.maxBitrate ?? v.maxBitrate,
       adaptive: settings?.adaptive ?? v.adaptive,
       ...(s?.abrReason ? { reason: s.abrReason } : {}),
-      codec: settings?.codec ?? v.codec,
+      // The encoder that opened, once the pipeline says; until then what the config asks for (auto).
+      codec: s?.codec ?? settings?.codec ?? v.codec,
       width: settings?.width ?? v.width,
       height: settings?.height ?? v.height,
       fps: settings?.fps ?? v.fps,

@@ -83,6 +83,8 @@ export interface StreamStats {
   framesEncoded: number;
   framesDropped: number;
   picture: PipelineStats['picture'] | 'none';
+  /** The H.264 encoder that opened in the pipeline. */
+  codec?: string;
   srt: {
     connected: boolean;
     rttMs: number;
@@ -426,6 +428,7 @@ export class StreamUnit extends TypedEmitter<StreamUnitEvents> {
       framesEncoded: c?.framesEncoded ?? 0,
       framesDropped: c?.framesDropped ?? 0,
       picture: c?.picture ?? 'none',
+      ...(c?.codec ? { codec: c.codec } : {}),
       srt: {
         connected: this.output?.connected ?? false,
         rttMs: s?.msRTT ?? 0,
