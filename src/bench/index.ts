@@ -30,6 +30,10 @@ export const SCENARIOS: Record<string, { description: string; load: () => Promis
     description: 'fieldcast run: the pipeline SIGKILLed mid-stream ten times, the gap at an srt-live-transmit listener',
     load: () => import('./restart.js'),
   },
+  'status-page': {
+    description: 'the status page: its weight, change → screen in Chromium, supervisor CPU with 20 clients, the stream while hammered',
+    load: () => import('./status-page.js'),
+  },
   'receiver-scale': {
     description: 'fieldcast receive with 50 senders x 3 links at 4 Mbit/s: receiver CPU per stream',
     load: () => import('./receiver-scale.js'),
