@@ -30,7 +30,6 @@ import {
   encodeSrtAck,
   encodeSrtData,
   encodeSrtNak,
-  forEachSeq,
   isMalformed,
   SRT_CONTROL,
   SRTLA_TYPE,
@@ -38,6 +37,7 @@ import {
   srtDataSeq,
 } from '../bond/protocol.js';
 import type { ReceiverStats } from '../bond/receiver-stats.js';
+import { forEachSeq } from '../bond/sequence.js';
 import { processCpuSeconds } from './cpu.js';
 import { FigureSheet, type Scenario, type ScenarioOptions, type ScenarioResult } from './types.js';
 

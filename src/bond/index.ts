@@ -18,3 +18,4 @@ export {
   type SenderLinkStats,
 } from './sender.js';
 export type { BondLinkOptions } from './sender-link.js';
+export * from './sequence.js';

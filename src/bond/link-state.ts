@@ -133,7 +133,6 @@ export class WindowedMin {
 }
 
 export class LinkState {
-  registered = false;
   /** Smoothed RTT and its variation, ms (undefined until the first sample). */
   srtt: number | undefined;
   rttvar = 0;

@@ -5,7 +5,10 @@
  * they return a typed value or `{ kind: 'malformed', reason }`. All integers
  * are big-endian. SRTLA control types live in SRT's control space (top bit
  * set, type field 0x1000-0x12ff) so they never collide with SRT's own.
+ * Sequence arithmetic (31-bit wrap) is in sequence.ts.
  */
+
+import { SEQ_MAX, type SeqRange, seqLess } from './sequence.js';
 
 /** SRTLA packet types: the first 16 bits of every SRTLA control packet (SRTLA.md table). */
 export const SRTLA_TYPE = {
@@ -55,11 +58,6 @@ export const SRT_CONTROL = {
   USER: 0x7fff,
 } as const;
 
-/** SRT data sequence numbers are 31 bits and wrap. */
-export const SEQ_MOD = 0x8000_0000;
-export const SEQ_MAX = 0x7fff_ffff;
-const SEQ_HALF = 0x4000_0000;
-
 export interface Malformed {
   kind: 'malformed';
   reason: string;
@@ -71,29 +69,6 @@ function malformed(reason: string): Malformed {
 
 export function isMalformed(v: { kind: string }): v is Malformed {
   return v.kind === 'malformed';
-}
-
-// ---------------------------------------------------------------------------
-// Sequence arithmetic (31-bit wrap)
-
-/** `a - b` the shorter way round the 31-bit circle, in [-2^30, 2^30). */
-export function seqDiff(a: number, b: number): number {
-  let d = (a - b) % SEQ_MOD;
-  if (d < 0) d += SEQ_MOD;
-  return d >= SEQ_HALF ? d - SEQ_MOD : d;
-}
-
-export function seqLess(a: number, b: number): boolean {
-  return seqDiff(a, b) < 0;
-}
-
-export function seqLessOrEqual(a: number, b: number): boolean {
-  return seqDiff(a, b) <= 0;
-}
-
-export function seqAdd(a: number, n: number): number {
-  const r = (a + n) % SEQ_MOD;
-  return r < 0 ? r + SEQ_MOD : r;
 }
 
 // ---------------------------------------------------------------------------
@@ -165,12 +140,6 @@ export function srtAckSeq(buf: Uint8Array): number | undefined {
   return u32(buf, SRT_HEADER_LEN) & SEQ_MAX;
 }
 
-/** An inclusive range of lost sequence numbers (`from === to` for a single loss). */
-export interface SeqRange {
-  from: number;
-  to: number;
-}
-
 export interface NakLossList {
   kind: 'nak';
   ranges: SeqRange[];
@@ -200,18 +169,6 @@ export function decodeSrtNak(buf: Uint8Array): NakLossList | Malformed {
     }
   }
   return { kind: 'nak', ranges };
-}
-
-/** Calls `fn` for each sequence number in the ranges, stopping after `limit` (a hostile NAK can name 2^30). */
-export function forEachSeq(ranges: readonly SeqRange[], fn: (seq: number) => void, limit = 100_000): void {
-  let n = 0;
-  for (const r of ranges) {
-    const len = seqDiff(r.to, r.from);
-    for (let i = 0; i <= len; i++) {
-      if (n++ >= limit) return;
-      fn(seqAdd(r.from, i));
-    }
-  }
 }
 
 /** Builds an SRT NAK (for tests and tools): header with the given socket id, then the loss list. */
@@ -444,15 +401,6 @@ export function encodeShortReply(kind: 'reg3' | 'regErr' | 'regNgp', pad = false
   const type = kind === 'reg3' ? SRTLA_TYPE.REG3 : kind === 'regErr' ? SRTLA_TYPE.REG_ERR : SRTLA_TYPE.REG_NGP;
   const buf = Buffer.alloc(pad ? MIN_CONTROL_LEN : SRTLA_SHORT_LEN);
   putU16(buf, 0, type);
-  return buf;
-}
-
-/** REG_NAK with an optional reason (ASCII, at most 200 bytes). */
-export function encodeRegNak(text = ''): Buffer {
-  const t = Buffer.from(text.replace(/[^\x20-\x7e]/g, '?').slice(0, 200), 'latin1');
-  const buf = Buffer.alloc(2 + t.length);
-  putU16(buf, 0, SRTLA_TYPE.REG_NAK);
-  buf.set(t, 2);
   return buf;
 }
 

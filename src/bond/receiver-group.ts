@@ -1,11 +1,11 @@
 /**
- * One bonded stream at the receiver: its links (known by source address),
- * the UDP socket that carries it to the SRT listener, the reorder stage, and
- * the return path. SRTLA.md "Receiving": SRT ACKs go out on every live link
- * (each link's sender frees in-flight data by them); NAKs, handshakes and
- * shutdowns too — the common receiver sends those on the last link only, and
- * a dead link swallows them. Everything else goes on the most recently
- * active link.
+ * One bonded stream at the receiver: the UDP socket that carries it to the
+ * SRT listener, the reorder stage, and the return path over its links (which
+ * links those are, receiver-table.ts keeps). SRTLA.md "Receiving": SRT ACKs
+ * go out on every live link (each link's sender frees in-flight data by
+ * them); NAKs, handshakes and shutdowns too — the common receiver sends those
+ * on the last link only, and a dead link swallows them. Everything else goes
+ * on the most recently active link.
  */
 import dgram from 'node:dgram';
 import { performance } from 'node:perf_hooks';
@@ -17,11 +17,11 @@ import {
   isRetransmission,
   SRT_CONTROL,
   SRTLA_ACK_COMMON_COUNT,
-  seqDiff,
   srtControlType,
   srtDataSeq,
 } from './protocol.js';
 import { ReorderBuffer, type ReorderStats } from './reorder.js';
+import { seqDiff } from './sequence.js';
 
 const log = createLogger('receive');
 
@@ -47,9 +47,24 @@ export interface ReceiverLink {
   rateBytesMark: number;
 }
 
+/** What registration knows of a group when it creates it (receiver-registration.ts). */
+export interface GroupSpec {
+  /** Short number for logs and stats; the id itself is a credential and never shown. */
+  tag: number;
+  /** The full 256-byte id, and as hex (the table's key). */
+  id: Buffer;
+  idHex: string;
+  /** Who sent REG1 (`ip|port`) and from which IP. */
+  creatorKey: string;
+  creatorIp: string;
+  createdAt: number;
+}
+
 export interface GroupDeps {
   /** Sends on the receiver's listening socket to one link. */
   sendToLink(msg: Buffer, link: ReceiverLink): void;
+  /** The group's links now, by source address (receiver-table.ts). */
+  linksOf(group: ReceiverGroup): ReadonlyMap<string, ReceiverLink>;
   forwardHost: string;
   forwardPort: number;
   reorderMs: number;
@@ -74,8 +89,13 @@ export interface GroupCounters {
   malformed: number;
 }
 
-export class ReceiverGroup {
-  readonly links = new Map<string, ReceiverLink>();
+export class ReceiverGroup implements GroupSpec {
+  readonly tag: number;
+  readonly id: Buffer;
+  readonly idHex: string;
+  readonly creatorKey: string;
+  readonly creatorIp: string;
+  readonly createdAt: number;
   readonly counters: GroupCounters = {
     packetsIn: 0,
     bytesIn: 0,
@@ -105,18 +125,16 @@ export class ReceiverGroup {
   private closed = false;
 
   constructor(
-    /** Short number for logs and stats; the id itself is a credential and never shown. */
-    readonly tag: number,
-    /** Full 256-byte id as hex (the map key). */
-    readonly idHex: string,
-    readonly id: Buffer,
-    /** Who sent REG1 (`ip|port`) and from which IP. */
-    readonly creatorKey: string,
-    readonly creatorIp: string,
-    readonly createdAt: number,
+    spec: GroupSpec,
     private readonly deps: GroupDeps,
   ) {
-    this.lastSeen = createdAt;
+    this.tag = spec.tag;
+    this.id = spec.id;
+    this.idHex = spec.idHex;
+    this.creatorKey = spec.creatorKey;
+    this.creatorIp = spec.creatorIp;
+    this.createdAt = spec.createdAt;
+    this.lastSeen = spec.createdAt;
     this.reorder = new ReorderBuffer(deps.reorderMs, (pkt) => this.forward(pkt));
   }
 
@@ -157,7 +175,7 @@ export class ReceiverGroup {
   /** Links heard from within the link timeout. */
   liveLinks(now: number): ReceiverLink[] {
     const out: ReceiverLink[] = [];
-    for (const l of this.links.values()) if (now - l.lastSeen <= this.deps.linkTimeoutMs) out.push(l);
+    for (const l of this.deps.linksOf(this).values()) if (now - l.lastSeen <= this.deps.linkTimeoutMs) out.push(l);
     return out;
   }
 
@@ -165,7 +183,7 @@ export class ReceiverGroup {
   updateRates(seconds: number): void {
     this.rateBps = ((this.counters.bytesIn - this.rateBytesMark) * 8) / seconds;
     this.rateBytesMark = this.counters.bytesIn;
-    for (const l of this.links.values()) {
+    for (const l of this.deps.linksOf(this).values()) {
       l.rateBps = ((l.bytes - l.rateBytesMark) * 8) / seconds;
       l.rateBytesMark = l.bytes;
     }
@@ -249,7 +267,7 @@ export class ReceiverGroup {
       return;
     }
     const last = this.lastActive;
-    if (last && this.links.get(last.key) === last) this.deps.sendToLink(msg, last);
+    if (last && this.deps.linksOf(this).get(last.key) === last) this.deps.sendToLink(msg, last);
   }
 
   private armReorderTimer(): void {

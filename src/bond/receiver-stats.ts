@@ -3,31 +3,38 @@
  * `--stats-json` writes and /metrics reads: metrics/receiver-metrics.ts).
  */
 import { formatHostPort } from '../lib/hostport.js';
-import type { ReceiverGroup } from './receiver-group.js';
+import type { GroupTable } from './receiver-table.js';
 import type { ReorderStats } from './reorder.js';
 
 // The bond subsystem's public face (index.ts) offers the receiver's metrics from here.
 
-export interface ReceiverCounters {
+/** Counted where packets come in (receiver.ts). */
+export interface PacketCounters {
   packetsIn: number;
   bytesIn: number;
   /** Too short, wrong length, unknown SRTLA type, or an SRT control packet without a full header. */
   malformed: number;
+  handlerErrors: number;
+  keepalivesEchoed: number;
+}
+
+/** Counted by the registration (receiver-registration.ts). */
+export interface RegistrationCounters {
   /** Non-registration packets from an address that is no registered link. */
   unknownSource: number;
-  handlerErrors: number;
   /** Registrations ignored: the address is rate-limited or blocked. */
   throttled: number;
   regGroups: number;
   regLinks: number;
   regErr: number;
   regNgp: number;
-  keepalivesEchoed: number;
   /** Groups that registered but never sent data, reaped. */
   groupsReaped: number;
   groupsTimedOut: number;
   linksTimedOut: number;
 }
+
+export type ReceiverCounters = PacketCounters & RegistrationCounters;
 
 export interface LinkStatsSnapshot {
   address: string;
@@ -104,15 +111,15 @@ export function snapshot(a: {
   forward: string;
   uptimeS: number;
   counters: ReceiverCounters;
-  groups: ReceiverGroup[];
+  table: Pick<GroupTable, 'groups' | 'linksOf'>;
   linkTimeoutMs: number;
   blockedAddresses: number;
   blocked: readonly { ip: string; until: number }[];
   reorderMs: number;
   limits: ReceiverLimitsSnapshot;
 }): ReceiverStats {
-  const perGroup = a.groups.map((g): GroupStatsSnapshot => {
-    const links = [...g.links.values()].map(
+  const perGroup = [...a.table.groups()].map((g): GroupStatsSnapshot => {
+    const links = [...a.table.linksOf(g).values()].map(
       (l): LinkStatsSnapshot => ({
         address: formatHostPort(l.ip, l.port),
         live: a.now - l.lastSeen <= a.linkTimeoutMs,

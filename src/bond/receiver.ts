@@ -1,10 +1,12 @@
 /**
  * `fieldcast receive`: the SRTLA bonding receiver (SRTLA.md "Registration",
  * "Receiving"). Senders register groups (REG1 -> REG2 with the full id) and
- * links (REG2 -> REG3); each group's SRT packets go to the SRT listener over
- * the group's own socket (receiver-group.ts). Liveness: a link is dead after
- * 10 s of silence, a group with no live link after 10 s is dropped, a group
- * that registered but never sent data is reaped after 5 s.
+ * links (REG2 -> REG3): receiver-registration.ts decides, receiver-table.ts
+ * keeps who belongs where. Each group's SRT packets go to the SRT listener
+ * over the group's own socket (receiver-group.ts). Liveness: a link is dead
+ * after 10 s of silence, a group with no live link after 10 s is dropped, a
+ * group that registered but never sent data is reaped after 5 s. This file is
+ * the socket, the timer and the events around them.
  *
  * Every packet handler is wrapped: malformed or hostile input is counted and
  * dropped, never a crash. This module does not load the native addon — a
@@ -13,7 +15,6 @@
  *   const r = new BondReceiver({ listen: '[::]:5000', forward: 'srt://127.0.0.1:9000' });
  *   await r.start(); r.stats(); r.close();
  */
-import { randomBytes } from 'node:crypto';
 import dgram from 'node:dgram';
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
@@ -21,26 +22,15 @@ import { performance } from 'node:perf_hooks';
 import { TypedEmitter } from '../lib/events.js';
 import { formatHostPort, parseHostPort, unmapIPv4 } from '../lib/hostport.js';
 import { createLogger } from '../lib/logger.js';
-import {
-  decodeSrtla,
-  encodeReg2,
-  encodeShortReply,
-  isMalformed,
-  isSrtData,
-  isSrtla,
-  SRTLA_ID_HALF,
-  SRTLA_ID_LEN,
-  srtControlType,
-} from './protocol.js';
+import { decodeSrtla, isMalformed, isSrtData, isSrtla, srtControlType } from './protocol.js';
 import { ReceiverOptionsError, ReceiverStartError } from './receiver-errors.js';
-import { type GroupDeps, ReceiverGroup, type ReceiverLink } from './receiver-group.js';
-import { DEFAULT_REGISTRATION_LIMITS, RegistrationGuard, type RegistrationLimits } from './receiver-limits.js';
-import { MAX_BLOCKED_LISTED, type ReceiverCounters, type ReceiverStats, snapshot } from './receiver-stats.js';
+import { type GroupDeps, ReceiverGroup } from './receiver-group.js';
+import { DEFAULT_REGISTRATION_LIMITS, type RegistrationLimits } from './receiver-limits.js';
+import { ReceiverRegistration, type RegistrationResult, type Source } from './receiver-registration.js';
+import { MAX_BLOCKED_LISTED, type PacketCounters, type ReceiverStats, snapshot } from './receiver-stats.js';
+import { GroupTable } from './receiver-table.js';
 
 const log = createLogger('receive');
-
-const NGP_INTERVAL_MS = 1000;
-const MAX_NGP_TRACKED = 10_000;
 
 export interface BondReceiverOptions extends Partial<RegistrationLimits> {
   /** host:port to listen on; `[::]:5000` (the default) takes IPv4 and IPv6. */
@@ -100,35 +90,14 @@ export class BondReceiver extends TypedEmitter<ReceiverEvents> {
   private sock: dgram.Socket | undefined;
   private forwardHost = '';
   private forwardPort = 0;
-  private readonly groups = new Map<string, ReceiverGroup>();
-  private readonly links = new Map<string, ReceiverLink>();
-  /** Groups not yet sending data, by the `ip|port` that sent REG1 (a resent REG1 gets the same group). */
-  private readonly pendingByCreator = new Map<string, ReceiverGroup>();
-  private readonly guard: RegistrationGuard;
-  /** When REG_NGP last went to an unregistered address:port (rate limit). */
-  private readonly ngpSentAt = new Map<string, number>();
+  private readonly table = new GroupTable();
+  private readonly registration: ReceiverRegistration;
   private housekeeping: NodeJS.Timeout | undefined;
   private lastHousekeeping = 0;
-  private nextTag = 1;
   private startedAt = 0;
   private closed = false;
   private listenAddr = '';
-  private readonly counters: ReceiverCounters = {
-    packetsIn: 0,
-    bytesIn: 0,
-    malformed: 0,
-    unknownSource: 0,
-    handlerErrors: 0,
-    throttled: 0,
-    regGroups: 0,
-    regLinks: 0,
-    regErr: 0,
-    regNgp: 0,
-    keepalivesEchoed: 0,
-    groupsReaped: 0,
-    groupsTimedOut: 0,
-    linksTimedOut: 0,
-  };
+  private readonly counters: PacketCounters = { packetsIn: 0, bytesIn: 0, malformed: 0, handlerErrors: 0, keepalivesEchoed: 0 };
   private readonly groupDeps: GroupDeps;
 
   constructor(opts: BondReceiverOptions) {
@@ -154,14 +123,15 @@ export class BondReceiver extends TypedEmitter<ReceiverEvents> {
     checkRange('failureWindowMs', o.failureWindowMs, 10, 3_600_000);
     checkRange('blockMs', o.blockMs, 0, 86_400_000);
     this.options = o;
-    this.guard = new RegistrationGuard(o);
     this.groupDeps = {
       sendToLink: (msg, link) => this.sock?.send(msg, link.port, link.address),
+      linksOf: (g) => this.table.linksOf(g),
       forwardHost: '',
       forwardPort: 0,
       reorderMs: o.reorderMs,
       linkTimeoutMs: o.linkTimeoutMs,
     };
+    this.registration = new ReceiverRegistration(this.table, o, (spec) => new ReceiverGroup(spec, this.groupDeps));
   }
 
   /** The address actually bound (useful with port 0). */
@@ -231,16 +201,17 @@ export class BondReceiver extends TypedEmitter<ReceiverEvents> {
 
   stats(): ReceiverStats {
     const now = performance.now();
+    const blocked = this.registration.blocked(now, MAX_BLOCKED_LISTED);
     return snapshot({
       now,
       listen: this.listenAddr,
       forward: formatHostPort(this.forwardHost, this.forwardPort),
       uptimeS: this.startedAt ? (now - this.startedAt) / 1000 : 0,
-      counters: this.counters,
-      groups: [...this.groups.values()],
+      counters: { ...this.counters, ...this.registration.counters },
+      table: this.table,
       linkTimeoutMs: this.options.linkTimeoutMs,
-      blockedAddresses: this.guard.blockedNow(now),
-      blocked: this.guard.blockedList(now, MAX_BLOCKED_LISTED),
+      blockedAddresses: blocked.count,
+      blocked: blocked.list,
       reorderMs: this.options.reorderMs,
       limits: {
         maxGroups: this.options.maxGroups,
@@ -256,7 +227,10 @@ export class BondReceiver extends TypedEmitter<ReceiverEvents> {
     if (this.closed) return;
     this.closed = true;
     if (this.housekeeping) clearInterval(this.housekeeping);
-    for (const g of [...this.groups.values()]) this.dropGroup(g, 'closed');
+    for (const g of [...this.table.groups()]) {
+      this.registration.drop(g);
+      this.groupClosed(g, 'closed');
+    }
     try {
       this.sock?.close();
     } catch {
@@ -280,7 +254,7 @@ export class BondReceiver extends TypedEmitter<ReceiverEvents> {
     c.bytesIn += msg.length;
     const now = performance.now();
     const key = `${rinfo.address}|${rinfo.port}`;
-    const link = this.links.get(key);
+    const link = this.table.link(key);
     if (msg.length < 2) {
       c.malformed++;
       return;
@@ -293,14 +267,12 @@ export class BondReceiver extends TypedEmitter<ReceiverEvents> {
       }
       switch (p.kind) {
         case 'reg1':
-          this.onReg1(p.id, rinfo, key, now);
-          return;
         case 'reg2':
-          this.onReg2(p.id, rinfo, key, now);
+          this.answer(this.registration.onPacket(p, source(key, rinfo), now), rinfo);
           return;
         case 'keepalive':
           if (!link) {
-            this.unknownSource(key, rinfo, now);
+            this.answer(this.registration.unknownSource(source(key, rinfo), now), rinfo);
             return;
           }
           // Echoed unchanged: the sender reads its timestamp back for RTT (SRTLA.md).
@@ -317,7 +289,7 @@ export class BondReceiver extends TypedEmitter<ReceiverEvents> {
       }
     }
     if (!link) {
-      if (isSrtData(msg) || srtControlType(msg) !== undefined) this.unknownSource(key, rinfo, now);
+      if (isSrtData(msg) || srtControlType(msg) !== undefined) this.answer(this.registration.unknownSource(source(key, rinfo), now), rinfo);
       else c.malformed++;
       return;
     }
@@ -327,143 +299,37 @@ export class BondReceiver extends TypedEmitter<ReceiverEvents> {
     const g = link.group;
     const wasPending = !g.hadData;
     g.fromSender(msg, link, now);
-    if (wasPending && g.hadData) this.pendingEnded(g);
+    if (wasPending && g.hadData) this.registration.sentData(g);
   }
 
-  /**
-   * Traffic from an address that is no link: after a receiver restart, every
-   * sender's links look like this. REG_NGP tells the sender at once to
-   * register again (SRTLA.md: "no such group: start again with REG1") instead
-   * of waiting for its link timeouts. At most one per address:port a second,
-   * and never bigger than what came in: no amplification.
-   */
-  private unknownSource(key: string, rinfo: dgram.RemoteInfo, now: number): void {
-    this.counters.unknownSource++;
-    const last = this.ngpSentAt.get(key);
-    if (last !== undefined && now - last < NGP_INTERVAL_MS) return;
-    if (last === undefined && this.ngpSentAt.size >= MAX_NGP_TRACKED) return;
-    this.ngpSentAt.set(key, now);
-    this.counters.regNgp++;
-    this.reply('regNgp', rinfo);
-  }
-
-  private reply(kind: 'reg3' | 'regErr' | 'regNgp', rinfo: dgram.RemoteInfo): void {
-    this.sock?.send(encodeShortReply(kind), rinfo.port, rinfo.address);
-  }
-
-  private refuse(rinfo: dgram.RemoteInfo, ip: string, now: number, why: string): void {
-    this.counters.regErr++;
-    this.guard.fail(ip, now);
-    this.reply('regErr', rinfo);
-    log.debug('registration refused', { from: formatHostPort(ip, rinfo.port), why });
-  }
-
-  private admitted(ip: string, now: number): boolean {
-    const a = this.guard.admit(ip, now);
-    if (a === 'ok') return true;
-    this.counters.throttled++;
-    return false;
-  }
-
-  private onReg1(id: Buffer, rinfo: dgram.RemoteInfo, key: string, now: number): void {
-    const ip = unmapIPv4(rinfo.address);
-    if (!this.admitted(ip, now)) return;
-    if (this.links.has(key)) {
-      this.refuse(rinfo, ip, now, 'address is already a link of a group');
-      return;
-    }
-    const again = this.pendingByCreator.get(key);
-    if (again?.id.subarray(0, SRTLA_ID_HALF).equals(id.subarray(0, SRTLA_ID_HALF))) {
-      // Our REG2 answer was lost and the sender asks again: the same group, the same answer.
-      this.sock?.send(encodeReg2(again.id), rinfo.port, rinfo.address);
-      return;
-    }
-    if (this.groups.size >= this.options.maxGroups) {
-      this.refuse(rinfo, ip, now, 'too many groups');
-      return;
-    }
-    if (!this.guard.canCreatePending(ip, now)) {
-      this.refuse(rinfo, ip, now, 'too many groups registering from this address');
-      return;
-    }
-    const full = Buffer.alloc(SRTLA_ID_LEN);
-    id.copy(full, 0, 0, SRTLA_ID_HALF);
-    randomBytes(SRTLA_ID_LEN - SRTLA_ID_HALF).copy(full, SRTLA_ID_HALF);
-    const g = new ReceiverGroup(this.nextTag++, full.toString('hex'), full, key, ip, now, this.groupDeps);
-    this.groups.set(g.idHex, g);
-    if (again) this.pendingByCreator.delete(key);
-    this.pendingByCreator.set(key, g);
-    this.guard.pendingCreated(ip, now);
-    this.counters.regGroups++;
-    this.sock?.send(encodeReg2(full), rinfo.port, rinfo.address);
-    const from = formatHostPort(ip, rinfo.port);
-    log.info('group registered', { group: g.tag, from });
-    this.emit('group', { tag: g.tag, from });
-  }
-
-  private onReg2(id: Buffer, rinfo: dgram.RemoteInfo, key: string, now: number): void {
-    const ip = unmapIPv4(rinfo.address);
-    if (!this.admitted(ip, now)) return;
-    const g = this.groups.get(id.toString('hex'));
-    if (!g) {
-      // We do not know it (restarted, or reaped): the sender must start over with REG1.
-      this.counters.regNgp++;
-      this.guard.fail(ip, now);
-      this.reply('regNgp', rinfo);
-      return;
-    }
-    const existing = this.links.get(key);
-    if (existing && existing.group !== g) {
-      this.refuse(rinfo, ip, now, 'address is already a link of another group');
-      return;
-    }
-    if (existing) {
-      existing.lastSeen = now;
-      this.reply('reg3', rinfo);
-      return;
-    }
-    if (g.links.size >= this.options.maxLinksPerGroup) {
-      this.refuse(rinfo, ip, now, 'too many links in the group');
-      return;
-    }
-    const link: ReceiverLink = {
-      key,
-      address: rinfo.address,
-      port: rinfo.port,
-      ip,
-      group: g,
-      registeredAt: now,
-      lastSeen: now,
-      packets: 0,
-      bytes: 0,
-      keepalives: 0,
-      srtlaAcks: 0,
-      ackLog: [],
-      rateBps: 0,
-      rateBytesMark: 0,
-    };
-    g.links.set(key, link);
-    g.lastSeen = now;
-    this.links.set(key, link);
-    this.counters.regLinks++;
-    this.reply('reg3', rinfo);
-    const address = formatHostPort(ip, rinfo.port);
-    log.info('link registered', { group: g.tag, link: address, links: g.links.size });
-    this.emit('link', { tag: g.tag, address, links: g.links.size });
-  }
-
-  private pendingEnded(g: ReceiverGroup): void {
-    if (this.pendingByCreator.get(g.creatorKey) === g) {
-      this.pendingByCreator.delete(g.creatorKey);
-      this.guard.pendingEnded(g.creatorIp);
+  /** Sends the registration's answer and says what changed. */
+  private answer(r: RegistrationResult, rinfo: dgram.RemoteInfo): void {
+    if (r.kind === 'ignored') return;
+    this.sock?.send(r.reply, rinfo.port, rinfo.address);
+    switch (r.kind) {
+      case 'refused':
+        log.debug('registration refused', { from: formatHostPort(unmapIPv4(rinfo.address), rinfo.port), why: r.why });
+        return;
+      case 'group': {
+        const from = formatHostPort(r.group.creatorIp, rinfo.port);
+        log.info('group registered', { group: r.group.tag, from });
+        this.emit('group', { tag: r.group.tag, from });
+        return;
+      }
+      case 'link': {
+        const g = r.link.group;
+        const address = formatHostPort(r.link.ip, r.link.port);
+        const links = this.table.linksOf(g).size;
+        log.info('link registered', { group: g.tag, link: address, links });
+        this.emit('link', { tag: g.tag, address, links });
+        return;
+      }
+      case 'answered':
+        return;
     }
   }
 
-  private dropGroup(g: ReceiverGroup, reason: 'timeout' | 'never-sent-data' | 'closed'): void {
-    if (!g.hadData) this.pendingEnded(g);
-    for (const l of g.links.values()) this.links.delete(l.key);
-    g.links.clear();
-    this.groups.delete(g.idHex);
+  private groupClosed(g: ReceiverGroup, reason: 'timeout' | 'never-sent-data' | 'closed'): void {
     g.close();
     if (reason !== 'closed') log.info('group dropped', { group: g.tag, reason });
     this.emit('groupClosed', { tag: g.tag, reason });
@@ -479,33 +345,23 @@ export class BondReceiver extends TypedEmitter<ReceiverEvents> {
   }
 
   private housekeep(now: number): void {
-    const o = this.options;
     const seconds = Math.max(0.001, (now - this.lastHousekeeping) / 1000);
     this.lastHousekeeping = now;
-    for (const g of [...this.groups.values()]) {
-      for (const l of [...g.links.values()]) {
-        if (now - l.lastSeen > o.linkTimeoutMs) {
-          g.links.delete(l.key);
-          this.links.delete(l.key);
-          this.counters.linksTimedOut++;
-          const address = formatHostPort(l.ip, l.port);
-          log.info('link timed out', { group: g.tag, link: address });
-          this.emit('linkClosed', { tag: g.tag, address, reason: 'timeout' });
-        }
+    for (const e of this.registration.expire(now)) {
+      if (e.kind === 'group-dropped') {
+        this.groupClosed(e.group, e.reason);
+        continue;
       }
-      if (!g.hadData && now - g.createdAt > o.pendingGroupTimeoutMs) {
-        this.counters.groupsReaped++;
-        this.dropGroup(g, 'never-sent-data');
-      } else if (g.links.size === 0 && now - g.lastSeen > o.groupTimeoutMs) {
-        this.counters.groupsTimedOut++;
-        this.dropGroup(g, 'timeout');
-      } else {
-        g.updateRates(seconds);
-      }
+      const address = formatHostPort(e.link.ip, e.link.port);
+      log.info('link timed out', { group: e.link.group.tag, link: address });
+      this.emit('linkClosed', { tag: e.link.group.tag, address, reason: 'timeout' });
     }
-    this.guard.sweep(now);
-    for (const [k, t] of this.ngpSentAt) if (now - t > NGP_INTERVAL_MS) this.ngpSentAt.delete(k);
+    for (const g of this.table.groups()) g.updateRates(seconds);
   }
+}
+
+function source(key: string, rinfo: dgram.RemoteInfo): Source {
+  return { key, address: rinfo.address, port: rinfo.port, ip: unmapIPv4(rinfo.address) };
 }
 
 function stripUndefined<T extends object>(o: T): Partial<T> {

@@ -13,7 +13,7 @@
  * Sequence numbers are 31 bits and wrap (seqDiff). Pure: no I/O, the clock is
  * a parameter.
  */
-import { seqAdd, seqDiff } from './protocol.js';
+import { seqAdd, seqDiff } from './sequence.js';
 
 export interface ReorderStats {
   /** Packets held at least briefly because one before them was missing. */

@@ -25,15 +25,17 @@
  * - A link that goes silent (no keepalive echo, no ACK) for STALL_MS loses
  *   its traffic; after DEAD_MS it is dead and must register again.
  *
+ * Which links are registered it reads from the sender's registration
+ * (sender-registration.ts), which alone keeps that fact; what each packet
+ * became is in flights.ts, what each link measured in link-state.ts.
+ *
  * Like irlserver's `srtla-core` it does no I/O and takes its clock as a
  * parameter, so tests drive it deterministically (CONVENTIONS.md §10).
  */
 
+import { FLIGHT_TUNING, FlightLog } from './flights.js';
 import { LinkState } from './link-state.js';
-import { forEachSeq, type SeqRange, seqDiff, seqLess } from './protocol.js';
-
-/** No packet is this many sequence numbers in flight: a record that far from an SRT ACK belongs to another session. */
-const STALE_SEQ_DISTANCE = 1 << 20;
+import type { SeqRange } from './sequence.js';
 
 export const SCHEDULER_TUNING = {
   /** A virtual queue deeper than this makes a link full (below linksim's and modems' ~200 ms buffers). */
@@ -63,14 +65,11 @@ export const SCHEDULER_TUNING = {
   REDUNDANT_MARGIN_MS: 50,
   /** Silence after which a link is dead and registers again (SRTLA.md: 4 s). */
   DEAD_MS: 4000,
-  /** How long send records are kept (an SRTLA ACK over a slow link may come after the SRT ACK over a fast one). */
-  RECORD_TTL_MS: 3000,
   /** The virtual queue never predicts more than this: when every link is full, the stream is spread in proportion to capacity. */
   MAX_QUEUE_MS: 2000,
-  /** Cap on in-flight records (a stuck SRT ACK must not grow memory). */
-  MAX_RECORDS: 200_000,
   /** A link unused for this long is reported idle (with why). */
   IDLE_MS: 1000,
+  ...FLIGHT_TUNING,
 } as const;
 
 export type LinkStateName = 'registering' | 'live' | 'backup-idle' | 'stalled' | 'dead';
@@ -98,27 +97,6 @@ export interface LinkStats {
   deliveredBps: number;
 }
 
-interface Flight {
-  seq: number;
-  link: LinkState;
-  bytes: number;
-  sentAt: number;
-  queueMs: number;
-  /** Late bound of its expected arrival at the receiver (LinkState.expectedArrival when sent). */
-  due: number;
-  /**
-   * flight: unconfirmed; acked: SRTLA ACK on its link; srtacked: covered by
-   * an SRT ACK first; suspect: NAKed (or sent again) and not yet confirmed
-   * either way; gone: lost, or its link left.
-   */
-  state: 'flight' | 'acked' | 'srtacked' | 'suspect' | 'gone';
-  /** A retransmission: its RTT is ambiguous (Karn's rule), no sample from it. */
-  retx: boolean;
-  /** The copy this one replaced (its SRTLA ACK may still come, over its own link). */
-  prev?: Flight;
-  nakAt?: number;
-}
-
 export interface SchedulerLinkOptions {
   priority?: number;
   backupOnly?: boolean;
@@ -126,34 +104,26 @@ export interface SchedulerLinkOptions {
   metered?: boolean;
 }
 
+/** Which links the receiver has accepted: the scheduler asks, the sender's registration answers. */
+export interface LinkRegistration {
+  isRegistered(id: string): boolean;
+}
+
 export class Scheduler {
   private readonly links = new Map<string, LinkState>();
-  private readonly flights = new Map<number, Flight>();
-  /** NAKed packets awaiting their verdict: an SRTLA ACK (reordering, not loss) or a timeout (lost). */
-  private suspects: Flight[] = [];
-  /** Send order, for SRT ACK clean-up and expiry. */
-  private order: Flight[] = [];
-  /** order[expireHead..] are kept; order[ackHead..] are not yet covered by an SRT ACK. */
-  private expireHead = 0;
-  private ackHead = 0;
+  private readonly flights = new FlightLog();
   private readonly stalled = new Set<string>();
   private readonly dead = new Set<string>();
   /** Metered links carry only what the free ones cannot (false: they are bonded like any other). */
   meteredWhenNeeded = true;
+
+  constructor(private readonly registration: LinkRegistration) {}
 
   addLink(id: string, opts: SchedulerLinkOptions, now: number): void {
     if (this.links.has(id)) return;
     const l = new LinkState(id, opts.priority ?? 5, opts.backupOnly ?? false, now);
     l.metered = opts.metered ?? false;
     this.links.set(id, l);
-  }
-
-  updateLink(id: string, opts: SchedulerLinkOptions): void {
-    const l = this.links.get(id);
-    if (!l) return;
-    if (opts.priority !== undefined) l.priority = opts.priority;
-    if (opts.backupOnly !== undefined) l.backupOnly = opts.backupOnly;
-    if (opts.metered !== undefined) l.metered = opts.metered;
   }
 
   /** The order links are filled in, lower first: free, then metered (when needed), then backup-only. */
@@ -165,35 +135,32 @@ export class Scheduler {
   removeLink(id: string): void {
     const l = this.links.get(id);
     if (!l) return;
-    for (const f of this.flights.values()) if (f.link === l) f.state = 'gone';
+    this.flights.forget(l);
     this.links.delete(id);
     this.stalled.delete(id);
     this.dead.delete(id);
-  }
-
-  hasLink(id: string): boolean {
-    return this.links.has(id);
   }
 
   link(id: string): LinkState | undefined {
     return this.links.get(id);
   }
 
-  /** Registration state from the sender (REG3 received, or lost after REG_NGP / death). */
-  setRegistered(id: string, registered: boolean, now: number): void {
+  private registered(l: LinkState): boolean {
+    return this.registration.isRegistered(l.id);
+  }
+
+  /** The receiver has just accepted link `id` (REG3): it starts afresh, neither stalled nor dead. */
+  onRegistered(id: string, now: number): void {
     const l = this.links.get(id);
-    if (!l || l.registered === registered) return;
-    l.registered = registered;
-    if (registered) {
-      l.recordReceive(now);
-      this.dead.delete(id);
-      this.stalled.delete(id);
-      l.restart(now);
-    }
+    if (!l) return;
+    l.recordReceive(now);
+    this.dead.delete(id);
+    this.stalled.delete(id);
+    l.restart(now);
   }
 
   private usable(l: LinkState): boolean {
-    return l.registered && !this.stalled.has(l.id) && !this.dead.has(l.id);
+    return this.registered(l) && !this.stalled.has(l.id) && !this.dead.has(l.id);
   }
 
   private full(l: LinkState, now: number): boolean {
@@ -251,7 +218,7 @@ export class Scheduler {
    * costs nothing if the copy arrives; if it was lost, SRT asks again after the copy was due.
    */
   redundantRetransmission(seq: number, now: number): boolean {
-    for (let f = this.flights.get(seq); f; f = f.prev) {
+    for (let f = this.flights.latest(seq); f; f = f.prev) {
       if (f.state === 'acked' || f.state === 'srtacked') return true;
       if (f.state !== 'flight' && f.state !== 'suspect') continue;
       if (!this.usable(f.link) || this.links.get(f.link.id) !== f.link) continue;
@@ -272,19 +239,7 @@ export class Scheduler {
   /** Records that data packet `seq` went out on link `id` (a retransmission replaces the earlier record). */
   record(id: string, seq: number, bytes: number, now: number, retransmission = false): void {
     const l = this.links.get(id);
-    if (!l) return;
-    const old = this.flights.get(seq);
-    if (old) {
-      old.prev = undefined; // keep one earlier copy, not a chain
-      if (old.state === 'flight') this.suspect(old, now);
-    }
-    const due = l.expectedArrival(bytes, now);
-    const queueMs = l.recordSend(bytes, now, SCHEDULER_TUNING.MAX_QUEUE_MS);
-    const f: Flight = { seq, link: l, bytes, sentAt: now, queueMs, due, state: 'flight', retx: retransmission || old !== undefined };
-    if (old) f.prev = old;
-    this.flights.set(seq, f);
-    this.order.push(f);
-    if (this.flights.size > SCHEDULER_TUNING.MAX_RECORDS) this.expire(now, true);
+    if (l) this.flights.record(l, seq, bytes, now, retransmission, SCHEDULER_TUNING.MAX_QUEUE_MS);
   }
 
   /** Something arrived from the receiver on link `id`. */
@@ -306,106 +261,42 @@ export class Scheduler {
   /** SRTLA ACK on link `id`: these packets arrived over it. */
   onSrtlaAck(id: string, seqs: readonly number[], now: number): void {
     const l = this.links.get(id);
-    if (!l) return;
-    let last: Flight | undefined;
-    for (const seq of seqs) {
-      // Every entry is a packet this link delivered, whether or not its record is still here
-      // (a retransmission storm replaces records faster than ACKs come back).
-      l.recordDelivered(now);
-      let f = this.flights.get(seq);
-      while (f && f.link !== l) f = f.prev;
-      if (!f) continue;
-      if (f.state === 'flight' || f.state === 'srtacked' || f.state === 'suspect') {
-        if (f.state === 'flight') l.leaveFlight(f.bytes);
-        if (f.state === 'suspect') l.falseLosses++;
-        f.state = 'acked';
-      }
-      if (!f.retx && (!last || seqLess(last.seq, seq))) last = f;
-    }
-    // The receiver sends the ACK when the last of the batch arrives: an RTT sample.
-    if (last) l.recordRtt(now - last.sentAt, last.queueMs, now);
+    if (l) this.flights.srtlaAck(l, seqs, now);
   }
 
-  /** SRT ACK: everything before `ackSeq` arrived. Records stay until their link's SRTLA ACK or expiry. */
+  /** SRT ACK: everything before `ackSeq` arrived. */
   onSrtAck(ackSeq: number, now: number): void {
-    this.ackHead = Math.max(this.ackHead, this.expireHead);
-    while (this.ackHead < this.order.length) {
-      const f = this.order[this.ackHead]!;
-      // A record far "ahead" of the ACK is from an earlier SRT session (another initial sequence number): step over it.
-      if (!seqLess(f.seq, ackSeq) && seqDiff(f.seq, ackSeq) < STALE_SEQ_DISTANCE) break;
-      this.ackHead++;
-      if (f.state === 'flight') {
-        f.link.leaveFlight(f.bytes);
-        f.state = 'srtacked';
-      }
-    }
-    this.expire(now, false);
+    this.flights.srtAck(ackSeq, now);
   }
 
   /**
    * SRT NAK: these sequences were reported missing. The link that carried
-   * each is blamed only if its SRTLA ACK does not turn up within its RTT:
-   * a NAK for a packet still on its way over a slower link is reordering.
+   * each is blamed only if its SRTLA ACK does not turn up within its RTT.
    */
   onNak(ranges: readonly SeqRange[], now: number): void {
-    forEachSeq(
-      ranges,
-      (seq) => {
-        const f = this.flights.get(seq);
-        if (!f) return;
-        if (f.state === 'acked') f.link.falseLosses++;
-        else if (f.state === 'flight') this.suspect(f, now);
-      },
-      10_000,
-    );
-  }
-
-  private suspect(f: Flight, now: number): void {
-    f.link.leaveFlight(f.bytes);
-    f.state = 'suspect';
-    f.nakAt = now;
-    this.suspects.push(f);
-  }
-
-  /** Time to wait for a NAKed packet's SRTLA ACK: its RTT plus the receiver's 10-packet ACK batching. */
-  private verdictMs(l: LinkState, now: number): number {
-    const rate = l.sent.bps(now);
-    const batch = rate > 0 ? Math.min(1000, (10 * 1360 * 8 * 1000) / rate) : 1000;
-    return Math.max(150, l.rttOrGuess() * 1.5) + batch;
-  }
-
-  private judgeSuspects(now: number): void {
-    let i = 0;
-    for (; i < this.suspects.length; i++) {
-      const f = this.suspects[i]!;
-      if (f.state !== 'suspect') continue;
-      if (now - f.nakAt! < this.verdictMs(f.link, now)) break;
-      f.state = 'gone';
-      if (this.links.get(f.link.id) === f.link) f.link.recordLoss(now);
-    }
-    if (i > 0) this.suspects = this.suspects.slice(i);
+    this.flights.nak(ranges, now);
   }
 
   /** The latest time anything arrived on a registered link (only usable ones if `usableOnly`). */
   private freshestRecv(usableOnly: boolean): number {
     let t = -Infinity;
-    for (const l of this.links.values()) if ((usableOnly ? this.usable(l) : l.registered) && l.lastRecvAt > t) t = l.lastRecvAt;
+    for (const l of this.links.values()) if ((usableOnly ? this.usable(l) : this.registered(l)) && l.lastRecvAt > t) t = l.lastRecvAt;
     return t;
   }
 
   /** Housekeeping: stalls and deaths from silence. Returns the links whose state changed. */
   tick(now: number): string[] {
-    this.judgeSuspects(now);
+    this.flights.judge(now, (l) => this.links.get(l.id) === l);
     const changed: string[] = [];
     const freshest = this.freshestRecv(false);
     for (const l of this.links.values()) {
-      if (!l.registered) continue;
+      if (!this.registered(l)) continue;
       const silent = now - l.lastRecvAt;
       const behind = freshest - l.lastRecvAt;
       if (silent > SCHEDULER_TUNING.DEAD_MS && !this.dead.has(l.id)) {
         this.dead.add(l.id);
         this.stalled.delete(l.id);
-        this.dropFlights(l);
+        this.flights.dropInFlight(l);
         changed.push(l.id);
       } else if (
         (behind > SCHEDULER_TUNING.STALL_MS || silent > SCHEDULER_TUNING.ALL_SILENT_STALL_MS) &&
@@ -413,44 +304,18 @@ export class Scheduler {
         !this.dead.has(l.id)
       ) {
         this.stalled.add(l.id);
-        this.dropFlights(l);
+        this.flights.dropInFlight(l);
         changed.push(l.id);
       }
     }
-    this.expire(now, false);
+    this.flights.expire(now);
     return changed;
-  }
-
-  private dropFlights(l: LinkState): void {
-    // What was in flight on a silent link is SRT's to recover; it no longer occupies the link.
-    for (const f of this.flights.values()) if (f.link === l && f.state === 'flight') f.state = 'gone';
-    l.inFlight = 0;
-    l.inFlightBytes = 0;
-  }
-
-  private expire(now: number, force: boolean): void {
-    while (this.expireHead < this.order.length) {
-      const f = this.order[this.expireHead]!;
-      const tooMany = force && this.flights.size > SCHEDULER_TUNING.MAX_RECORDS * 0.9;
-      if (!tooMany && now - f.sentAt < SCHEDULER_TUNING.RECORD_TTL_MS) break;
-      this.expireHead++;
-      if (f.state === 'flight') {
-        f.link.leaveFlight(f.bytes);
-        f.state = 'gone';
-      }
-      if (this.flights.get(f.seq) === f) this.flights.delete(f.seq);
-    }
-    if (this.expireHead > 4096 && this.expireHead * 2 > this.order.length) {
-      this.order = this.order.slice(this.expireHead);
-      this.ackHead = Math.max(0, this.ackHead - this.expireHead);
-      this.expireHead = 0;
-    }
   }
 
   stateOf(id: string): LinkStateName | undefined {
     const l = this.links.get(id);
     if (!l) return undefined;
-    if (!l.registered) return 'registering';
+    if (!this.registered(l)) return 'registering';
     if (this.dead.has(id)) return 'dead';
     if (this.stalled.has(id)) return 'stalled';
     return 'live';

@@ -1,7 +1,7 @@
 /**
  * One uplink of the bonding sender: a UDP socket bound to that uplink and
- * aimed at the receiver (or at the link's `via` relay), plus its
- * registration state (SRTLA.md "Registration").
+ * aimed at the receiver (or at the link's `via` relay). Its registration is
+ * kept by sender-registration.ts, what it carries by the scheduler.
  *
  * Binding to an interface by name: node:dgram has no SO_BINDTODEVICE, so the
  * socket is bound to the interface's own address (from os.networkInterfaces());
@@ -35,11 +35,6 @@ export interface BondLinkOptions {
   /** A data plan pays for what it carries (a cellular modem): with metered links "when needed", used only for what the free links cannot carry. */
   metered?: boolean;
 }
-
-/** Registration refusals back off 2, 4, 8 … up to this (SRTLA.md: REG_ERR means "not now"). */
-const REFUSAL_BACKOFF_MAX_MS = 30_000;
-/** REG_NAK means "not ever"; still try again now and then, the receiver's operator may fix it. */
-const NAK_BACKOFF_MS = 60_000;
 
 export function validateLinkOptions(o: BondLinkOptions): void {
   if (!o.name || o.name.length > 32) throw new BondConfigError(`link name "${o.name}" must be 1 to 32 characters`, { name: o.name });
@@ -87,12 +82,7 @@ export class SenderLink {
   target: { address: string; port: number } | undefined;
   localAddress: string | undefined;
 
-  registered = false;
-  lastRegSentAt = -Infinity;
   lastKeepaliveAt = -Infinity;
-  refusedUntil = 0;
-  refusedReason: string | undefined;
-  private refusals = 0;
   sendErrors = 0;
   private closed = false;
 
@@ -161,28 +151,9 @@ export class SenderLink {
     });
   }
 
-  /** REG_ERR / REG_NAK: back off and say why. Returns the back-off in ms. */
-  refuse(reason: string, now: number, forGood: boolean): number {
-    this.refusals++;
-    const backoff = forGood ? NAK_BACKOFF_MS : Math.min(REFUSAL_BACKOFF_MAX_MS, 1000 * 2 ** Math.min(this.refusals, 5));
-    this.refusedUntil = now + backoff;
-    this.refusedReason = reason;
-    this.registered = false;
-    return backoff;
-  }
-
-  /** REG3: the receiver accepted this link. */
-  accept(): void {
-    this.registered = true;
-    this.refusals = 0;
-    this.refusedReason = undefined;
-    this.refusedUntil = 0;
-  }
-
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    this.registered = false;
     try {
       this.socket?.close();
     } catch {

@@ -4,6 +4,7 @@ import type { LinkState } from './link-state.js';
 import type { KeepaliveInfo } from './protocol.js';
 import type { LinkStats } from './scheduler.js';
 import type { SenderLink } from './sender-link.js';
+import type { SenderRegistration } from './sender-registration.js';
 
 export interface SenderLinkStats extends LinkStats {
   name: string;
@@ -32,7 +33,12 @@ export interface BondSenderStats {
 }
 
 /** Per-link statistics: the scheduler's view, plus addresses and registration trouble in words. */
-export function senderLinkStats(links: SenderLink[], scheduled: LinkStats[], groupRegistered: boolean, now: number): SenderLinkStats[] {
+export function senderLinkStats(
+  links: SenderLink[],
+  scheduled: LinkStats[],
+  registration: Pick<SenderRegistration, 'groupRegistered' | 'isRegistered' | 'refusal'>,
+  now: number,
+): SenderLinkStats[] {
   const byId = new Map(scheduled.map((s) => [s.id, s]));
   return links.map((link) => {
     const s = byId.get(link.name);
@@ -58,9 +64,10 @@ export function senderLinkStats(links: SenderLink[], scheduled: LinkStats[], gro
         };
     if (link.localAddress) out.local = link.localAddress;
     if (link.target) out.target = formatHostPort(link.target.address, link.target.port);
-    if (!link.registered && link.refusedUntil > now) {
-      out.why = `the bonding receiver refused this link (${link.refusedReason}); trying again in ${Math.ceil((link.refusedUntil - now) / 1000)} s`;
-    } else if (!link.registered && !groupRegistered) {
+    const refusal = registration.refusal(link.name, now);
+    if (refusal) {
+      out.why = `the bonding receiver refused this link (${refusal.reason}); trying again in ${Math.ceil(refusal.retryInMs / 1000)} s`;
+    } else if (!registration.isRegistered(link.name) && !registration.groupRegistered) {
       out.why = 'waiting for the bonding receiver to answer (is it running and reachable?)';
     }
     return out;

@@ -6,13 +6,11 @@ import {
   encodeKeepalive,
   encodeReg1,
   encodeReg2,
-  encodeRegNak,
   encodeShortReply,
   encodeSrtAck,
   encodeSrtData,
   encodeSrtlaAck,
   encodeSrtNak,
-  forEachSeq,
   idMatchesOurHalf,
   isControl,
   isRetransmission,
@@ -20,16 +18,14 @@ import {
   isSrtla,
   KEEPALIVE_EXT_LEN,
   MIN_CONTROL_LEN,
-  SEQ_MAX,
   SRT_CONTROL,
   SRTLA_REG_LEN,
-  seqAdd,
-  seqDiff,
-  seqLess,
   srtAckSeq,
   srtControlType,
   srtDataSeq,
 } from '../../../src/bond/protocol.js';
+import { forEachSeq, SEQ_MAX, seqAdd, seqDiff, seqLess } from '../../../src/bond/sequence.js';
+import { encodeRegNak } from './packets.js';
 
 const hex = (s: string): Buffer => Buffer.from(s.replace(/\s+/g, ''), 'hex');
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { SEQ_MAX } from '../../../src/bond/protocol.js';
 import { ReorderBuffer } from '../../../src/bond/reorder.js';
+import { SEQ_MAX } from '../../../src/bond/sequence.js';
 
 function setup(holdMs = 40) {
   const out: number[] = [];

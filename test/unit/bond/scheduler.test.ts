@@ -6,8 +6,8 @@
  * every 10 ms; a packet missing 400 ms after a later one arrived is NAKed.
  */
 import { describe, expect, it } from 'vitest';
-import { SEQ_MAX, seqAdd, seqDiff } from '../../../src/bond/protocol.js';
 import { Scheduler } from '../../../src/bond/scheduler.js';
+import { SEQ_MAX, seqAdd, seqDiff } from '../../../src/bond/sequence.js';
 
 class Rng {
   constructor(private s: number) {}
@@ -36,7 +36,7 @@ type Ev = () => void;
 /** What the simulation drives: Fieldcast's Scheduler, or the common sender's rule below. */
 type Sched = Pick<
   Scheduler,
-  'addLink' | 'setRegistered' | 'send' | 'onReceive' | 'onKeepaliveRtt' | 'onSrtlaAck' | 'onSrtAck' | 'onNak' | 'tick'
+  'addLink' | 'onRegistered' | 'send' | 'onReceive' | 'onKeepaliveRtt' | 'onSrtlaAck' | 'onSrtAck' | 'onNak' | 'tick'
 >;
 
 /**
@@ -49,7 +49,7 @@ class CommonScheduler implements Sched {
   addLink(id: string): void {
     this.links.set(id, { window: 20_000, inFlight: new Set() });
   }
-  setRegistered(): void {}
+  onRegistered(): void {}
   onReceive(): void {}
   onKeepaliveRtt(): void {}
   tick(): string[] {
@@ -80,6 +80,9 @@ class CommonScheduler implements Sched {
   }
 }
 
+/** Registration as the scheduler reads it, for tests whose links the receiver has accepted. */
+const EVERY_LINK_REGISTERED = { isRegistered: () => true };
+
 class Sim {
   now = 0;
   private readonly events = new Map<number, Ev[]>();
@@ -99,7 +102,7 @@ class Sim {
   unrouted = 0;
   private loadAcc = 0;
 
-  constructor(specs: SimLinkSpec[], firstSeq = 1000, sched: Sched = new Scheduler()) {
+  constructor(specs: SimLinkSpec[], firstSeq = 1000, sched: Sched = new Scheduler(EVERY_LINK_REGISTERED)) {
     this.sched = sched;
     this.nextSeq = firstSeq;
     this.nextExpected = firstSeq;
@@ -110,7 +113,7 @@ class Sim {
     const l = new SimLink(s, this, new Rng(s.id.charCodeAt(s.id.length - 1) * 7919 + s.rttMs));
     this.links.set(s.id, l);
     this.sched.addLink(s.id, { priority: s.priority ?? 5, backupOnly: s.backupOnly ?? false, metered: s.metered ?? false }, this.now);
-    this.sched.setRegistered(s.id, true, this.now);
+    this.sched.onRegistered(s.id, this.now);
   }
 
   at(t: number, fn: Ev): void {
@@ -364,10 +367,10 @@ describe('bonding scheduler on simulated links', () => {
   });
 
   it('keeps every link when the whole process pauses, and stalls only a link left behind', () => {
-    const s = new Scheduler();
+    const s = new Scheduler(EVERY_LINK_REGISTERED);
     for (const id of ['a', 'b']) {
       s.addLink(id, {}, 0);
-      s.setRegistered(id, true, 0);
+      s.onRegistered(id, 0);
     }
     // A 450 ms pause (garbage collection, a busy machine): nothing was read on any link meanwhile.
     expect(s.tick(450)).toEqual([]);
@@ -387,10 +390,10 @@ describe('bonding scheduler on simulated links', () => {
   });
 
   it('holds back a retransmission while the first copy is still due, and lets it through once that copy is overdue or its link dark', () => {
-    const s = new Scheduler();
+    const s = new Scheduler(EVERY_LINK_REGISTERED);
     for (const id of ['a', 'b']) {
       s.addLink(id, {}, 0);
-      s.setRegistered(id, true, 0);
+      s.onRegistered(id, 0);
     }
     for (let t = 0; t <= 1000; t += 10) {
       for (const id of ['a', 'b']) {
@@ -524,12 +527,14 @@ describe('bonding scheduler on simulated links', () => {
   });
 
   it('reports links that are not registered, and routes nothing without links', () => {
-    const s = new Scheduler();
+    const registered = new Set<string>();
+    const s = new Scheduler({ isRegistered: (id) => registered.has(id) });
     expect(s.send(1, 1316, 0)).toBeUndefined();
     s.addLink('x', {}, 0);
     expect(s.send(1, 1316, 0)).toBeUndefined();
     expect(s.stats(0)[0]).toMatchObject({ state: 'registering', why: expect.stringMatching(/waiting/) });
-    s.setRegistered('x', true, 0);
+    registered.add('x');
+    s.onRegistered('x', 0);
     expect(s.send(1, 1316, 1)).toBe('x');
   });
 });
