@@ -160,6 +160,9 @@ export class ReceiverRegistration {
       return { kind: 'answered', reply: encodeReg2(again.id) };
     }
     if (this.table.groupCount >= this.options.maxGroups) return this.refuse(from, now, 'too many groups');
+    // A new id from the same address and port: that sender started over (restarted), and its earlier
+    // group will never send data. It stops counting against the address now; it is reaped at its timeout.
+    if (again && this.table.endPending(again)) this.guard.pendingEnded(again.creatorIp);
     if (!this.guard.canCreatePending(from.ip, now)) return this.refuse(from, now, 'too many groups registering from this address');
     const full = Buffer.alloc(SRTLA_ID_LEN);
     id.copy(full, 0, 0, SRTLA_ID_HALF);

@@ -266,6 +266,14 @@ describe('the receiver registration', () => {
     expect(said(r.reg1(A, 2))).toBe('group REG2');
   });
 
+  it('a sender that restarts again and again from one address and port can always register (its old pending groups stop counting)', () => {
+    const r = new Rig({ maxPendingGroupsPerAddress: 2 });
+    for (let n = 1; n <= 10; n++) expect(said(r.at(n * 100).reg1(A, n)), `restart ${n}`).toBe('group REG2');
+    // The abandoned groups go at their pending timeout; the last one is still there.
+    r.reg.expire(100 + 5001);
+    expect(said(r.at(5200).reg1(B, 99))).toBe('group REG2');
+  });
+
   describe('expiry', () => {
     it.each([
       { name: 'a group that never sent data, after the pending timeout', data: false, links: true, at: 5001, reason: 'never-sent-data' },
