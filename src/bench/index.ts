@@ -18,6 +18,10 @@ export const SCENARIOS: Record<string, { description: string; load: () => Promis
   latency: { description: 'glass to glass through encoder, mux, SRT, bonded links and a decoder', load: () => import('./latency.js') },
   'av-sync': { description: 'audio minus video at the far end, from the flash and the beep', load: () => import('./av-sync.js') },
   failover: { description: 'a bonded link dies mid-stream: loss, stall, ABR reaction, recovery', load: () => import('./failover.js') },
+  'failover-harsh': {
+    description: 'four unequal lossy links, the best dark for 8 s under a 4.5 Mbit/s passthrough: lost TS packets over many runs',
+    load: () => import('./failover-harsh.js'),
+  },
   'cost-policy': {
     description: 'a free link and two metered ones: the metered share, and the failover when the free link dies',
     load: () => import('./cost-policy.js'),
@@ -33,6 +37,10 @@ export const SCENARIOS: Record<string, { description: string; load: () => Promis
   'status-page': {
     description: 'the status page: its weight, change → screen in Chromium, supervisor CPU with 20 clients, the stream while hammered',
     load: () => import('./status-page.js'),
+  },
+  'bond-cpu': {
+    description: 'CPU of the bonded path (pipeline + bonding sender, receiver) beside srt-live-transmit, at 4, 10 and 20 Mbit/s',
+    load: () => import('./bond-cpu.js'),
   },
   'receiver-scale': {
     description: 'fieldcast receive with 50 senders x 3 links at 4 Mbit/s: receiver CPU per stream',

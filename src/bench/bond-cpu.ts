@@ -1,0 +1,389 @@
+/**
+ * `fieldcast bench bond-cpu` (issue 12): what the bonded path costs in CPU
+ * against the C reference, in one run, at 4, 10 and 20 Mbit/s.
+ *
+ *   one TS source (a recorded H.264 stream, padded to the rate with null
+ *   packets as a CBR encoder's output is), paced by this process onto UDP,
+ *   datagram for datagram to both paths at once:
+ *
+ *   Fieldcast: udp → `fieldcast send --input udp://… --bond` (its pipeline
+ *     process reads the UDP and pipes the TS to the send process, which holds
+ *     SRT and the bonding sender) → 3 emulated links (`fieldcast linksim`) →
+ *     `fieldcast receive` → srt-live-transmit listener → udp back here
+ *   C reference: udp → srt-live-transmit caller → 1 emulated link (the same
+ *     linksim) → srt-live-transmit listener → udp back here
+ *
+ * CPU is user + sys from /proc for each process over the same window, as
+ * CPU-seconds per minute: the sender side (pipeline process + send process)
+ * against srt-live-transmit's sending, the receiver against its receiving.
+ * Each far end's bytes and continuity are checked, so a path that did not
+ * carry the stream gives no figure. The emulators, the listeners and this
+ * process are not counted.
+ *
+ * Where the sender side's time goes (this machine, 10 Mbit/s, 30 s; V8 CPU
+ * profiles with FIELDCAST_CPU_PROF=DIR and the per-thread split printed):
+ * - the send process, 7.0 CPU-s/min: its JavaScript thread 4.6, libsrt's
+ *   threads 1.9, the rest 0.4. Of the JavaScript thread's busy time, 26 % is
+ *   `dgram.send` (one syscall and one libuv request per packet per link) and
+ *   13 % the SRT output's flush (the native call that stages the TS into
+ *   libsrt); then the scheduler's `choose`, the splicer, flight records, the
+ *   return path's de-duplication — each 1 % or less. The cost is per packet,
+ *   not per byte: 20 Mbit/s costs 1.2x what 10 does.
+ * - libsrt inside Fieldcast costs about twice srt-live-transmit's whole
+ *   process: its packets go to a loopback socket that the bonding sender
+ *   reads (a recv per packet) and sends again per link — the loopback hop.
+ * - the pipeline process, 1.8 CPU-s/min: 42 % of its busy time is writing
+ *   the TS pipe (one write per chunk), then the chunker.
+ * So the levers are per-packet syscalls and the loopback hop: batched
+ *   sendmmsg/recvmmsg in a native data plane that follows the scheduler's
+ *   choices, and SRT handing its packets to the bonding sender in process.
+ */
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import dgram from 'node:dgram';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { setTimeout as wait } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import { freeUdpPort } from '../lib/udp-ports.js';
+import { TsAnalyser } from '../mux/index.js';
+import { processCpuSeconds, threadCpuSeconds } from './cpu.js';
+import { FigureSheet, NotObservedError, type Scenario, type ScenarioResult } from './types.js';
+
+const CLI = fileURLToPath(new URL('../../bin/fieldcast.js', import.meta.url));
+const CHUNK = 1316;
+const LATENCY_MS = 1000;
+/** The sender side may cost this many times srt-live-transmit's sending; the receiver this many times its receiving. */
+const GOAL_SENDER_RATIO = 2;
+const GOAL_RECEIVER_RATIO = 2;
+/** A path that delivered less than this share of what was fed did not carry the stream (its start is joined late). */
+const MIN_DELIVERED = 0.97;
+
+interface PathEnd {
+  bytes: number;
+  analyser: TsAnalyser;
+  sock: dgram.Socket;
+}
+
+interface RateResult {
+  mbps: number;
+  /** The send process's CPU-s per minute by thread: its JavaScript thread, libsrt's threads, the rest (libuv, GC helpers). */
+  sendThreads: { js: number; srt: number; other: number };
+  cpuPerMin: { fcPipeline: number; fcSend: number; fcReceive: number; sltSend: number; sltReceive: number };
+  delivered: { fc: number; slt: number };
+  cc: { fc: number; slt: number };
+}
+
+export const scenario: Scenario = {
+  name: 'bond-cpu',
+  description: 'CPU of the bonded path (pipeline + bonding sender, receiver) beside srt-live-transmit, at 4, 10 and 20 Mbit/s',
+  async run({ quick, workDir, signal }): Promise<ScenarioResult> {
+    const sheet = new FigureSheet();
+    const windowS = quick ? 10 : 30;
+    const source = await recordSource(workDir);
+    const results: RateResult[] = [];
+    for (const mbps of [4, 10, 20]) {
+      signal.throwIfAborted();
+      const file = padTo(source, mbps, workDir);
+      results.push(await measureRate(file, mbps, windowS, workDir, signal));
+    }
+    const verdicts: string[] = [];
+    for (const r of results) {
+      const p = `at_${r.mbps}m`;
+      const c = r.cpuPerMin;
+      const senderSide = c.fcPipeline + c.fcSend;
+      sheet.add(`${p}_fieldcast_pipeline_cpu_s_per_min`, c.fcPipeline, 'CPU-s/min');
+      sheet.add(`${p}_fieldcast_send_cpu_s_per_min`, c.fcSend, 'CPU-s/min (SRT + bonding sender)');
+      sheet.add(
+        `${p}_fieldcast_send_by_thread`,
+        `JavaScript ${r.sendThreads.js.toFixed(2)}, SRT ${r.sendThreads.srt.toFixed(2)}, other ${r.sendThreads.other.toFixed(2)} CPU-s/min`,
+      );
+      sheet.add(`${p}_fieldcast_sender_side_cpu_s_per_min`, senderSide, 'CPU-s/min');
+      sheet.add(`${p}_srt_live_transmit_send_cpu_s_per_min`, c.sltSend, 'CPU-s/min');
+      sheet.add(`${p}_sender_ratio`, senderSide / c.sltSend, `x srt-live-transmit (goal <= ${GOAL_SENDER_RATIO})`);
+      sheet.add(`${p}_fieldcast_receive_cpu_s_per_min`, c.fcReceive, 'CPU-s/min');
+      sheet.add(`${p}_srt_live_transmit_receive_cpu_s_per_min`, c.sltReceive, 'CPU-s/min');
+      sheet.add(`${p}_receiver_ratio`, c.fcReceive / c.sltReceive, `x srt-live-transmit (goal <= ${GOAL_RECEIVER_RATIO})`);
+      sheet.add(
+        `${p}_delivered`,
+        `Fieldcast ${(r.delivered.fc * 100).toFixed(1)}%, srt-live-transmit ${(r.delivered.slt * 100).toFixed(1)}%`,
+      );
+      // The source loops (a 10 s file): its own jump at each loop shows at both far ends alike.
+      sheet.add(
+        `${p}_cc_errors_beyond_reference`,
+        r.cc.fc - r.cc.slt,
+        `(Fieldcast ${r.cc.fc}, srt-live-transmit ${r.cc.slt}: the source's loops)`,
+      );
+      const s = senderSide / c.sltSend;
+      const rr = c.fcReceive / c.sltReceive;
+      verdicts.push(
+        `${r.mbps} Mbit/s: sender side ${s.toFixed(2)}x (${s <= GOAL_SENDER_RATIO ? 'held' : 'not held'}), receiver ${rr.toFixed(2)}x (${rr <= GOAL_RECEIVER_RATIO ? 'held' : 'not held'})`,
+      );
+    }
+    sheet.add('window', `${windowS} s per rate${quick ? ' (quick)' : ''}`);
+    return sheet.result(verdicts.join('; '));
+  },
+};
+
+/** A recorded 4 Mbit/s H.264 + AAC stream (10 s, ffmpeg's test source), kept between runs. */
+async function recordSource(workDir: string): Promise<Buffer> {
+  const cacheDir = path.resolve(fileURLToPath(new URL('../../.cache/bench', import.meta.url)));
+  mkdirSync(cacheDir, { recursive: true });
+  const file = path.join(cacheDir, 'bond-cpu-source.ts');
+  if (!existsSync(file)) {
+    const tmp = path.join(workDir, 'source.ts');
+    execFileSync(
+      'ffmpeg',
+      [
+        '-v',
+        'error',
+        '-f',
+        'lavfi',
+        '-i',
+        'testsrc2=size=1280x720:rate=30',
+        '-f',
+        'lavfi',
+        '-i',
+        'sine=frequency=1000:sample_rate=48000',
+        '-t',
+        '10',
+        '-c:v',
+        'libx264',
+        '-preset',
+        'veryfast',
+        '-b:v',
+        '3500k',
+        '-maxrate',
+        '3500k',
+        '-bufsize',
+        '1750k',
+        '-g',
+        '60',
+        '-c:a',
+        'aac',
+        '-b:a',
+        '128k',
+        '-muxrate',
+        '4000k',
+        '-f',
+        'mpegts',
+        '-y',
+        tmp,
+      ],
+      { timeout: 120_000 },
+    );
+    writeFileSync(file, readFileSync(tmp));
+  }
+  return readFileSync(file);
+}
+
+/** The source padded to `mbps` with null packets (ffmpeg's muxrate), as a CBR encoder at that rate sends. */
+function padTo(source: Buffer, mbps: number, workDir: string): Buffer {
+  const inFile = path.join(workDir, 'in.ts');
+  const outFile = path.join(workDir, `at-${mbps}m.ts`);
+  writeFileSync(inFile, source);
+  execFileSync(
+    'ffmpeg',
+    ['-v', 'error', '-i', inFile, '-map', '0', '-c', 'copy', '-muxrate', `${mbps * 1000}k`, '-f', 'mpegts', '-y', outFile],
+    {
+      timeout: 60_000,
+    },
+  );
+  return readFileSync(outFile);
+}
+
+async function farEnd(): Promise<PathEnd & { port: number }> {
+  const sock = dgram.createSocket({ type: 'udp4', recvBufferSize: 16 << 20 });
+  const end = { bytes: 0, analyser: new TsAnalyser(), sock, port: 0 };
+  sock.on('message', (m) => {
+    end.bytes += m.length;
+    end.analyser.push(m);
+  });
+  end.port = await freeUdpPort();
+  await new Promise<void>((r) => sock.bind(end.port, '127.0.0.1', () => r()));
+  return end;
+}
+
+async function measureRate(ts: Buffer, mbps: number, windowS: number, workDir: string, signal: AbortSignal): Promise<RateResult> {
+  const procs: ChildProcess[] = [];
+  const fcEnd = await farEnd();
+  const sltEnd = await farEnd();
+  const feed = dgram.createSocket('udp4');
+  try {
+    const [fcIn, sltIn, fcListen, sltListen, recvPort, via1, via2, via3, via4] = await Promise.all(
+      Array.from({ length: 9 }, () => freeUdpPort()),
+    );
+    const spawnQuiet = (cmd: string, args: string[]): ChildProcess => {
+      const p = spawn(cmd, args, { stdio: 'ignore', env: { ...process.env, FIELDCAST_LOG: 'error' } });
+      procs.push(p);
+      return p;
+    };
+    // The far ends: srt-live-transmit listeners relaying to this process.
+    spawnQuiet('srt-live-transmit', [
+      '-q',
+      '-c',
+      String(CHUNK),
+      `srt://:${fcListen}?mode=listener&latency=${LATENCY_MS}`,
+      `udp://127.0.0.1:${fcEnd.port}`,
+    ]);
+    const sltReceive = spawnQuiet('srt-live-transmit', [
+      '-q',
+      '-c',
+      String(CHUNK),
+      `srt://:${sltListen}?mode=listener&latency=${LATENCY_MS}`,
+      `udp://127.0.0.1:${sltEnd.port}`,
+    ]);
+    // The emulated links: 20 ms each way, room for the stream; the C path's link goes straight to its listener.
+    const link = (name: string, via: number) => ({
+      name,
+      listen: `127.0.0.1:${via}`,
+      up: { rate: '60M', delayMs: 20 },
+      down: { delayMs: 20 },
+    });
+    const linksFile = path.join(workDir, `links-${mbps}.json`);
+    writeFileSync(
+      linksFile,
+      JSON.stringify({ seed: 1, target: `127.0.0.1:${recvPort}`, links: [link('a', via1), link('b', via2), link('c', via3)] }),
+    );
+    const refLinkFile = path.join(workDir, `ref-link-${mbps}.json`);
+    writeFileSync(refLinkFile, JSON.stringify({ seed: 1, target: `127.0.0.1:${sltListen}`, links: [link('ref', via4)] }));
+    spawnQuiet(process.execPath, [CLI, 'linksim', '--config', linksFile, '--interval', '3600']);
+    spawnQuiet(process.execPath, [CLI, 'linksim', '--config', refLinkFile, '--interval', '3600']);
+    const receive = spawnQuiet(process.execPath, [
+      ...profileArgs('receive'),
+      CLI,
+      'receive',
+      '--listen',
+      `127.0.0.1:${recvPort}`,
+      '--forward',
+      `srt://127.0.0.1:${fcListen}`,
+      '--status-interval',
+      '0',
+    ]);
+    await wait(1500, undefined, { signal });
+    const send = spawnQuiet(process.execPath, [
+      ...profileArgs('send'),
+      CLI,
+      'send',
+      '--input',
+      `udp://127.0.0.1:${fcIn}`,
+      '--to',
+      `srt://127.0.0.1:${recvPort}`,
+      '--latency',
+      String(LATENCY_MS),
+      '--bond',
+      '--link',
+      `name=a,via=127.0.0.1:${via1}`,
+      '--link',
+      `name=b,via=127.0.0.1:${via2}`,
+      '--link',
+      `name=c,via=127.0.0.1:${via3}`,
+    ]);
+    const sltSend = spawnQuiet('srt-live-transmit', [
+      '-q',
+      '-c',
+      String(CHUNK),
+      `udp://:${sltIn}`,
+      `srt://127.0.0.1:${via4}?latency=${LATENCY_MS}`,
+    ]);
+    await wait(2000, undefined, { signal });
+
+    // The feed: the same datagrams to both, paced at the rate, looping the file.
+    const chunks: Buffer[] = [];
+    for (let off = 0; off + CHUNK <= ts.length; off += CHUNK) chunks.push(ts.subarray(off, off + CHUNK));
+    const perMs = (mbps * 1e6) / 8 / CHUNK / 1000;
+    let fed = 0;
+    let next = 0;
+    const t0 = performance.now();
+    let feeding = true;
+    const feeder = (async () => {
+      while (feeding) {
+        const due = Math.floor((performance.now() - t0) * perMs);
+        for (; fed < due; fed++) {
+          const c = chunks[next]!;
+          next = (next + 1) % chunks.length;
+          feed.send(c, fcIn);
+          feed.send(c, sltIn);
+        }
+        await wait(2);
+      }
+    })();
+
+    const warmS = 5;
+    await wait(warmS * 1000, undefined, { signal });
+    const pipelinePid = childOf(send.pid!);
+    if (pipelinePid === undefined)
+      throw new NotObservedError(`at_${mbps}m_fieldcast_pipeline_cpu_s_per_min`, 'fieldcast send started no pipeline process');
+    const pids = {
+      fcPipeline: pipelinePid,
+      fcSend: send.pid!,
+      fcReceive: receive.pid!,
+      sltSend: sltSend.pid!,
+      sltReceive: sltReceive.pid!,
+    };
+    const threads0 = threadCpuSeconds(send.pid!);
+    const cpu0 = Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, processCpuSeconds(pid)])) as Record<
+      keyof typeof pids,
+      number
+    >;
+    const w0 = performance.now();
+    await wait(windowS * 1000, undefined, { signal });
+    const minutes = (performance.now() - w0) / 60_000;
+    const cpuPerMin = Object.fromEntries(
+      Object.entries(pids).map(([k, pid]) => [k, (processCpuSeconds(pid) - cpu0[k as keyof typeof pids]) / minutes]),
+    ) as RateResult['cpuPerMin'];
+    const sendThreads = { js: 0, srt: 0, other: 0 };
+    for (const t of threadCpuSeconds(send.pid!)) {
+      const used = (t.cpuSeconds - (threads0.find((b) => b.tid === t.tid)?.cpuSeconds ?? 0)) / minutes;
+      if (t.tid === send.pid) sendThreads.js += used;
+      else if (t.name.startsWith('SRT:') || t.name === 'fieldcast-srt') sendThreads.srt += used;
+      else sendThreads.other += used;
+    }
+    feeding = false;
+    await feeder;
+    // Everything fed has reached the far ends by now (the latency, the links' delay): the whole run's bytes.
+    await wait(LATENCY_MS + 1500, undefined, { signal });
+    const fedBytes = fed * CHUNK;
+    const delivered = { fc: fcEnd.bytes / fedBytes, slt: sltEnd.bytes / fedBytes };
+    for (const [who, share] of [
+      ['Fieldcast', delivered.fc],
+      ['srt-live-transmit', delivered.slt],
+    ] as const) {
+      if (share < MIN_DELIVERED) {
+        throw new NotObservedError(
+          `at_${mbps}m_cpu`,
+          `${who}'s far end got ${(share * 100).toFixed(1)}% of the ${mbps} Mbit/s fed: the path did not carry the stream`,
+        );
+      }
+    }
+    const cc = (a: TsAnalyser): number => a.report().checks.Continuity_count_error ?? 0;
+    return { mbps, sendThreads, cpuPerMin, delivered, cc: { fc: cc(fcEnd.analyser), slt: cc(sltEnd.analyser) } };
+  } finally {
+    for (const p of procs.reverse()) if (p.exitCode === null) p.kill('SIGTERM');
+    // Each stops by itself (a profile is written at exit); whatever is left after 5 s is killed.
+    await Promise.race([Promise.all(procs.map((p) => (p.exitCode === null ? new Promise((r) => p.once('exit', r)) : null))), wait(5000)]);
+    for (const p of procs) if (p.exitCode === null) p.kill('SIGKILL');
+    feed.close();
+    fcEnd.sock.close();
+    sltEnd.sock.close();
+  }
+}
+
+/**
+ * With FIELDCAST_CPU_PROF=DIR, the send and receive processes write V8 CPU profiles there
+ * (open them in Chrome's DevTools): where their time goes, per function.
+ */
+function profileArgs(who: string): string[] {
+  const dir = process.env.FIELDCAST_CPU_PROF;
+  // Node names each profile by its process id: the send process and its pipeline process (which inherits the flags) apart.
+  return dir ? ['--cpu-prof', `--cpu-prof-dir=${path.join(dir, who)}`] : [];
+}
+
+/** The one child process of `pid` (fieldcast send's pipeline process). */
+function childOf(pid: number): number | undefined {
+  try {
+    const kids = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+    return kids[0];
+  } catch {
+    return undefined;
+  }
+}
