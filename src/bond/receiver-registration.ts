@@ -48,7 +48,8 @@ export type RegistrationResult =
   /** An answer that changes nothing: REG2 again to a resent REG1, REG3 again to a link, REG_NGP. */
   | { kind: 'answered'; reply: Buffer }
   | { kind: 'refused'; reply: Buffer; why: string }
-  | { kind: 'group'; reply: Buffer; group: ReceiverGroup }
+  /** `replaced`: the group this sender made before it started over, dropped now (it never sent data). */
+  | { kind: 'group'; reply: Buffer; group: ReceiverGroup; replaced?: ReceiverGroup }
   | { kind: 'link'; reply: Buffer; link: ReceiverLink };
 
 export type Expiry =
@@ -159,10 +160,12 @@ export class ReceiverRegistration {
       // Our REG2 answer was lost and the sender asks again: the same group, the same answer.
       return { kind: 'answered', reply: encodeReg2(again.id) };
     }
+    // A new id from the same address and port: that sender started over (restarted), and the group it
+    // made before will never send data. The new one replaces it: dropped now, it no longer counts
+    // against the address or the receiver (one port can hold at most one group that never sent data).
+    const replaced = again && !again.hadData ? again : undefined;
+    if (replaced) this.drop(replaced);
     if (this.table.groupCount >= this.options.maxGroups) return this.refuse(from, now, 'too many groups');
-    // A new id from the same address and port: that sender started over (restarted), and its earlier
-    // group will never send data. It stops counting against the address now; it is reaped at its timeout.
-    if (again && this.table.endPending(again)) this.guard.pendingEnded(again.creatorIp);
     if (!this.guard.canCreatePending(from.ip, now)) return this.refuse(from, now, 'too many groups registering from this address');
     const full = Buffer.alloc(SRTLA_ID_LEN);
     id.copy(full, 0, 0, SRTLA_ID_HALF);
@@ -178,7 +181,7 @@ export class ReceiverRegistration {
     this.table.addGroup(g);
     this.guard.pendingCreated(from.ip, now);
     this.counters.regGroups++;
-    return { kind: 'group', reply: encodeReg2(full), group: g };
+    return { kind: 'group', reply: encodeReg2(full), group: g, ...(replaced ? { replaced } : {}) };
   }
 
   private reg2(id: Buffer, from: Source, now: number): RegistrationResult {

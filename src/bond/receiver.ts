@@ -61,9 +61,12 @@ export const RECEIVER_DEFAULTS = {
 
 type ResolvedOptions = Required<Omit<BondReceiverOptions, keyof RegistrationLimits>> & RegistrationLimits;
 
+/** Why a group went: silence, never sending data, its sender starting over from the same port, or the receiver closing. */
+export type GroupClosedReason = 'timeout' | 'never-sent-data' | 'replaced' | 'closed';
+
 export type ReceiverEvents = {
   group: [{ tag: number; from: string }];
-  groupClosed: [{ tag: number; reason: 'timeout' | 'never-sent-data' | 'closed' }];
+  groupClosed: [{ tag: number; reason: GroupClosedReason }];
   link: [{ tag: number; address: string; links: number }];
   linkClosed: [{ tag: number; address: string; reason: 'timeout' }];
 };
@@ -311,6 +314,7 @@ export class BondReceiver extends TypedEmitter<ReceiverEvents> {
         log.debug('registration refused', { from: formatHostPort(unmapIPv4(rinfo.address), rinfo.port), why: r.why });
         return;
       case 'group': {
+        if (r.replaced) this.groupClosed(r.replaced, 'replaced');
         const from = formatHostPort(r.group.creatorIp, rinfo.port);
         log.info('group registered', { group: r.group.tag, from });
         this.emit('group', { tag: r.group.tag, from });
@@ -329,7 +333,7 @@ export class BondReceiver extends TypedEmitter<ReceiverEvents> {
     }
   }
 
-  private groupClosed(g: ReceiverGroup, reason: 'timeout' | 'never-sent-data' | 'closed'): void {
+  private groupClosed(g: ReceiverGroup, reason: GroupClosedReason): void {
     g.close();
     if (reason !== 'closed') log.info('group dropped', { group: g.tag, reason });
     this.emit('groupClosed', { tag: g.tag, reason });
