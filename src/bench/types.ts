@@ -22,6 +22,8 @@ export interface ScenarioResult {
 export interface ScenarioOptions {
   /** Shorter runs for a quick look (`--quick`); figures say so. */
   quick: boolean;
+  /** How many times a scenario that repeats its runs does so (`--runs N`); each has its default. */
+  runs?: number;
   /** Where scenarios may write their working files. */
   workDir: string;
   signal: AbortSignal;

@@ -35,6 +35,7 @@
 
 import { FLIGHT_TUNING, FlightLog } from './flights.js';
 import { LinkState } from './link-state.js';
+import { isRedundantRepair, nakReturnMs } from './redundant-repair.js';
 import type { SeqRange } from './sequence.js';
 
 export const SCHEDULER_TUNING = {
@@ -58,11 +59,6 @@ export const SCHEDULER_TUNING = {
    * is very likely dark, and a retransmission sent there would be lost a second time.
    */
   QUIET_MS: 80,
-  /**
-   * A retransmission is dropped as redundant while an earlier copy is still due over a
-   * live link: until the copy's late arrival bound plus max(this, half the link's RTT).
-   */
-  REDUNDANT_MARGIN_MS: 50,
   /** Silence after which a link is dead and registers again (SRTLA.md: 4 s). */
   DEAD_MS: 4000,
   /** The virtual queue never predicts more than this: when every link is full, the stream is spread in proportion to capacity. */
@@ -212,20 +208,14 @@ export class Scheduler {
   /**
    * Whether a retransmission of `seq` that SRT asks for now would only duplicate a copy
    * that already arrived (its link's SRTLA ACK came: the NAK was reordering) or is still
-   * on its way over a live link. Forwarding it anyway is how a retransmission storm starts
-   * (issue 5): the listener repeats its NAKs while the first repair waits in a modem's
-   * queue, each repeat lengthens that queue, and the queue overflows. Not forwarding it
-   * costs nothing if the copy arrives; if it was lost, SRT asks again after the copy was due.
+   * on its way over a live link (redundant-repair.ts). Not forwarding it costs nothing if
+   * the copy arrives; if it was lost, SRT asks again.
    */
   redundantRetransmission(seq: number, now: number): boolean {
-    for (let f = this.flights.latest(seq); f; f = f.prev) {
-      if (f.state === 'acked' || f.state === 'srtacked') return true;
-      if (f.state !== 'flight' && f.state !== 'suspect') continue;
-      if (!this.usable(f.link) || this.links.get(f.link.id) !== f.link) continue;
-      const margin = Math.max(SCHEDULER_TUNING.REDUNDANT_MARGIN_MS, f.link.rttOrGuess() / 2);
-      if (now < f.due + margin) return true;
-    }
-    return false;
+    // The way back a NAK takes: over links that still answer (one gone quiet is likely dark).
+    const freshest = this.freshestRecv(true);
+    const live = [...this.links.values()].filter((l) => this.usable(l) && freshest - l.lastRecvAt <= SCHEDULER_TUNING.QUIET_MS);
+    return isRedundantRepair(this.flights.latest(seq), now, nakReturnMs(live), (l) => this.usable(l) && this.links.get(l.id) === l);
   }
 
   /** Chooses a link for data packet `seq` and records it as in flight there. */

@@ -3,17 +3,18 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { checkFigures, formatFigure, NotObservedError, SCENARIOS } from '../bench/index.js';
 import type { ScenarioResult } from '../bench/types.js';
-import { type Command, out, parseOptions, UsageError } from './command.js';
+import { type Command, numberOption, out, parseOptions, UsageError } from './command.js';
 
 function usage(): string {
   const names = Object.entries(SCENARIOS).map(([n, s]) => `  ${n.padEnd(16)} ${s.description}`);
   return [
-    'Usage: fieldcast bench SCENARIO|all [--quick] [--json FILE] [--keep]',
+    'Usage: fieldcast bench SCENARIO|all [--quick] [--runs N] [--json FILE] [--keep]',
     '',
     'Prints one "name: value unit" per figure and a last "verdict:" line. A figure',
     'a scenario could not observe is printed as "not observed: name: why", never',
     'as a number, and the exit status is then 1.',
     '  --quick       shorter runs (figures are noisier)',
+    '  --runs N      how many runs, for a scenario that repeats them (failover-harsh)',
     '  --json FILE   also write the figures as JSON',
     '  --keep        keep the working folder',
     '',
@@ -31,9 +32,11 @@ export const command: Command = {
   async run(argv) {
     const { values, positionals } = parseOptions(
       argv,
-      { quick: { type: 'boolean' }, json: { type: 'string' }, keep: { type: 'boolean' } },
+      { quick: { type: 'boolean' }, runs: { type: 'string' }, json: { type: 'string' }, keep: { type: 'boolean' } },
       true,
     );
+    const runs = numberOption(values.runs, '--runs', 1, 1000);
+    if (runs !== undefined && !Number.isInteger(runs)) throw new UsageError('--runs must be a whole number');
     const which = positionals[0];
     if (!which) throw new UsageError('name a scenario, or "all"');
     const names = which === 'all' ? Object.keys(SCENARIOS) : [which];
@@ -52,7 +55,9 @@ export const command: Command = {
           out(`# ${n}: ${scenario.description}`);
           let r: ScenarioResult;
           try {
-            r = checkFigures(await scenario.run({ quick: Boolean(values.quick), workDir, signal: ac.signal }));
+            r = checkFigures(
+              await scenario.run({ quick: Boolean(values.quick), workDir, signal: ac.signal, ...(runs === undefined ? {} : { runs }) }),
+            );
           } catch (e) {
             if (!(e instanceof NotObservedError)) throw e;
             r = { figures: [], verdict: `not observed: ${e.message}`, unobserved: [e.message] };
