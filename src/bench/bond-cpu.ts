@@ -47,6 +47,7 @@ import { fileURLToPath } from 'node:url';
 import { freeUdpPort } from '../lib/udp-ports.js';
 import { TsAnalyser } from '../mux/index.js';
 import { processCpuSeconds, threadCpuSeconds } from './cpu.js';
+import { childOf } from './proc.js';
 import { FigureSheet, NotObservedError, type Scenario, type ScenarioResult } from './types.js';
 
 const CLI = fileURLToPath(new URL('../../bin/fieldcast.js', import.meta.url));
@@ -125,7 +126,7 @@ export const scenario: Scenario = {
 };
 
 /** A recorded 4 Mbit/s H.264 + AAC stream (10 s, ffmpeg's test source), kept between runs. */
-async function recordSource(workDir: string): Promise<Buffer> {
+export async function recordSource(workDir: string): Promise<Buffer> {
   const cacheDir = path.resolve(fileURLToPath(new URL('../../.cache/bench', import.meta.url)));
   mkdirSync(cacheDir, { recursive: true });
   const file = path.join(cacheDir, 'bond-cpu-source.ts');
@@ -177,7 +178,7 @@ async function recordSource(workDir: string): Promise<Buffer> {
 }
 
 /** The source padded to `mbps` with null packets (ffmpeg's muxrate), as a CBR encoder at that rate sends. */
-function padTo(source: Buffer, mbps: number, workDir: string): Buffer {
+export function padTo(source: Buffer, mbps: number, workDir: string): Buffer {
   const inFile = path.join(workDir, 'in.ts');
   const outFile = path.join(workDir, `at-${mbps}m.ts`);
   writeFileSync(inFile, source);
@@ -376,14 +377,4 @@ function profileArgs(who: string): string[] {
   const dir = process.env.FIELDCAST_CPU_PROF;
   // Node names each profile by its process id: the send process and its pipeline process (which inherits the flags) apart.
   return dir ? ['--cpu-prof', `--cpu-prof-dir=${path.join(dir, who)}`] : [];
-}
-
-/** The one child process of `pid` (fieldcast send's pipeline process). */
-function childOf(pid: number): number | undefined {
-  try {
-    const kids = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
-    return kids[0];
-  } catch {
-    return undefined;
-  }
 }

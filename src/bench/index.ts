@@ -15,6 +15,7 @@ export const SCENARIOS: Record<string, { description: string; load: () => Promis
   mux: { description: 'MPEG-TS packetiser cost against ffmpeg -c copy', load: () => import('./mux.js') },
   encode: { description: 'libx264 from the test pattern at 720p30 and 1080p30 beside ffmpeg testsrc2', load: () => import('./encode.js') },
   'bond-venue': { description: 'bonded goodput on three bad emulated cellular links', load: () => import('./bond-venue.js') },
+  'bond-soak': { description: "the bonding sender's RSS live at 10 Mbit/s for 30 minutes", load: () => import('./bond-soak.js') },
   'bond-harsh': {
     description: 'bonded goodput on four unequal links (4/3/3/1.5 Mbit/s, 30-250 ms RTT, 0-5 % bursty loss)',
     load: () => import('./bond-harsh.js'),

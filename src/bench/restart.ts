@@ -19,7 +19,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import dgram from 'node:dgram';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as wait } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
@@ -30,6 +30,7 @@ import { TsArrivals } from '../mux/arrivals.js';
 import { controlCall } from '../supervisor/control.js';
 import type { StatusSnapshot } from '../supervisor/snapshot.js';
 import { processCpuSeconds, threadCpuSeconds } from './cpu.js';
+import { rssMb } from './proc.js';
 import { FigureSheet, NotObservedError, type Scenario, type ScenarioResult } from './types.js';
 
 const CLI = fileURLToPath(new URL('../../bin/fieldcast.js', import.meta.url));
@@ -172,11 +173,6 @@ export const scenario: Scenario = {
     }
   },
 };
-
-function rssMb(pid: number): number {
-  const m = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Number(m[1]) / 1024 : Number.NaN;
-}
 
 async function until(signal: AbortSignal, timeoutMs: number, what: string, cond: () => Promise<boolean> | boolean): Promise<void> {
   const start = performance.now();
