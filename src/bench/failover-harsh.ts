@@ -6,7 +6,7 @@
  *
  *   TS file (4.5 Mbit/s CBR) → stream unit passthrough (pipeline process, SRT
  *     latency 1500 ms, bonding sender) → cell-a/b/c/d (linksim) → bonding
- *     receiver (shipped 50 ms reorder hold) → SRT listener → TS analyser
+ *     receiver (shipped reorder hold: from 50 ms, adaptive) → SRT listener → TS analyser
  *
  * The links (one-way delay, jitter, loss in Gilbert-Elliott bursts of the mean
  * length given; the return path has the same delay, a quarter of the jitter

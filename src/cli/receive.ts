@@ -23,8 +23,9 @@ an AWS Elemental MediaConnect flow's SRT listener source.
 
   --listen HOST:PORT     where senders connect (default ${RECEIVER_DEFAULTS.listen}: IPv4 and IPv6)
   --forward srt://H:P    the SRT listener each stream goes to (required)
-  --reorder-ms N         hold out-of-order packets up to N ms to put them back in
-                         sequence (default ${RECEIVER_DEFAULTS.reorderMs}; 0 = off)
+  --reorder-ms N         hold out-of-order packets at least N ms to put them back in
+                         sequence, more (up to 200 ms) when the links reorder more
+                         (default ${RECEIVER_DEFAULTS.reorderMs}; 0 = off)
   --max-groups N         streams at most (default ${RECEIVER_DEFAULTS.maxGroups})
   --max-links N          links per stream at most (default ${RECEIVER_DEFAULTS.maxLinksPerGroup})
   --stats-json FILE      write statistics as JSON to FILE every second

@@ -56,6 +56,12 @@ export function receiverMetrics(receiver: ReceiverStatsSource, registry: Registr
   perGroup(counterVec, 'group_reordered_packets_total', 'Data packets that arrived after a later one', (g) => g.reorder.reordered);
   perGroup(counterVec, 'group_reorder_gap_timeouts_total', 'Gaps released on hold timeout', (g) => g.reorder.gapTimeouts);
   perGroup(counterVec, 'group_reorder_skipped_total', 'Sequence numbers skipped by hold timeouts', (g) => g.reorder.skipped);
+  perGroup(
+    gaugeVec,
+    'group_reorder_hold_seconds',
+    'How long a gap is held for its packet now (adapted to the links)',
+    (g) => g.reorder.holdMs / 1000,
+  );
   perLink(gaugeVec, 'link_rate_bits_per_second', 'Bit rate received per link over the last second', (l) => l.rateBps);
   perLink(counterVec, 'link_packets_total', 'Packets received per link', (l) => l.packets);
   perLink(counterVec, 'link_bytes_total', 'Bytes received per link', (l) => l.bytes);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ReorderBuffer } from '../../../src/bond/reorder.js';
+import { REORDER_TUNING, ReorderBuffer } from '../../../src/bond/reorder.js';
 import { SEQ_MAX } from '../../../src/bond/sequence.js';
 
 function setup(holdMs = 40) {
@@ -110,5 +110,90 @@ describe('ReorderBuffer', () => {
     for (const s of [1, 3, 2]) push(s, 0);
     expect(out).toEqual([1, 3, 2]);
     expect(buf.stats().reordered).toBe(1);
+  });
+
+  describe('the hold adapts to how late reordered packets come', () => {
+    /** One packet every ms; every 10th arrives `lateMs` after its place (a slower link's share). */
+    function reorderedStream(push: (seq: number, now: number) => void, from: number, n: number, lateMs: number, t0: number): number {
+      const late: { seq: number; at: number }[] = [];
+      let t = t0;
+      for (let s = from; s < from + n; s++, t++) {
+        if (s % 10 === 0) late.push({ seq: s, at: t + lateMs });
+        else push(s, t);
+        while (late.length && late[0]!.at <= t) push(late.shift()!.seq, t);
+      }
+      for (const l of late) {
+        t = Math.max(t, l.at);
+        push(l.seq, t);
+      }
+      return t;
+    }
+
+    it('grows past the floor when packets come later than it, and then puts them all back in order', () => {
+      const { out, push, buf } = setup(50);
+      // Packets 120 ms late: at first the 50 ms floor gives up on their gaps...
+      let t = 0;
+      const expireEvery = (to: number) => {
+        for (; t <= to; t++) buf.expire(t);
+      };
+      const pushT = (seq: number, now: number) => {
+        expireEvery(now);
+        push(seq, now);
+      };
+      const end = reorderedStream(pushT, 1, 3000, 120, 0);
+      expireEvery(end + 300);
+      expect(buf.stats().late).toBeGreaterThan(0);
+      // ...and from those late arrivals the hold grows to cover them (with a margin, below the ceiling).
+      expect(buf.currentHoldMs).toBeGreaterThanOrEqual(120);
+      expect(buf.currentHoldMs).toBeLessThanOrEqual(REORDER_TUNING.ADAPTIVE_MAX_MS);
+      // Now the same reordering is put right: nothing more is late, everything is in order.
+      const lateBefore = buf.stats().late;
+      const outBefore = out.length;
+      const end2 = reorderedStream(pushT, 3001, 3000, 120, end + 301);
+      expireEvery(end2 + 300);
+      expect(buf.stats().late).toBe(lateBefore);
+      const second = out.slice(outBefore);
+      expect(second).toEqual([...second].sort((a, b) => a - b));
+      expect(second.length).toBe(3000);
+    });
+
+    it('never goes above the ceiling, however late packets come', () => {
+      const { push, buf } = setup(50);
+      let t = 0;
+      const pushT = (seq: number, now: number) => {
+        for (; t <= now; t++) buf.expire(t);
+        push(seq, now);
+      };
+      reorderedStream(pushT, 1, 5000, 900, 0);
+      expect(buf.currentHoldMs).toBe(REORDER_TUNING.ADAPTIVE_MAX_MS);
+      expect(buf.stats().holdMs).toBe(REORDER_TUNING.ADAPTIVE_MAX_MS);
+    });
+
+    it('falls back to the floor once reordering stops for the window', () => {
+      const { push, buf } = setup(50);
+      let t = 0;
+      const pushT = (seq: number, now: number) => {
+        for (; t <= now; t++) buf.expire(t);
+        push(seq, now);
+      };
+      const end = reorderedStream(pushT, 1, 3000, 120, 0);
+      expect(buf.currentHoldMs).toBeGreaterThan(50);
+      // In order from now on, past the window.
+      let s = 3001;
+      for (let now = end + 1; now < end + REORDER_TUNING.WINDOW_MS + 2000; now += 5) pushT(s++, now);
+      expect(buf.currentHoldMs).toBe(50);
+    });
+
+    it('stays at the floor while gaps fill quickly', () => {
+      const { push, buf } = setup(50);
+      let t = 0;
+      const pushT = (seq: number, now: number) => {
+        for (; t <= now; t++) buf.expire(t);
+        push(seq, now);
+      };
+      reorderedStream(pushT, 1, 3000, 10, 0);
+      expect(buf.currentHoldMs).toBe(50);
+      expect(buf.stats().late).toBe(0);
+    });
   });
 });

@@ -30,6 +30,7 @@ const FAMILIES: Record<string, 'gauge' | 'counter'> = {
   fieldcast_receive_group_srt_nak_sequences_total: 'counter',
   fieldcast_receive_group_reordered_packets_total: 'counter',
   fieldcast_receive_group_reorder_gap_timeouts_total: 'counter',
+  fieldcast_receive_group_reorder_hold_seconds: 'gauge',
   fieldcast_receive_group_reorder_skipped_total: 'counter',
   fieldcast_receive_link_rate_bits_per_second: 'gauge',
   fieldcast_receive_link_packets_total: 'counter',

@@ -22,7 +22,7 @@ export function receiverStats(groups: number, linksPerGroup: number, tick = 0): 
       nakSeqs: 9,
       handshakes: 2,
       malformed: 0,
-      reorder: { held: 10, reordered: 7, gapTimeouts: 1, skipped: 2, late: 0, retransmissions: 3, duplicates: 0 },
+      reorder: { held: 10, reordered: 7, gapTimeouts: 1, skipped: 2, late: 0, retransmissions: 3, duplicates: 0, holdMs: 50 },
       links: Array.from({ length: linksPerGroup }, (_, l) => ({
         address: l === 2 ? `[2001:db8::${g.toString(16)}]:${5000 + l}` : `10.1.${g >> 8}.${g & 255}:${5000 + l}`,
         live: true,
