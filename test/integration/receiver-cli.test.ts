@@ -133,7 +133,7 @@ describe.skipIf(skip)('fieldcast receive', () => {
     const r = spawnSync(process.execPath, [CLI, 'receive', '--help'], { encoding: 'utf8' });
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(/--listen HOST:PORT .*\(default \[::\]:5000: IPv4 and IPv6\)/);
-    expect(r.stdout).toMatch(/--reorder-ms N [^\n]*\n[^\n]*\(default 50; 0 = off\)/);
+    expect(r.stdout).toMatch(/--reorder-ms N [^\n]*\n[^\n]*\n[^\n]*\(default 50; 0 = off\)/);
     expect(r.stdout).toMatch(/--max-groups N .*\(default 200\)/);
     expect(r.stdout).toMatch(/--max-links N .*\(default 16\)/);
     expect(r.stdout).toMatch(/--metrics-host H .*\(default 127\.0\.0\.1\)/);
