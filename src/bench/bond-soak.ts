@@ -175,7 +175,8 @@ async function run(opts: ScenarioOptions): Promise<ScenarioResult> {
       sheet.add(`${who}_rss_last_mb`, median(last.map((s) => s[who])), 'MB (the last minute)');
       sheet.add(`${who}_rss_max_mb`, Math.max(...samples.map((s) => s[who])), 'MB');
       sheet.add(`${who}_rss_growth_mb_per_hour`, growthPerHour, `MB/h (slope after warm-up; ${growthInRun.toFixed(1)} MB over the run)`);
-      if (who !== 'receive') verdicts.push(`${who} ${growthInRun <= GOAL_GROWTH_MB ? 'no growth' : `grew ${growthInRun.toFixed(1)} MB`}`);
+      if (who !== 'receive')
+        verdicts.push(`${who} grew ${growthInRun.toFixed(1)} MB (${growthInRun <= GOAL_GROWTH_MB ? 'within' : 'over'} the bound)`);
     }
     sheet.add('delivered', deliveredMbps, `Mbit/s at the far end (${MBPS} sent)`);
     sheet.add(
@@ -184,7 +185,7 @@ async function run(opts: ScenarioOptions): Promise<ScenarioResult> {
       '(the file loops every 10 s: one jump per loop is its own)',
     );
     sheet.add('run', seconds / 60, `min at ${MBPS} Mbit/s${quick ? ' (quick)' : ''}, ${samples.length} samples`);
-    return sheet.result(`${verdicts.join(', ')} (goal: at most ${GOAL_GROWTH_MB} MB over the run after warm-up)`);
+    return sheet.result(`${verdicts.join(', ')}; bound: ${GOAL_GROWTH_MB} MB over the run after warm-up`);
   } finally {
     for (const p of procs.reverse()) if (p.exitCode === null) p.kill('SIGTERM');
     await Promise.race([Promise.all(procs.map((p) => (p.exitCode === null ? new Promise((r) => p.once('exit', r)) : null))), wait(5000)]);
