@@ -38,7 +38,7 @@
  *   sendmmsg/recvmmsg in a native data plane that follows the scheduler's
  *   choices, and SRT handing its packets to the bonding sender in process.
  */
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import dgram from 'node:dgram';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -47,7 +47,7 @@ import { fileURLToPath } from 'node:url';
 import { freeUdpPort } from '../lib/udp-ports.js';
 import { TsAnalyser } from '../mux/index.js';
 import { processCpuSeconds, threadCpuSeconds } from './cpu.js';
-import { childOf } from './proc.js';
+import { childOf, QuietChildren } from './proc.js';
 import { FigureSheet, NotObservedError, type Scenario, type ScenarioResult } from './types.js';
 
 const CLI = fileURLToPath(new URL('../../bin/fieldcast.js', import.meta.url));
@@ -205,7 +205,7 @@ async function farEnd(): Promise<PathEnd & { port: number }> {
 }
 
 async function measureRate(ts: Buffer, mbps: number, windowS: number, workDir: string, signal: AbortSignal): Promise<RateResult> {
-  const procs: ChildProcess[] = [];
+  const children = new QuietChildren();
   const fcEnd = await farEnd();
   const sltEnd = await farEnd();
   const feed = dgram.createSocket('udp4');
@@ -213,20 +213,15 @@ async function measureRate(ts: Buffer, mbps: number, windowS: number, workDir: s
     const [fcIn, sltIn, fcListen, sltListen, recvPort, via1, via2, via3, via4] = await Promise.all(
       Array.from({ length: 9 }, () => freeUdpPort()),
     );
-    const spawnQuiet = (cmd: string, args: string[]): ChildProcess => {
-      const p = spawn(cmd, args, { stdio: 'ignore', env: { ...process.env, FIELDCAST_LOG: 'error' } });
-      procs.push(p);
-      return p;
-    };
     // The far ends: srt-live-transmit listeners relaying to this process.
-    spawnQuiet('srt-live-transmit', [
+    children.spawn('srt-live-transmit', [
       '-q',
       '-c',
       String(CHUNK),
       `srt://:${fcListen}?mode=listener&latency=${LATENCY_MS}`,
       `udp://127.0.0.1:${fcEnd.port}`,
     ]);
-    const sltReceive = spawnQuiet('srt-live-transmit', [
+    const sltReceive = children.spawn('srt-live-transmit', [
       '-q',
       '-c',
       String(CHUNK),
@@ -247,9 +242,9 @@ async function measureRate(ts: Buffer, mbps: number, windowS: number, workDir: s
     );
     const refLinkFile = path.join(workDir, `ref-link-${mbps}.json`);
     writeFileSync(refLinkFile, JSON.stringify({ seed: 1, target: `127.0.0.1:${sltListen}`, links: [link('ref', via4)] }));
-    spawnQuiet(process.execPath, [CLI, 'linksim', '--config', linksFile, '--interval', '3600']);
-    spawnQuiet(process.execPath, [CLI, 'linksim', '--config', refLinkFile, '--interval', '3600']);
-    const receive = spawnQuiet(process.execPath, [
+    children.spawn(process.execPath, [CLI, 'linksim', '--config', linksFile, '--interval', '3600']);
+    children.spawn(process.execPath, [CLI, 'linksim', '--config', refLinkFile, '--interval', '3600']);
+    const receive = children.spawn(process.execPath, [
       ...profileArgs('receive'),
       CLI,
       'receive',
@@ -261,7 +256,7 @@ async function measureRate(ts: Buffer, mbps: number, windowS: number, workDir: s
       '0',
     ]);
     await wait(1500, undefined, { signal });
-    const send = spawnQuiet(process.execPath, [
+    const send = children.spawn(process.execPath, [
       ...profileArgs('send'),
       CLI,
       'send',
@@ -279,7 +274,7 @@ async function measureRate(ts: Buffer, mbps: number, windowS: number, workDir: s
       '--link',
       `name=c,via=127.0.0.1:${via3}`,
     ]);
-    const sltSend = spawnQuiet('srt-live-transmit', [
+    const sltSend = children.spawn('srt-live-transmit', [
       '-q',
       '-c',
       String(CHUNK),
@@ -359,10 +354,7 @@ async function measureRate(ts: Buffer, mbps: number, windowS: number, workDir: s
     const cc = (a: TsAnalyser): number => a.report().checks.Continuity_count_error ?? 0;
     return { mbps, sendThreads, cpuPerMin, delivered, cc: { fc: cc(fcEnd.analyser), slt: cc(sltEnd.analyser) } };
   } finally {
-    for (const p of procs.reverse()) if (p.exitCode === null) p.kill('SIGTERM');
-    // Each stops by itself (a profile is written at exit); whatever is left after 5 s is killed.
-    await Promise.race([Promise.all(procs.map((p) => (p.exitCode === null ? new Promise((r) => p.once('exit', r)) : null))), wait(5000)]);
-    for (const p of procs) if (p.exitCode === null) p.kill('SIGKILL');
+    await children.stopAll();
     feed.close();
     fcEnd.sock.close();
     sltEnd.sock.close();

@@ -6,18 +6,9 @@
  * bond-steps.ts runs it. Goal: efficiency >= 0.85 of the summed 11.5 Mbit/s
  * with zero CC errors, srt_overhead <= 1.15.
  */
-import type { LinkSpecInput } from '../linksim/index.js';
+import { type LinkSpecInput, cellLink as link } from '../linksim/index.js';
 import { runSteppedBond } from './bond-steps.js';
 import type { Scenario } from './types.js';
-
-function link(name: string, rate: string, rttMs: number, jitterMs: number, loss: number, burst: number): LinkSpecInput {
-  return {
-    name,
-    listen: '127.0.0.1:0',
-    up: { rate, delayMs: rttMs / 2, jitterMs, loss, burst, queueMs: 250 },
-    down: { delayMs: rttMs / 2, jitterMs: jitterMs / 4 },
-  };
-}
 
 /** BENCHMARKS.md's table; the two lossy links lose in bursts of 3 and 5 (the table gives only their rate). */
 export const HARSH_LINKS: readonly LinkSpecInput[] = Object.freeze([

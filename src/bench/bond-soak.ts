@@ -21,7 +21,6 @@
  * the file's own loops), or no figure is printed: a sender that stalled would
  * hold still in memory too. 30 minutes by default; `--quick` runs 4.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import dgram from 'node:dgram';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -30,7 +29,7 @@ import { fileURLToPath } from 'node:url';
 import { freeUdpPort } from '../lib/udp-ports.js';
 import { TsAnalyser } from '../mux/index.js';
 import { padTo, recordSource } from './bond-cpu.js';
-import { childOf, rssMb } from './proc.js';
+import { childOf, QuietChildren, rssMb } from './proc.js';
 import { FigureSheet, NotObservedError, type Scenario, type ScenarioOptions, type ScenarioResult } from './types.js';
 
 const CLI = fileURLToPath(new URL('../../bin/fieldcast.js', import.meta.url));
@@ -80,12 +79,7 @@ async function run(opts: ScenarioOptions): Promise<ScenarioResult> {
   const ts = path.join(workDir, `soak-${MBPS}m.ts`);
   writeFileSync(ts, padTo(await recordSource(workDir), MBPS, workDir));
 
-  const procs: ChildProcess[] = [];
-  const spawnQuiet = (cmd: string, args: string[]): ChildProcess => {
-    const p = spawn(cmd, args, { stdio: 'ignore', env: { ...process.env, FIELDCAST_LOG: 'error' } });
-    procs.push(p);
-    return p;
-  };
+  const children = new QuietChildren();
   const end = { bytes: 0, analyser: new TsAnalyser(), sock: dgram.createSocket({ type: 'udp4', recvBufferSize: 16 << 20 }) };
   end.sock.on('message', (m) => {
     end.bytes += m.length;
@@ -94,7 +88,7 @@ async function run(opts: ScenarioOptions): Promise<ScenarioResult> {
   try {
     const [endPort, listen, recvPort, via1, via2, via3] = await Promise.all(Array.from({ length: 6 }, () => freeUdpPort()));
     await new Promise<void>((r) => end.sock.bind(endPort, '127.0.0.1', () => r()));
-    spawnQuiet('srt-live-transmit', [
+    children.spawn('srt-live-transmit', [
       '-q',
       '-c',
       '1316',
@@ -112,8 +106,8 @@ async function run(opts: ScenarioOptions): Promise<ScenarioResult> {
       linksFile,
       JSON.stringify({ seed: 1, target: `127.0.0.1:${recvPort}`, links: [link('a', via1, 0), link('b', via2, 0.01), link('c', via3, 0)] }),
     );
-    spawnQuiet(process.execPath, [CLI, 'linksim', '--config', linksFile, '--interval', '3600']);
-    const receive = spawnQuiet(process.execPath, [
+    children.spawn(process.execPath, [CLI, 'linksim', '--config', linksFile, '--interval', '3600']);
+    const receive = children.spawn(process.execPath, [
       CLI,
       'receive',
       '--listen',
@@ -124,7 +118,7 @@ async function run(opts: ScenarioOptions): Promise<ScenarioResult> {
       '0',
     ]);
     await wait(1500, undefined, { signal });
-    const send = spawnQuiet(process.execPath, [
+    const send = children.spawn(process.execPath, [
       CLI,
       'send',
       '--input',
@@ -187,9 +181,7 @@ async function run(opts: ScenarioOptions): Promise<ScenarioResult> {
     sheet.add('run', seconds / 60, `min at ${MBPS} Mbit/s${quick ? ' (quick)' : ''}, ${samples.length} samples`);
     return sheet.result(`${verdicts.join(', ')}; bound: ${GOAL_GROWTH_MB} MB over the run after warm-up`);
   } finally {
-    for (const p of procs.reverse()) if (p.exitCode === null) p.kill('SIGTERM');
-    await Promise.race([Promise.all(procs.map((p) => (p.exitCode === null ? new Promise((r) => p.once('exit', r)) : null))), wait(5000)]);
-    for (const p of procs) if (p.exitCode === null) p.kill('SIGKILL');
+    await children.stopAll();
     end.sock.close();
   }
 }

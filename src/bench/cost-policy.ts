@@ -27,12 +27,12 @@ import { TsAnalyser } from '../mux/index.js';
 import { SrtConnection, startListening } from '../srt/index.js';
 import { StreamUnit } from '../supervisor/stream-unit.js';
 import { startBondedPath } from './bonded-path.js';
+import { lostTsPackets } from './lost-packets.js';
 import { FigureSheet, NotObservedError, type Scenario, type ScenarioResult } from './types.js';
 
 const LATENCY_MS = 1500;
 const VIDEO_BPS = 6_000_000;
 const FREE = 'eth';
-const TS_PER_SRT = 7;
 const GOAL_SHARE = 0.05;
 const GOAL_STALL_MS = 200;
 const GOAL_STEP_IN_MS = 500;
@@ -148,7 +148,7 @@ export const scenario: Scenario = {
     else
       sheet.add(
         'lost_ts_packets',
-        Math.max(report.missingPackets, rcvDrops * TS_PER_SRT),
+        lostTsPackets(report.missingPackets, rcvDrops),
         `(continuity counters skip ${report.missingPackets}; SRT dropped ${rcvDrops} too late)`,
       );
     const failoverGaps = gaps.filter((g) => g.at >= failedAt && g.at <= backAt + 2000);

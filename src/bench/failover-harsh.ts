@@ -30,40 +30,34 @@
  * 4.5 Mbit/s through the outage, as with the user's encoder.
  *
  * Each run has its own seed, links, receiver, listener and stream unit, and a
- * bounded length. Lost TS packets are counted at the listener as failover.ts
- * counts them: the larger of what the continuity counters skip and the SRT
- * listener's too-late drops x 7.
+ * bounded length. Lost TS packets are counted at the listener as every
+ * failover scenario counts them (lost-packets.ts).
  */
 import { join } from 'node:path';
 import { DestinationConfig } from '../config/schema.js';
 import { pause as sleep } from '../lib/sleep.js';
-import type { LinkSpecInput } from '../linksim/index.js';
+import { cellLink, type LinkSpecInput } from '../linksim/index.js';
 import { defaultMux } from '../media/spec.js';
 import { TsAnalyser } from '../mux/index.js';
 import { SrtConnection, startListening } from '../srt/index.js';
 import { StreamUnit } from '../supervisor/stream-unit.js';
 import { makeTestTs } from './bond-venue-chain.js';
 import { startBondedPath } from './bonded-path.js';
+import { lostTsPackets } from './lost-packets.js';
 import { FigureSheet, NotObservedError, type Scenario, type ScenarioOptions, type ScenarioResult } from './types.js';
 
 const LATENCY_MS = 1500;
 const TS_BPS = 4_500_000;
 const DEAD_LINK = 'cell-a';
 const OUTAGE_S = 8;
-/** Each SRT payload carries 7 TS packets (1316 bytes). */
-const TS_PER_SRT = 7;
 const RUNS = 20;
 const QUICK_RUNS = 5;
 /** The first data must reach the listener within this (start-up on a loaded machine takes what it takes). */
 const FIRST_DATA_MS = 20_000;
 
+/** The table gives one-way delays; cellLink takes the RTT. */
 function link(name: string, rate: string, oneWayMs: number, jitterMs: number, loss: number, burst: number): LinkSpecInput {
-  return {
-    name,
-    listen: '127.0.0.1:0',
-    up: { rate, delayMs: oneWayMs, jitterMs, loss, burst, queueMs: 250 },
-    down: { delayMs: oneWayMs, jitterMs: jitterMs / 4 },
-  };
+  return cellLink(name, rate, oneWayMs * 2, jitterMs, loss, burst);
 }
 
 export const HARSH_FAILOVER_LINKS: readonly LinkSpecInput[] = Object.freeze([
@@ -140,7 +134,7 @@ export async function harshRun(ts: string, seed: number, timing: Timing, signal:
     if (rcvDrops === undefined) throw new NotObservedError('lost_ts_packets', `the listener's SRT statistics never came (seed ${seed})`);
     return {
       seed,
-      lost: Math.max(report.missingPackets, rcvDrops * TS_PER_SRT),
+      lost: lostTsPackets(report.missingPackets, rcvDrops),
       ccMissing: report.missingPackets,
       ccGaps: report.checks.Continuity_count_error ?? 0,
       gapAtS,

@@ -26,6 +26,7 @@ import { TsAnalyser } from '../mux/index.js';
 import { SrtConnection, startListening } from '../srt/index.js';
 import { StreamUnit } from '../supervisor/stream-unit.js';
 import { startBondedPath } from './bonded-path.js';
+import { lostTsPackets, TS_PER_SRT } from './lost-packets.js';
 import { FigureSheet, NotObservedError, type Scenario, type ScenarioResult } from './types.js';
 
 const LATENCY_MS = 2000;
@@ -33,8 +34,6 @@ const AUDIO_BPS = 128_000;
 /** TS + SRT overhead over the elementary streams (as the ABR controller counts it). */
 const OVERHEAD = 1.07;
 const DEAD_LINK = 'cell-a';
-/** Each SRT payload carries 7 TS packets (1316 bytes). */
-const TS_PER_SRT = 7;
 
 export const scenario: Scenario = {
   name: 'failover',
@@ -148,7 +147,7 @@ export const scenario: Scenario = {
     const ccGaps = report.checks.Continuity_count_error ?? 0;
     if (rcvDrops === undefined) sheet.missing('lost_ts_packets', "the listener's SRT statistics never came");
     else {
-      const lost = Math.max(report.missingPackets, rcvDrops * TS_PER_SRT);
+      const lost = lostTsPackets(report.missingPackets, rcvDrops);
       sheet.add(
         'lost_ts_packets',
         lost,

@@ -41,7 +41,7 @@ export interface ReorderStats {
   retransmissions: number;
   /** Duplicates of a packet already held (dropped). */
   duplicates: number;
-  /** The hold now, in ms (adapted to how late reordered packets come). */
+  /** The hold last applied to a gap, in ms (adapted to how late reordered packets come). */
   holdMs: number;
 }
 
@@ -181,6 +181,9 @@ export class ReorderBuffer {
       return;
     }
     this.held.set(seq, pkt);
+    // A gap opens: its hold must not be one worked out before a quiet spell (the receiver
+    // calls expire() only while packets are held, so nothing recomputed it meanwhile).
+    if (now - this.recomputedAt >= REORDER_TUNING.RECOMPUTE_MS) this.recompute(now);
     this.order.push({ seq, at: now, deadline: now + this.hold });
     this.counts.held++;
   }

@@ -182,7 +182,7 @@ export class Scheduler {
     const freshest = retransmission ? this.freshestRecv(true) : -Infinity;
     for (const l of this.links.values()) {
       if (!this.usable(l)) continue;
-      if (retransmission && freshest - l.lastRecvAt > SCHEDULER_TUNING.QUIET_MS) continue;
+      if (retransmission && this.quiet(l, freshest)) continue;
       const arrival = l.expectedArrival(bytes, now);
       // Overloaded (every link full): spread by virtual queue, i.e. in proportion to capacity,
       // rather than piling the excess onto the lowest-delay link.
@@ -212,11 +212,22 @@ export class Scheduler {
    * the copy arrives; if it was lost, SRT asks again.
    */
   redundantRetransmission(seq: number, now: number): boolean {
-    // The way back a NAK takes: over links that still answer (one gone quiet is likely dark).
-    const freshest = this.freshestRecv(true);
-    const live = [...this.links.values()].filter((l) => this.usable(l) && freshest - l.lastRecvAt <= SCHEDULER_TUNING.QUIET_MS);
-    return isRedundantRepair(this.flights.latest(seq), now, nakReturnMs(live), (l) => this.usable(l) && this.links.get(l.id) === l);
+    return isRedundantRepair(this.flights.latest(seq), now, nakReturnMs(this.answering()), this.carrying);
   }
+
+  /** The links a NAK can come back over: usable and not gone quiet (one gone quiet is likely dark). */
+  private *answering(): Generator<LinkState> {
+    const freshest = this.freshestRecv(true);
+    for (const l of this.links.values()) if (this.usable(l) && !this.quiet(l, freshest)) yield l;
+  }
+
+  /** Heard from more than QUIET_MS before the freshest usable link was. */
+  private quiet(l: LinkState, freshest: number): boolean {
+    return freshest - l.lastRecvAt > SCHEDULER_TUNING.QUIET_MS;
+  }
+
+  /** Whether a copy's link still carries traffic: usable, and not replaced by a new link of the same name. */
+  private readonly carrying = (l: LinkState): boolean => this.usable(l) && this.links.get(l.id) === l;
 
   /** Chooses a link for data packet `seq` and records it as in flight there. */
   send(seq: number, bytes: number, now: number, retransmission = false, overflow = true): string | undefined {

@@ -15,5 +15,5 @@ export { LinkSimConfigError, LinkSimSocketError, LinkSimUsageError } from './err
 export { type DirectionStats, type DropReason, Impairment, type Verdict } from './impairment.js';
 export type { LinkStats } from './link.js';
 export { type LinkChangeInput, type LinkHandle, LinkSim } from './linksim.js';
-export { VENUE_CAPACITY_BPS, VENUE_LINKS } from './presets.js';
+export { cellLink, VENUE_CAPACITY_BPS, VENUE_LINKS } from './presets.js';
 export { deriveSeed, Prng } from './prng.js';

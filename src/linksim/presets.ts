@@ -8,7 +8,8 @@
  */
 import type { LinkSpecInput } from './config.js';
 
-function cell(name: string, rate: string, rttMs: number, jitterMs: number, loss: number, burst: number): LinkSpecInput {
+/** An emulated cellular uplink as the presets model one: RTT split evenly, jitter and loss on the way up. */
+export function cellLink(name: string, rate: string, rttMs: number, jitterMs: number, loss: number, burst: number): LinkSpecInput {
   return {
     name,
     listen: '127.0.0.1:0',
@@ -18,9 +19,9 @@ function cell(name: string, rate: string, rttMs: number, jitterMs: number, loss:
 }
 
 export const VENUE_LINKS: readonly LinkSpecInput[] = Object.freeze([
-  cell('cell-a', '8M', 40, 10, 0.005, 3),
-  cell('cell-b', '5M', 70, 20, 0.01, 5),
-  cell('cell-c', '3M', 120, 40, 0.03, 10),
+  cellLink('cell-a', '8M', 40, 10, 0.005, 3),
+  cellLink('cell-b', '5M', 70, 20, 0.01, 5),
+  cellLink('cell-c', '3M', 120, 40, 0.03, 10),
 ]);
 
 /** Summed uplink capacity of VENUE_LINKS in bit/s (efficiency = clean rate / this). */

@@ -129,19 +129,25 @@ describe('ReorderBuffer', () => {
       return t;
     }
 
-    it('grows past the floor when packets come later than it, and then puts them all back in order', () => {
-      const { out, push, buf } = setup(50);
-      // Packets 120 ms late: at first the 50 ms floor gives up on their gaps...
+    /** The buffer as the receiver drives it: its timers fire every ms up to each arrival (`expireTo`). */
+    function clocked(holdMs: number) {
+      const r = setup(holdMs);
       let t = 0;
-      const expireEvery = (to: number) => {
-        for (; t <= to; t++) buf.expire(t);
+      const expireTo = (to: number) => {
+        for (; t <= to; t++) r.buf.expire(t);
       };
-      const pushT = (seq: number, now: number) => {
-        expireEvery(now);
-        push(seq, now);
+      const pushAt = (seq: number, now: number) => {
+        expireTo(now);
+        r.push(seq, now);
       };
-      const end = reorderedStream(pushT, 1, 3000, 120, 0);
-      expireEvery(end + 300);
+      return { ...r, expireTo, pushAt };
+    }
+
+    it('grows past the floor when packets come later than it, and then puts them all back in order', () => {
+      const { out, buf, expireTo, pushAt } = clocked(50);
+      // Packets 120 ms late: at first the 50 ms floor gives up on their gaps...
+      const end = reorderedStream(pushAt, 1, 3000, 120, 0);
+      expireTo(end + 300);
       expect(buf.stats().late).toBeGreaterThan(0);
       // ...and from those late arrivals the hold grows to cover them (with a margin, below the ceiling).
       expect(buf.currentHoldMs).toBeGreaterThanOrEqual(120);
@@ -149,8 +155,8 @@ describe('ReorderBuffer', () => {
       // Now the same reordering is put right: nothing more is late, everything is in order.
       const lateBefore = buf.stats().late;
       const outBefore = out.length;
-      const end2 = reorderedStream(pushT, 3001, 3000, 120, end + 301);
-      expireEvery(end2 + 300);
+      const end2 = reorderedStream(pushAt, 3001, 3000, 120, end + 301);
+      expireTo(end2 + 300);
       expect(buf.stats().late).toBe(lateBefore);
       const second = out.slice(outBefore);
       expect(second).toEqual([...second].sort((a, b) => a - b));
@@ -158,40 +164,25 @@ describe('ReorderBuffer', () => {
     });
 
     it('never goes above the ceiling, however late packets come', () => {
-      const { push, buf } = setup(50);
-      let t = 0;
-      const pushT = (seq: number, now: number) => {
-        for (; t <= now; t++) buf.expire(t);
-        push(seq, now);
-      };
-      reorderedStream(pushT, 1, 5000, 900, 0);
+      const { buf, pushAt } = clocked(50);
+      reorderedStream(pushAt, 1, 5000, 900, 0);
       expect(buf.currentHoldMs).toBe(REORDER_TUNING.ADAPTIVE_MAX_MS);
       expect(buf.stats().holdMs).toBe(REORDER_TUNING.ADAPTIVE_MAX_MS);
     });
 
     it('falls back to the floor once reordering stops for the window', () => {
-      const { push, buf } = setup(50);
-      let t = 0;
-      const pushT = (seq: number, now: number) => {
-        for (; t <= now; t++) buf.expire(t);
-        push(seq, now);
-      };
-      const end = reorderedStream(pushT, 1, 3000, 120, 0);
+      const { buf, pushAt } = clocked(50);
+      const end = reorderedStream(pushAt, 1, 3000, 120, 0);
       expect(buf.currentHoldMs).toBeGreaterThan(50);
       // In order from now on, past the window.
       let s = 3001;
-      for (let now = end + 1; now < end + REORDER_TUNING.WINDOW_MS + 2000; now += 5) pushT(s++, now);
+      for (let now = end + 1; now < end + REORDER_TUNING.WINDOW_MS + 2000; now += 5) pushAt(s++, now);
       expect(buf.currentHoldMs).toBe(50);
     });
 
     it('stays at the floor while gaps fill quickly', () => {
-      const { push, buf } = setup(50);
-      let t = 0;
-      const pushT = (seq: number, now: number) => {
-        for (; t <= now; t++) buf.expire(t);
-        push(seq, now);
-      };
-      reorderedStream(pushT, 1, 3000, 10, 0);
+      const { buf, pushAt } = clocked(50);
+      reorderedStream(pushAt, 1, 3000, 10, 0);
       expect(buf.currentHoldMs).toBe(50);
       expect(buf.stats().late).toBe(0);
     });
