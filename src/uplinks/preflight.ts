@@ -172,11 +172,20 @@ export async function runPreflight(o: PreflightOptions): Promise<PreflightResult
         const stepSent = [...sent.get(n)!].filter(([s, v]) => s >= firstSeq && v.bytes === FULL).length;
         const echoes = back.get(n)!.filter((b) => b.seq >= firstSeq && b.bytes === FULL);
         // The rate the echoes came back at: over the time they took to arrive, not the time they were sent
-        // in (a link's queue spreads a step it cannot carry over a longer time).
-        const spreadMs = echoes.length > 1 ? echoes[echoes.length - 1]!.at - echoes[0]!.at : 0;
+        // in (a link's queue spreads a step it cannot carry over a longer time). The window opens when the
+        // step's first probe could first have come back (sent + the link's shortest RTT) unless its echo was
+        // seen earlier: a first echo read late (a busy event loop) would shorten the window and overstate
+        // the rate, so it does not open it.
+        const s = small.get(n)!;
+        const firstSent = sent.get(n)!.get(echoes[0]?.seq ?? -1)?.at;
+        const minRtt = s.back.length > 0 ? Math.min(...s.back.map((b) => b.rtt)) : undefined;
+        const opened =
+          echoes.length > 0 && firstSent !== undefined && minRtt !== undefined
+            ? Math.min(echoes[0]!.at, firstSent + minRtt)
+            : echoes[0]?.at;
+        const spreadMs = echoes.length > 1 && opened !== undefined ? echoes[echoes.length - 1]!.at - opened : 0;
         const arrived = spreadMs > 0 ? ((echoes.length - 1) * FULL * 8 * 1000) / spreadMs : 0;
         // A lossy link loses probes at any rate: a step holds when no more come back missing than its loss explains.
-        const s = small.get(n)!;
         const loss = s.sent > 0 ? Math.max(0, 1 - s.back.length / s.sent) : 0;
         if (stepSent > 0 && echoes.length / stepSent >= HELD * (1 - loss)) {
           held.set(n, Math.min(arrived, r * 1.05));

@@ -67,8 +67,9 @@ describe('preflight', () => {
     expect(fast.rateBps).toBeLessThanOrEqual(6_600_000);
     expect(slow.rateBps).toBeGreaterThan(1_000_000);
     expect(slow.rateBps).toBeLessThanOrEqual(2_200_000);
-    // 10% loss: 6 × the worst RTT (about 100 ms).
-    expect(r.recommend?.latencyMs).toBeGreaterThanOrEqual(600);
+    // 10% loss on ~100 small probes reads 6-13%: at least 4 × the worst RTT (about 100 ms), more than a
+    // clean link's 3 ×, whatever this run's sample read (6 × at 10%: see the recommend test above).
+    expect(r.recommend?.latencyMs).toBeGreaterThanOrEqual(400);
     // Probes only: the receiver forwarded no SRT data.
     expect(receiver.stats().perGroup.every((g) => g.packetsForwarded === 0)).toBe(true);
   }, 60_000);
