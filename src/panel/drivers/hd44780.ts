@@ -173,7 +173,7 @@ export class Hd44780Display extends DisplayDriver<CharFrame> {
   private async nibble(nibble: number, rs: number): Promise<void> {
     const bits = ((nibble & 0x0f) << 4) | this.backlight | rs;
     if (this.rs !== rs) {
-      await this.expander(bits);
+      await this.expander(this.backlight | rs);
       this.rs = rs;
     }
     await this.expander(bits | PCF8574.E);

@@ -33,9 +33,9 @@ const CMD = {
 } as const;
 
 /**
- * Initialisation for a 128x64 module with the internal charge pump (the
- * datasheet's software initialization flow chart (application example) and the charge pump application note ("SSD1306 initial
- * settings"), in horizontal addressing mode.
+ * Initialisation of a 128x64 module on the internal charge pump, in
+ * horizontal addressing mode: the datasheet's software initialization flow
+ * chart (application example) with the charge pump application note's 0x8D 0x14.
  */
 // biome-ignore format: one command and its parameters per line, as in the datasheet
 export const SSD1306_INIT: readonly number[] = [

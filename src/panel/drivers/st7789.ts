@@ -2,7 +2,7 @@
  * Colour TFT (240x240 IPS modules), ST7789V over SPI with a data/command
  * line and optional reset and backlight lines.
  *
- * Serial interface (datasheet §8.4.2, 4-line): D/CX low while the command
+ * 4-line serial interface (ST7789V datasheet §8.4): D/CX low while the command
  * byte is clocked, high for its parameters and for pixel data. Pixels are
  * RGB565 (COLMOD 0x55), high byte first. Only the changed rectangles are
  * written (dirty-rects.ts); each SPI transfer stays ≤ 4096 bytes, spidev's
@@ -20,7 +20,7 @@ import { type OpenOutputPin, type OpenSpiBus, type OutputPin, openOutputPin, ope
 /** spidev's default bufsiz (module parameter): the largest single transfer it accepts. */
 export const SPI_MAX_TRANSFER = 4096;
 
-/** Commands (datasheet §9.1, system function command table 1). */
+/** Commands (datasheet §9.1, system function commands). */
 export const ST7789 = {
   SWRESET: 0x01,
   SLPIN: 0x10,
@@ -37,11 +37,11 @@ export const ST7789 = {
   COLMOD: 0x3a,
 } as const;
 
-/** Reset low pulse: TRW ≥ 10 µs (§7.4.5); 1 ms is the shortest timer. */
+/** Reset low pulse: TRW ≥ 10 µs (§7.4 reset timing); 1 ms is the shortest timer. */
 const RESET_PULSE_MS = 1;
-/** After a hardware or software reset, up to 120 ms before the controller takes SLPOUT (§7.4.5, §9.1.2). */
+/** After a hardware or software reset: 5 ms before a command, 120 ms before SLPOUT (§7.4, SWRESET in §9.1). */
 const RESET_SETTLE_MS = 150;
-/** SLPOUT: 5 ms before the next command, 120 ms before SLPIN (§9.1.12); 120 ms covers both. */
+/** SLPOUT: 5 ms before the next command, 120 ms before SLPIN (§9.1); 120 ms covers both. */
 const SLEEP_OUT_MS = 120;
 
 export interface St7789Options extends DisplayDriverOptions {
@@ -106,8 +106,8 @@ export class St7789Display extends DisplayDriver<OwnedFrame> {
     await this.clock.wait(RESET_SETTLE_MS);
     await this.command(ST7789.SLPOUT);
     await this.clock.wait(SLEEP_OUT_MS);
-    await this.command(ST7789.COLMOD, [0x55]); // 65k colours, 16 bit/pixel on the interface (§9.1.32)
-    await this.command(ST7789.MADCTL, [0x00]); // top to bottom, left to right, RGB order (§9.1.28)
+    await this.command(ST7789.COLMOD, [0x55]); // COLMOD: 65k colours, 16 bit/pixel on the interface
+    await this.command(ST7789.MADCTL, [0x00]); // MADCTL: top to bottom, left to right, RGB order
     await this.command(spec.invert ? ST7789.INVON : ST7789.INVOFF);
     await this.command(ST7789.NORON);
     await this.command(ST7789.DISPON);
@@ -147,7 +147,7 @@ export class St7789Display extends DisplayDriver<OwnedFrame> {
     const xe = xs + rect.width - 1;
     const ys = rect.y + yOffset;
     const ye = ys + rect.height - 1;
-    // CASET/RASET (§9.1.20, §9.1.21): start and end, each 16-bit big-endian, inclusive.
+    // CASET/RASET: start and end, each 16-bit big-endian, inclusive.
     await this.command(ST7789.CASET, [xs >> 8, xs & 0xff, xe >> 8, xe & 0xff]);
     await this.command(ST7789.RASET, [ys >> 8, ys & 0xff, ye >> 8, ye & 0xff]);
     const out = Buffer.allocUnsafe(rect.width * rect.height * 2);
