@@ -13,6 +13,7 @@ import { describeError } from '../../lib/errors.js';
 import { createLogger, type Logger } from '../../lib/logger.js';
 import type { DisplayKind, DisplayState, Frame, PanelDisplay } from '../frame.js';
 import { type DisplayClock, systemClock } from './clock.js';
+import { DisplayGoneError } from './errors.js';
 import { LatestFrameWriter } from './latest-frame.js';
 import { describeFailure, nextRetryMs, RETRY_FIRST_MS } from './recovery.js';
 
@@ -138,7 +139,12 @@ export abstract class DisplayDriver<F> implements PanelDisplay {
       } else {
         await this.writer.halt();
       }
-      this.report({ state: 'gone', why: `${this.where} does not answer: ${describeFailure(this.failure)}` });
+      const gone = new DisplayGoneError(
+        `${this.where} does not answer: ${describeFailure(this.failure)}`,
+        { kind: this.kind },
+        this.failure,
+      );
+      this.report({ state: 'gone', why: gone.message }, gone);
       await this.disconnect();
       if (this.stop.signal.aborted) return;
       this.log.debug('display retry', { display: this.kind, inMs: retryMs });
@@ -155,14 +161,14 @@ export abstract class DisplayDriver<F> implements PanelDisplay {
     await this.disconnect();
   }
 
-  private report(next: DisplayState): void {
+  private report(next: DisplayState, err?: DisplayGoneError): void {
     const prev = this.health;
     this.health = next;
     if (prev?.state === next.state) {
       if (next.state === 'gone') this.log.debug('display still gone', { display: this.kind, why: next.why });
       return;
     }
-    if (next.state === 'gone') this.log.warn('display gone', { display: this.kind, why: next.why });
+    if (next.state === 'gone') this.log.warn('display gone', { display: this.kind, code: err?.code, why: next.why });
     else this.log.info('display ok', { display: this.kind });
     try {
       this.onState?.(next);
