@@ -160,7 +160,7 @@ export class Button extends TypedEmitter<ButtonEvents> {
     const pressedAt = this.pressedAt;
     this.pressedAt = undefined;
     if (pressedAt === undefined || this.longFired) return;
-    const heldMs = at - pressedAt;
+    const heldMs = Math.round(at - pressedAt);
     // A release that began past the threshold while the long moment's timer was late is still a long press.
     if (heldMs >= this.longPressMs) this.fireLong();
     else this.emit('short', { button: this.name, kind: 'short', heldMs });
