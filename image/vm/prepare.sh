@@ -22,19 +22,14 @@ done
 busybox="$(command -v busybox || true)"
 [ -n "$busybox" ] || { echo "prepare: busybox is missing (apt-get install busybox-static)" >&2; exit 2; }
 
-# Debian's kernel: the package linux-image-amd64 depends on today (the ABI
-# number changes with kernel updates, so resolve it now rather than pin it).
-resolve() { apt-cache depends linux-image-amd64 2>/dev/null | sed -n 's/^ *Depends: \(linux-image-[0-9][^ ]*\)$/\1/p' | head -n1; }
-pkg="$(resolve)"
-if [ -z "$pkg" ] && [ "$(id -u)" -eq 0 ]; then
-  apt-get update -qq >/dev/null 2>&1 || true # a fresh machine may have no package lists yet
-  pkg="$(resolve)"
-fi
-[ -n "$pkg" ] || { echo "prepare: cannot resolve linux-image-amd64's kernel package (apt-get update?)" >&2; exit 2; }
-kver="${pkg#linux-image-}"
+# Debian's kernel: the one linux-image-amd64 depends on today (kernel.sh).
+# shellcheck source=kernel.sh
+. "$here/kernel.sh"
+resolve_kernel prepare
+pkg="$kpkg"
 # The image is keyed by the kernel and by this rig's own files, so a change to
 # the init or this script rebuilds it; the downloaded package is kept apart.
-rig="$(cat "$here/prepare.sh" "$here/init" | sha256sum | cut -c1-12)"
+rig="$(cat "$here/prepare.sh" "$here/kernel.sh" "$here/init" | sha256sum | cut -c1-12)"
 out="$cache/$kver-$rig"
 if [ -f "$out/.ready" ]; then
   echo "$out"
