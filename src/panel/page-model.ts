@@ -114,10 +114,15 @@ export function signalBars(uplink: UplinkStatus): number | undefined {
   return undefined;
 }
 
+function isObject<T>(v: T | null | undefined): v is T {
+  return typeof v === 'object' && v !== null;
+}
+
 /** One row per uplink: from snapshot.uplinks when the box lists them, else from the bond's links. */
 export function uplinkRows(s: StatusSnapshot): UplinkRow[] {
-  if (Array.isArray(s.uplinks) && s.uplinks.length > 0)
-    return s.uplinks.map((u) => {
+  const uplinks = Array.isArray(s.uplinks) ? s.uplinks.filter(isObject) : [];
+  if (uplinks.length > 0)
+    return uplinks.map((u) => {
       const [word, tone] = !u.enabled ? (['off', 'off'] as const) : !u.up ? (['down', 'bad'] as const) : linkWord(u.link);
       const bars = u.kind === 'cellular' || u.modem ? signalBars(u) : undefined;
       return {
@@ -135,7 +140,7 @@ export function uplinkRows(s: StatusSnapshot): UplinkRow[] {
         ),
       };
     });
-  const links = Array.isArray(s.bond?.links) ? s.bond.links : [];
+  const links = Array.isArray(s.bond?.links) ? s.bond.links.filter(isObject) : [];
   return links.map((l) => {
     const [word, tone] = linkWord(l);
     return {
@@ -166,7 +171,8 @@ export interface Headline {
 
 /** The line that matters most: the first alert (they come most important first), else the reason. */
 export function headline(s: StatusSnapshot): Headline {
-  const a = Array.isArray(s.alerts) ? s.alerts[0] : undefined;
+  const first: unknown = Array.isArray(s.alerts) ? s.alerts[0] : undefined;
+  const a = isObject(first) ? (first as Alert) : undefined;
   if (a) {
     const action = a.action ?? s.action;
     return { text: toPanelText(a.message), ...(action ? { action: toPanelText(action) } : {}), level: a.level ?? 'warn' };

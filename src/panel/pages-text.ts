@@ -16,7 +16,7 @@ import {
   uplinkRows,
   videoRate,
 } from './page-model.js';
-import { fitChars, padChars, toPanelText } from './text-fit.js';
+import { fitChars, padChars, toPanelText, wrapChars } from './text-fit.js';
 
 const COLS = 16;
 const MARK = '.';
@@ -37,10 +37,14 @@ function split(left: string, right: string[]): string {
 
 /** The first alert's message when it fits, else its code in words (UPLINK_DOWN: "UPLINK DOWN"); without alerts, the reason. */
 function alertLine(s: PanelInput['snapshot']): string {
-  const a = Array.isArray(s.alerts) ? s.alerts[0] : undefined;
+  const first: unknown = Array.isArray(s.alerts) ? s.alerts[0] : undefined;
+  const a = typeof first === 'object' && first !== null ? (first as { code?: unknown }) : undefined;
   const h = headline(s);
   if (!a || h.text.length <= COLS || typeof a.code !== 'string' || a.code === '') return h.text;
-  return a.code.replace(/_/g, ' ');
+  const words = a.code.replace(/_/g, ' ');
+  // INPUT NO SIGNAL under NO SIGNAL says nothing new: what to do does (as many whole words as fit).
+  if (!words.includes(stateWord(s.state)) || !h.action) return words;
+  return wrapChars(h.action, COLS, Number.POSITIVE_INFINITY, '')[0] ?? words;
 }
 
 /** `left` and `right` flush right on one line, or undefined when they do not both fit. */

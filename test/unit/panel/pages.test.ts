@@ -104,6 +104,9 @@ describe('the pages', () => {
     expect(d).toMatchObject({ lines: ['DEGRADED    2/3L', 'UPLINK DOWN     '] });
     const e = renderPage('hd44780', 'main', { snapshot: SAMPLES.error(), urls: [] });
     expect(e).toMatchObject({ lines: ['ERROR       0/3L', 'SRT AUTH FAILED '] });
+    // The alert's code would repeat the state word: what to do instead.
+    const n = renderPage('hd44780', 'main', { snapshot: SAMPLES['no-signal'](), urls: [] });
+    expect(n).toMatchObject({ lines: ['NO SIGNAL   3/3L', 'check the camera'] });
   });
 
   it('draws a snapshot missing every optional part', () => {
@@ -154,6 +157,12 @@ describe('the pages', () => {
       alerts: 'no',
     } as unknown as StatusSnapshot;
     everywhere({ snapshot: junk, urls: [] });
+    for (const j of [
+      {},
+      { state: 'on fire', stream: null, uplinks: [null, {}], bond: { links: [null, { name: 7 }] }, alerts: [null, 5] },
+      { stream: { audio: { peakDbfs: 'loud' }, video: null, input: null } },
+    ])
+      everywhere({ snapshot: j as unknown as StatusSnapshot, urls: null as unknown as string[] });
   });
 
   it('lists as many uplinks as fit, then "+N more"', () => {
