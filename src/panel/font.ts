@@ -8,14 +8,17 @@
 import { ELLIPSIS_5X7, FIRST_CODE, GLYPHS_5X7, LAST_CODE } from './font-data.js';
 
 export const GLYPH_WIDTH = 5;
+/** The height of capitals and digits, which layouts fit to. */
 export const GLYPH_HEIGHT = 7;
+/** Rows in a glyph's bitmap: descenders use the eighth. */
+export const GLYPH_ROWS = 8;
 /** A cell: the glyph and one column (row) of space to its right (below it). */
 export const CELL_WIDTH = 6;
 export const CELL_HEIGHT = 8;
 /** The pixel displays' truncation marker (drawn as three dots in one cell). */
 export const ELLIPSIS = '\u2026';
 
-/** A glyph as rows of booleans, `size` columns by `size * 7 / 5` rows, at one scale. */
+/** A glyph's pixels at one scale: 5 x 8 times the scale. */
 export interface GlyphBitmap {
   width: number;
   height: number;
@@ -31,11 +34,11 @@ export function glyphColumns(ch: string): readonly number[] {
   return GLYPHS_5X7.slice(at * GLYPH_WIDTH, at * GLYPH_WIDTH + GLYPH_WIDTH);
 }
 
-/** The 5x7 glyph as rows (bit 4 the leftmost column), for a character display's 5x8 cell. */
+/** The glyph as eight rows (bit 4 the leftmost column), for a character display's 5x8 cell. */
 export function glyphRows(ch: string): number[] {
   const cols = glyphColumns(ch);
   const rows: number[] = [];
-  for (let y = 0; y < GLYPH_HEIGHT; y++) {
+  for (let y = 0; y < GLYPH_ROWS; y++) {
     let row = 0;
     for (let x = 0; x < GLYPH_WIDTH; x++) if (((cols[x] ?? 0) >> y) & 1) row |= 1 << (GLYPH_WIDTH - 1 - x);
     rows.push(row);
@@ -45,9 +48,9 @@ export function glyphRows(ch: string): number[] {
 
 function baseBitmap(ch: string): GlyphBitmap {
   const cols = glyphColumns(ch);
-  const bits = new Uint8Array(GLYPH_WIDTH * GLYPH_HEIGHT);
-  for (let x = 0; x < GLYPH_WIDTH; x++) for (let y = 0; y < GLYPH_HEIGHT; y++) bits[y * GLYPH_WIDTH + x] = ((cols[x] ?? 0) >> y) & 1;
-  return { width: GLYPH_WIDTH, height: GLYPH_HEIGHT, bits };
+  const bits = new Uint8Array(GLYPH_WIDTH * GLYPH_ROWS);
+  for (let x = 0; x < GLYPH_WIDTH; x++) for (let y = 0; y < GLYPH_ROWS; y++) bits[y * GLYPH_WIDTH + x] = ((cols[x] ?? 0) >> y) & 1;
+  return { width: GLYPH_WIDTH, height: GLYPH_ROWS, bits };
 }
 
 function at(b: GlyphBitmap, x: number, y: number): number {

@@ -142,7 +142,7 @@ function inputPage(c: Canvas, look: Look, input: PanelInput): void {
   const s = look.small;
   let y = title(c, look, 'INPUT', f.name);
   const word = f.signal ? 'SIGNAL OK' : 'NO SIGNAL';
-  const big = largestScale(word, c.width, GLYPH_HEIGHT * (s + 1), s + 1);
+  const big = Math.max(s, largestScale(word, c.width, GLYPH_HEIGHT * (s + 1), s + 1));
   c.text(0, y, word, { colour: f.signal ? look.tones.good : look.tones.bad, scale: big });
   y += CELL_HEIGHT * big + (s === 1 ? 1 : 4);
   c.textFit(0, y, c.width, f.format ?? 'format not known', { colour: f.format ? look.fg : look.dim, scale: s });
@@ -179,12 +179,14 @@ function setupPage(c: Canvas, look: Look, input: PanelInput): void {
   if (code) {
     c.textFit(0, y, c.width, 'Setup code:', { colour: look.dim, scale: s });
     y += look.line;
-    const big = largestScale(code, c.width, GLYPH_HEIGHT * look.bigMax, look.bigMax);
+    // A code too long for large type is cut at body size rather than drawn too small to read.
+    const big = Math.max(s, largestScale(code, c.width, GLYPH_HEIGHT * look.bigMax, look.bigMax));
     c.textFit(0, y, c.width, code, { colour: look.fg, scale: big, align: 'centre' });
     y += CELL_HEIGHT * big + (s === 1 ? 0 : 6);
   } else {
-    c.textFit(0, y, c.width, 'password set', { colour: look.fg, scale: s + 1 });
-    y += CELL_HEIGHT * (s + 1) + (s === 1 ? 2 : 8);
+    const big = Math.max(s, largestScale('password set', c.width, GLYPH_HEIGHT * (s + 1), s + 1));
+    c.textFit(0, y, c.width, 'password set', { colour: look.fg, scale: big });
+    y += CELL_HEIGHT * big + (s === 1 ? 2 : 8);
   }
   if (!url) {
     c.textFit(0, y, c.width, 'no address yet', { colour: look.dim, scale: s });

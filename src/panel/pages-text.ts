@@ -96,7 +96,8 @@ function inputLines(input: PanelInput): [string, string] {
       ? fitChars(format, COLS, MARK)
       : 'SIGNAL OK';
   if (!f.audio) return [line1, 'no audio'];
-  const parts = f.audio.map((c) => `${c.label}${dbText(c.peakDbfs)}`);
+  // L-12 R-14; numbered channels get a colon (3:0, not 30).
+  const parts = f.audio.map((c) => `${c.label}${/^\d/.test(c.label) ? ':' : ''}${dbText(c.peakDbfs)}`);
   let line2 = parts.join(' ');
   if (line2.length + ' dBFS'.length <= COLS) line2 += ' dBFS';
   else if (line2.length + ' dB'.length <= COLS) line2 += ' dB';

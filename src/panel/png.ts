@@ -6,7 +6,7 @@
  * `fieldcast panel render` and the golden-image tests.
  */
 import { PNG } from 'pngjs';
-import { GLYPH_HEIGHT, GLYPH_WIDTH, glyphRows } from './font.js';
+import { GLYPH_ROWS, GLYPH_WIDTH, glyphRows } from './font.js';
 import type { DisplayKind, Frame, TextFrame } from './frame.js';
 
 /** The scale each display is shown at by default: its frame at a size a reviewer can read. */
@@ -75,7 +75,7 @@ function textPng(frame: TextFrame, scale: number): PNG {
       const cy = BORDER + row * (8 + CELL_GAP * 2);
       for (let dy = 0; dy < 8; dy++)
         for (let dx = 0; dx < GLYPH_WIDTH; dx++) {
-          const on = dy < GLYPH_HEIGHT && (((rows[dy] ?? 0) >> (GLYPH_WIDTH - 1 - dx)) & 1) === 1;
+          const on = dy < GLYPH_ROWS && (((rows[dy] ?? 0) >> (GLYPH_WIDTH - 1 - dx)) & 1) === 1;
           block(png, (cx + dx) * scale, (cy + dy) * scale, dot, dot, on ? LCD_DOT_ON : LCD_DOT_OFF);
         }
     }

@@ -54,7 +54,12 @@ export function wrapChars(text: string, max: number, lines: number, marker: stri
       line = joined;
       continue;
     }
-    if (line !== '') out.push(line);
+    if (line !== '' && w.length > width && line.length + 1 < width) {
+      // A word longer than any line starts on this one rather than leaving it short.
+      const take = width - line.length - 1;
+      out.push(`${line} ${w.slice(0, take)}`);
+      w = w.slice(take);
+    } else if (line !== '') out.push(line);
     line = '';
     while (w.length > width) {
       out.push(w.slice(0, width));

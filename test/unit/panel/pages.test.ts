@@ -67,6 +67,7 @@ describe('text fitting', () => {
     const long = wrapChars('word '.repeat(100), 21, 3, '.');
     expect(long).toHaveLength(3);
     for (const l of long) expect(l.length).toBeLessThanOrEqual(21);
+    expect(wrapChars('> zzzzzzzzzzzzzzzzzzzz', 8, 2, '.')).toEqual(['> zzzzzz', 'zzzzzzz.']);
     expect(breakChars('http://192.168.100.200:8080/', 10, 2, '.')).toEqual(['http://192', '.168.100..']);
   });
 
