@@ -71,7 +71,7 @@ export class Canvas {
   /** Draws `text` (made printable first) with its top-left at x, y; returns the x after it. */
   text(x: number, y: number, text: string, style: TextStyle): number {
     const s = Math.max(1, Math.floor(style.scale ?? 1));
-    const t = text === ELLIPSIS ? text : toPanelTextKeepingEllipsis(text);
+    const t = toPanelTextKeepingEllipsis(text);
     let cx = Math.floor(x);
     for (const ch of t) {
       const g = glyph(ch, s);

@@ -8,5 +8,16 @@ export * from './errors.js';
 export * from './frame.js';
 export { renderPage } from './pages.js';
 export { frameToPng, type Pixels, PREVIEW_SCALE, pixelsToPng, pngToPixels } from './png.js';
-export { SAMPLE_NAMES, SAMPLE_SETUP_CODE, SAMPLE_URLS, SAMPLES, type SampleName } from './sample.js';
+export {
+  degradedSample,
+  errorSample,
+  idleSample,
+  liveSample,
+  noSignalSample,
+  SAMPLE_NAMES,
+  SAMPLE_SETUP_CODE,
+  SAMPLE_URLS,
+  SAMPLES,
+  type SampleName,
+} from './sample.js';
 export { readSnapshot, snapshotFromJson } from './snapshot-file.js';
