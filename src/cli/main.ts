@@ -16,6 +16,7 @@ const COMMANDS: Record<string, { summary: string; load: Loader }> = {
   config: { summary: 'check a config file, or print every key with its default', load: () => import('./config.js') },
   bench: { summary: 'run the benchmark scenarios and print their figures', load: () => import('./bench.js') },
   probe: { summary: 'list capture inputs, audio inputs and the H.264 encoders that open', load: () => import('./probe.js') },
+  panel: { summary: 'draw a front-panel page as a display shows it', load: () => import('./panel.js') },
   modem: { summary: 'read a modem at a serial port: identity, SIM, network, signal', load: () => import('./modem.js') },
   encode: { summary: 'encode the test pattern or a capture input to an MPEG-TS file', load: () => import('./encode.js') },
   mux: { summary: 'mux H.264, AAC (ADTS) and KLV files into an MPEG-TS', load: () => import('./mux.js') },
