@@ -1,4 +1,13 @@
-/** `fieldcast probe`: what this box can capture, hear and encode, and the uplinks and modems it has. */
+/** `fieldcast probe`: which board this is, what it can capture, hear and encode, and the uplinks and modems it has. */
+import {
+  type BoardCheck,
+  type BoardMatch,
+  boardCheckText,
+  checkBoard,
+  loadBoardProfiles,
+  matchBoard,
+  readBoardIdentity,
+} from '../boards/index.js';
 import { describeError } from '../lib/errors.js';
 import { type MediaProbe, probeMedia, TEST_PATTERN_RATES, TEST_PATTERN_SIZES } from '../media/index.js';
 import { type CaptureDeviceReport, probeCaptureDevices } from '../media/v4l2.js';
@@ -24,7 +33,8 @@ import { type Command, out, parseOptions } from './command.js';
 
 const usage = `Usage: fieldcast probe [--json]
 
-Lists capture devices (driver, inputs, signal and timings now, formats), audio
+Names the board (its profile in hardware/boards, and what of that profile is
+here: capture device, encoder, display bus, GPIO chips, thermal zones), lists capture devices (driver, inputs, signal and timings now, formats), audio
 inputs, which H.264 encoders this system has and which actually open (each is
 opened at 320x240), the built-in test pattern, the network interfaces (kind,
 addresses, gateway, whether usable as an uplink and its routing table when
@@ -44,7 +54,16 @@ interface UplinkReport {
   table?: number;
 }
 
+interface BoardReport {
+  profile: string;
+  description: string;
+  matchedBy: string;
+  note?: string;
+  found: BoardCheck;
+}
+
 interface ProbeReport {
+  board: BoardReport | { error: string };
   capture: CaptureDeviceReport[] | { error: string };
   media: MediaProbe;
   testPattern: { sizes: readonly string[]; rates: readonly string[] };
@@ -96,6 +115,31 @@ async function probeModems(): Promise<ProbeReport['modems']> {
   return out;
 }
 
+async function probeBoard(capture: ProbeReport['capture'], media: MediaProbe): Promise<BoardReport> {
+  const match: BoardMatch = matchBoard(await loadBoardProfiles(), await readBoardIdentity());
+  const found = await checkBoard(match.profile, {
+    capture: Array.isArray(capture) ? capture.map((c) => ({ path: c.path, driver: c.driver })) : [],
+    encoders: media.videoEncoders.map((e) => ({ name: e.name, opens: e.opens })),
+  });
+  return {
+    profile: match.profile.name,
+    description: match.profile.description,
+    matchedBy: match.matchedBy,
+    ...(match.note ? { note: match.note } : {}),
+    found,
+  };
+}
+
+function boardText(b: ProbeReport['board']): string[] {
+  if ('error' in b) return [`  (the board could not be named: ${b.error})`];
+  return [
+    `  ${b.profile}: ${b.description}`,
+    `  chosen by ${b.matchedBy}`,
+    ...(b.note ? [`  note: ${b.note}`] : []),
+    ...boardCheckText(b.found),
+  ];
+}
+
 function uplinkText(r: ProbeReport['uplinks']): string[] {
   if (!Array.isArray(r)) return [`  (the interfaces could not be listed: ${r.error})`];
   return r.map(
@@ -142,7 +186,7 @@ function captureText(devices: ProbeReport['capture']): string[] {
 
 function text(r: ProbeReport): string {
   const m = r.media;
-  const lines = ['Capture devices:', ...captureText(r.capture), '', 'Audio inputs:'];
+  const lines = ['Board:', ...boardText(r.board), '', 'Capture devices:', ...captureText(r.capture), '', 'Audio inputs:'];
   if (m.audioInputs.length === 0) lines.push('  none (the stream carries silence unless the test tone is chosen)');
   for (const a of m.audioInputs) lines.push(`  ${a.device}  ${a.card}: ${a.name}`);
   lines.push('', 'H.264 encoders (codec auto tries them in this order):');
@@ -170,7 +214,9 @@ export const command: Command = {
       probeUplinks().catch((e: unknown) => ({ error: describeError(e) })),
       probeModems().catch((e: unknown) => ({ error: describeError(e) })),
     ]);
+    const board = await probeBoard(capture, media).catch((e: unknown) => ({ error: describeError(e) }));
     const report: ProbeReport = {
+      board,
       capture,
       media,
       testPattern: { sizes: TEST_PATTERN_SIZES, rates: TEST_PATTERN_RATES },

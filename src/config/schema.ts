@@ -277,6 +277,22 @@ export const MetricsConfig = z
   })
   .describe('Prometheus metrics of the supervisor');
 
+export const PanelConfig = z
+  .object({
+    enabled: z
+      .boolean()
+      .default(false)
+      .describe("Drive the front panel: the board profile's display, buttons (long press: go live or stop; short: next page) and LEDs"),
+    board: z
+      .string()
+      .regex(/^(auto|[a-z0-9-]+)$/, 'auto or the name of a file in hardware/boards (without .json)')
+      .default('auto')
+      .describe(
+        'Board profile in hardware/boards: its front panel wiring and the thermal zones read for the temperature (auto: recognised from the device tree or DMI)',
+      ),
+  })
+  .describe('The front panel and the board it is on');
+
 export const ConfigSchema = z
   .object({
     deviceName: z
@@ -305,6 +321,7 @@ export const ConfigSchema = z
     modems: ModemsConfig.prefault({}),
     status: StatusConfig.prefault({}),
     metrics: MetricsConfig.prefault({}),
+    panel: PanelConfig.prefault({}),
   })
   .strict()
   .check((ctx) => {
@@ -391,6 +408,7 @@ export type Config = z.infer<typeof ConfigSchema>;
 export type ConfigInput = z.input<typeof ConfigSchema>;
 export type DestinationConfigT = z.infer<typeof DestinationConfig>;
 export type StatusConfigT = z.output<typeof StatusConfig>;
+export type PanelConfigT = z.output<typeof PanelConfig>;
 export type BondLinkConfigT = z.infer<typeof BondLinkConfig>;
 export type MuxConfigT = z.infer<typeof MuxConfig>;
 export type BondConfigT = z.infer<typeof BondConfig>;

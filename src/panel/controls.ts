@@ -25,8 +25,8 @@ export const PanelControlPins = z
   .object({
     button: GpioPin.describe('the main button: short press next page, long press go live / stop'),
     button2: GpioPin.optional().describe('an optional second button, reported as "second"'),
-    tally: GpioPin.describe('the tally LED: lit while live'),
-    error: GpioPin.describe('the error LED'),
+    tally: GpioPin.optional().describe('the tally LED: lit while live'),
+    error: GpioPin.optional().describe('the error LED'),
   })
   .strict();
 export type PanelControlPins = z.infer<typeof PanelControlPins>;
@@ -53,8 +53,8 @@ type Role = 'button' | 'button2' | 'tally' | 'error';
 
 export class PanelControls extends TypedEmitter<PanelControlsEvents> {
   readonly buttons: readonly Button[];
-  readonly tally: Led;
-  readonly error: Led;
+  readonly tally: Led | undefined;
+  readonly error: Led | undefined;
   private closed = false;
 
   /**
@@ -98,8 +98,8 @@ export class PanelControls extends TypedEmitter<PanelControlsEvents> {
       open(role, pin, (global) => new Led(backend.output(global, { activeLow: pin.activeLow ?? false }), { name: role, clock }));
     const buttons = [button('button', pins.button, 'main')];
     if (pins.button2) buttons.push(button('button2', pins.button2, 'second'));
-    this.tally = led('tally', pins.tally);
-    this.error = led('error', pins.error);
+    this.tally = pins.tally ? led('tally', pins.tally) : undefined;
+    this.error = pins.error ? led('error', pins.error) : undefined;
     this.buttons = buttons;
     for (const b of buttons) {
       b.on('short', (p) => this.emit('short', p));
@@ -108,11 +108,11 @@ export class PanelControls extends TypedEmitter<PanelControlsEvents> {
   }
 
   setTally(pattern: LedPattern): void {
-    this.tally.setPattern(pattern);
+    this.tally?.setPattern(pattern);
   }
 
   setError(pattern: LedPattern): void {
-    this.error.setPattern(pattern);
+    this.error?.setPattern(pattern);
   }
 
   /** Turns the LEDs off and gives every line back. Idempotent. */
@@ -120,8 +120,8 @@ export class PanelControls extends TypedEmitter<PanelControlsEvents> {
     if (this.closed) return;
     this.closed = true;
     for (const b of this.buttons) b.close();
-    this.tally.close();
-    this.error.close();
+    this.tally?.close();
+    this.error?.close();
     this.removeAllListeners();
   }
 }

@@ -144,8 +144,9 @@ export function parseZoneTemp(text: string): number | undefined {
 }
 
 /**
- * The hottest readable zone, or `undefined` when the board has none or none
- * answers. Zones that fail are skipped and listed, each to be reported once.
+ * The hottest readable zone — of the zone types `types` names (a board
+ * profile's), when any of them is there — or `undefined` when the board has
+ * none or none answers. Zones that fail are skipped and listed, each to be reported once.
  */
 export interface ZonesReading {
   hottest: ThermalReading | undefined;
@@ -154,7 +155,7 @@ export interface ZonesReading {
   failures: ZoneFailure[];
 }
 
-export async function readHottestZone(sysRoot: string): Promise<ZonesReading> {
+export async function readHottestZone(sysRoot: string, types: readonly string[] = []): Promise<ZonesReading> {
   const dir = join(sysRoot, 'class', 'thermal');
   let names: string[];
   try {
@@ -179,9 +180,11 @@ export async function readHottestZone(sysRoot: string): Promise<ZonesReading> {
   let hottest: ThermalReading | undefined;
   const readable: string[] = [];
   const failures: ZoneFailure[] = [];
+  // A board profile names the zones that tell its temperature; where none of them is there, every zone counts.
+  const wanted = types.length > 0 && results.some((r) => !('error' in r) && types.includes(r.type));
   for (const r of results) {
     if ('error' in r) failures.push(r);
-    else {
+    else if (!wanted || types.includes(r.type)) {
       readable.push(r.zone);
       if (!hottest || r.celsius > hottest.celsius) hottest = r;
     }

@@ -77,6 +77,8 @@ export interface HealthMonitorOptions {
   loopLag?: LoopLagMeter;
   /** Default fs.promises.statfs. */
   statfs?: StatFs;
+  /** The thermal zone types that tell this board's temperature (its board profile); none or absent: every zone. */
+  thermalZones?: readonly string[];
 }
 
 /** The raw facts behind the snapshot, for logs and diagnostics. */
@@ -204,7 +206,7 @@ export class HealthMonitor extends TypedEmitter<HealthMonitorEvents> {
     this.throttledVia ??= findThrottledSource(this.sysRoot, this.opts.vcgencmd);
     const [cpu, zones, throttled, memory, disk] = await Promise.all([
       this.guard('cpu', () => readCpuTimes(this.procRoot)),
-      this.guard('temperature', () => readHottestZone(this.sysRoot)),
+      this.guard('temperature', () => readHottestZone(this.sysRoot, this.opts.thermalZones)),
       this.guard('throttled', async () => {
         const via = await this.throttledVia;
         return via ? { via, reading: await readThrottled(via) } : null;

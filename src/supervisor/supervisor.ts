@@ -40,6 +40,7 @@ import { hostPortOf, streamSpecFromConfig } from '../media/spec.js';
 import { serveMetrics, supervisorMetrics } from '../metrics/index.js';
 import type { StatusService } from '../status/server/service.js';
 import { runPreflight } from '../uplinks/preflight.js';
+import { BoardSide } from './board-side.js';
 import { type ControlRequestT, ControlServer } from './control.js';
 import { EventLog, type LoggedEvent } from './event-log.js';
 import { Executor } from './executor.js';
@@ -99,6 +100,8 @@ export class Supervisor {
   #statusPage: StatusService | undefined;
   /** Uplinks found by themselves, modems, data plans (uplink-side.ts). */
   #uplinks: UplinkSide | undefined;
+  /** The board this runs on (hardware/boards), and its front panel when panel.enabled (board-side.ts). */
+  readonly #board: BoardSide;
   readonly #notifier: SystemdNotifier;
   #snapshot: StatusSnapshot | undefined;
   #tick: NodeJS.Timeout | undefined;
@@ -110,6 +113,19 @@ export class Supervisor {
 
   constructor(options: SupervisorOptions) {
     this.#o = options;
+    this.#board = new BoardSide({
+      record: (e) => this.#record(e),
+      panel: {
+        input: () => ({
+          snapshot: this.#snapshot ?? this.#build(),
+          urls: this.#statusPage?.urls() ?? [],
+          ...(this.#statusPage?.setupCode ? { setupCode: this.#statusPage.setupCode } : {}),
+        }),
+        setStreaming: async (on) => {
+          await this.#handle({ op: on ? 'start' : 'stop' }, 'the front panel');
+        },
+      },
+    });
     this.#notifier = options.notifier ?? new SystemdNotifier();
     this.#executor = new Executor({
       planNow: () => plan(this.#actual(), this.#desired()),
@@ -147,7 +163,12 @@ export class Supervisor {
       config: o.configFile,
       ...(swept.length > 0 ? { removedLeftovers: swept } : {}),
     });
-    this.#health = new HealthMonitor({ stateDir: o.stateDir, ...(o.healthIntervalMs ? { intervalMs: o.healthIntervalMs } : {}) });
+    await this.#board.start(this.#config.panel);
+    this.#health = new HealthMonitor({
+      stateDir: o.stateDir,
+      thermalZones: this.#board.thermalZones,
+      ...(o.healthIntervalMs ? { intervalMs: o.healthIntervalMs } : {}),
+    });
     this.#health.start();
     this.#control = new ControlServer(o.socketPath, (req, who) => this.#handle(req, who));
     await this.#control.listen();
@@ -193,6 +214,7 @@ export class Supervisor {
     this.#unit = undefined;
     await unit?.stop();
     await this.#control?.close();
+    await this.#board.close();
     await this.#statusPage?.close();
     await this.#uplinks?.stop();
     await new Promise<void>((resolve) => (this.#metrics ? this.#metrics.close(() => resolve()) : resolve()));
@@ -463,6 +485,7 @@ export class Supervisor {
     }
     if (!isDeepEqualJson(before.metrics, saved.metrics)) await this.#restartMetrics();
     if (!isDeepEqualJson(before.status, saved.status)) await this.#restartStatusServer();
+    if (!isDeepEqualJson(before.panel, saved.panel)) await this.#board.configure(saved.panel);
     // A new destination on a box that was idle for the want of one: stream, as at power-on.
     if (before.destinations.length === 0 && saved.destinations.length > 0 && saved.autostart) this.#on = true;
     if (saved.destinations.length === 0) this.#on = false;
@@ -524,6 +547,7 @@ export class Supervisor {
     this.#diff(before, now);
     this.#uplinks?.feedModems(now);
     this.#statusPage?.tick(now);
+    this.#board.update();
     if (this.#unit && this.#unitLiveSince > 0 && Date.now() - this.#unitLiveSince > STABLE_MS) this.#executor.recovered();
     this.#notifier.status(`${now.state}: ${now.reason}`);
     this.#o.onStatusLine?.(formatStatusLine(now), now);

@@ -92,4 +92,18 @@ describe.skipIf(skip)('fieldcast encode / probe', () => {
     for (const u of report.uplinks) expect(u.uplink === true || typeof u.uplink === 'string').toBe(true);
     expect(Array.isArray(report.modems)).toBe(true);
   });
+
+  it('probe names the board: this x86 machine is the generic profile, with what of it is here', () => {
+    const r = run(['probe', '--json']);
+    expect(r.status, r.stderr).toBe(0);
+    const report = JSON.parse(r.stdout) as {
+      board: { profile: string; matchedBy: string; found: { encoder: { codecs: string[]; use?: string }; thermal: { found: string[] } } };
+    };
+    expect(report.board).toMatchObject({ profile: 'generic', matchedBy: `architecture ${process.arch}` });
+    // libx264 opens here (the test above): the profile's order picks it unless a GPU encoder opens first.
+    expect(report.board.found.encoder.codecs).toContain(report.board.found.encoder.use);
+    const text = run(['probe']);
+    expect(text.stdout).toMatch(/^Board:\n {2}generic: .*\n {2}chosen by architecture /);
+    expect(text.stdout).toMatch(/\n {2}encoder: {2}(h264_vaapi|h264_nvenc|libx264) \(of h264_vaapi, h264_nvenc, libx264\)\n/);
+  });
 });

@@ -233,6 +233,31 @@ describe.skipIf(skip)('fieldcast run, driven by fieldcast ctl', () => {
     await waitUntil('pictures after the start', () => arrivals.picturesAfter(stoppedAt + 1500).length > 10, 30_000);
   }, 60_000);
 
+  it('the front panel turned on with a board whose display and pins are not here: each is told, the stream goes on', async () => {
+    const set = ctl('set', 'panel.enabled=true', 'panel.board=rpi4-tc358743');
+    expect(set.code, set.stderr).toBe(0);
+    const setAt = performance.now();
+    let events = '';
+    await waitUntil(
+      'the panel to say what it lacks',
+      () => {
+        events = ctl('events').stdout;
+        return /PANEL_DISPLAY_GONE/.test(events) && /PANEL_GPIO_UNAVAILABLE/.test(events);
+      },
+      15_000,
+    );
+    expect(events).toMatch(/system\s+BOARD: board: rpi4-tc358743 \(set in the config \(panel\.board\)\)/);
+    expect(events).toMatch(
+      /system\s+PANEL_DISPLAY_GONE: front panel display \(st7789\): the display at SPI 0\.0 \(\/dev\/spidev0\.0\) does not answer: .*; trying again/,
+    );
+    expect(events).toMatch(
+      /system\s+PANEL_GPIO_UNAVAILABLE: the front panel has no buttons or LEDs: The panel's button \(pinctrl-bcm2711 line 21/,
+    );
+    expect(status().state).toBe('live');
+    await waitUntil('pictures after the panel came on', () => arrivals.picturesAfter(setAt + 1000).length > 10, 20_000);
+    expect(ctl('set', 'panel.enabled=false', 'panel.board=auto').code).toBe(0);
+  }, 40_000);
+
   it('the event log has the state changes, the restart and who changed what; no secret', async () => {
     const set = ctl('set', 'destinations.0.passphrase=a passphrase nobody may read');
     expect(set.code, set.stderr).toBe(0);
@@ -240,6 +265,7 @@ describe.skipIf(skip)('fieldcast run, driven by fieldcast ctl', () => {
     const r = ctl('events');
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/system\s+fieldcast \S+ started as run-test/);
+    expect(r.stdout).toMatch(new RegExp(`system\\s+BOARD: board: generic \\(architecture ${process.arch}\\)`));
     expect(r.stdout).toMatch(/state\s+LIVE: live to ingest/);
     expect(r.stdout).toMatch(/operator\s+ctl \(uid \d+, pid \d+\) set video\.maxBitrate to 700k/);
     expect(r.stdout).toMatch(/config\s+CONFIG_INVALID: ctl .* tried to set video\.maxBitrate, video\.fps: refused/);

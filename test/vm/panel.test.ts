@@ -1,8 +1,8 @@
 /**
  * The panel's buttons and LEDs through the real onoff backend and the
  * kernel's sysfs GPIO, on gpio-mockup lines a test can drive, in the qemu VM
- * (image/vm); and i2c-stub's bus written and read back through i2c-bus, for
- * the display tests. gpio-mockup is built out of tree for the VM's kernel by
+ * (image/vm); i2c-stub's bus written and read back through i2c-bus; and the
+ * SSD1306 driver's SMBus block transfers as they land on i2c-stub. gpio-mockup is built out of tree for the VM's kernel by
  * image/vm/panel-modules.sh (Debian's kernel does not build it).
  */
 import { execFile } from 'node:child_process';
@@ -65,6 +65,12 @@ interface GuestResult {
   afterClose?: { tally: number; error: number; exported: string[] };
   missingChip?: { thrown: boolean; code?: string; message?: string };
   i2c?: { adapters: Array<{ n: string; name: string }>; bus?: number; dev?: boolean; readBack?: number };
+  ssd1306?: {
+    whole: { commands: number[]; data: number[] };
+    partial: { commands: number[]; data: number[] };
+    states: Array<{ state: string; why?: string }>;
+    absent: Array<{ state: string; why?: string }>;
+  };
   error?: { code?: string; message?: string; stack?: string; stderr?: string };
 }
 
@@ -138,5 +144,32 @@ describe.skipIf(skip)('panel buttons and LEDs on gpio-mockup, and i2c-stub (qemu
     expect(result.i2c?.adapters.map((a) => a.name)).toContain('SMBus stub driver');
     expect(result.i2c?.dev).toBe(true);
     expect(result.i2c?.readBack).toBe(0xa5);
+  });
+
+  it("the SSD1306 driver's transfers land on the kernel's SMBus stub: a whole frame, then only the changed column", () => {
+    const d = result.ssd1306;
+    expect(d, 'no SSD1306 result from the guest').toBeDefined();
+    // The test frame: lit where (x + y) % 3 == 0. GDDRAM (SSD1306 datasheet §8.7): page p holds rows 8p..8p+7,
+    // bit r the row 8p + r. The last 32-byte data transfer of a whole frame is page 7, columns 96-127.
+    const lit = (x: number, y: number): boolean => (x + y) % 3 === 0;
+    const column = (x: number, page: number, on: (x: number, y: number) => boolean): number => {
+      let byte = 0;
+      for (let r = 0; r < 8; r++) if (on(x, page * 8 + r)) byte |= 1 << r;
+      return byte;
+    };
+    const lastChunk = Array.from({ length: 32 }, (_, i) => column(96 + i, 7, lit));
+    expect(d!.whole.data).toEqual(lastChunk);
+    // Its addressing: columns 0-127, pages 0-7 (0x21, 0x22; §10.1.4-5).
+    expect(d!.whole.commands).toEqual([0x21, 0, 127, 0x22, 0, 7]);
+    // One pixel more at (5, 11): only page 1, column 5 is addressed and written.
+    expect(d!.partial.commands).toEqual([0x21, 5, 5, 0x22, 1, 1]);
+    expect(d!.partial.data).toEqual([column(5, 1, (x, y) => lit(x, y) || (x === 5 && y === 11))]);
+    expect(d!.states.filter((s) => s.state === 'gone')).toEqual([]);
+  });
+
+  it('an SSD1306 address where nothing answers is reported gone, in words, without throwing', () => {
+    const gone = result.ssd1306?.absent[0];
+    expect(gone?.state).toBe('gone');
+    expect(gone?.why).toMatch(/0x3d/);
   });
 });

@@ -1,13 +1,6 @@
 /** Errors of the front panel's display drivers, with stable codes (CONVENTIONS.md §4) and words an operator understands. */
 import { FieldcastError } from '../../lib/errors.js';
 
-/** A GPIO line named in a display spec (chip label + offset) that this machine does not have. */
-export class GpioLineError extends FieldcastError {
-  constructor(message: string, details: Record<string, unknown> = {}, cause?: unknown) {
-    super('PANEL_GPIO_LINE_NOT_FOUND', message, details, { cause });
-  }
-}
-
 /** A display that does not answer: not connected, unplugged, wrong address, bus not enabled. */
 export class DisplayGoneError extends FieldcastError {
   constructor(message: string, details: Record<string, unknown> = {}, cause?: unknown) {

@@ -4,9 +4,7 @@
  * value; nothing downstream checks it again.
  */
 import { z } from 'zod';
-import { GpioLine } from './gpio-line.js';
-
-export { GpioLine };
+import { GpioPin } from '../gpio-pins.js';
 
 const i2cBus = z.number().int().min(0).max(255).describe('I2C bus number (/dev/i2c-N)');
 const i2cAddress = (fallback: number) =>
@@ -32,9 +30,9 @@ export const St7789Spec = z
       .union([z.literal(0), z.literal(3)])
       .default(0)
       .describe('SPI mode: 0 for modules with a CS pin, 3 for the common 240x240 modules without one'),
-    dc: GpioLine.describe('Data/command line (D/CX)'),
-    reset: GpioLine.optional().describe('Reset line (RESX), if wired; otherwise a software reset is used'),
-    backlight: GpioLine.optional().describe('Backlight enable line, if wired'),
+    dc: GpioPin.describe('Data/command line (D/CX)'),
+    reset: GpioPin.optional().describe('Reset line (RESX), if wired; otherwise a software reset is used'),
+    backlight: GpioPin.optional().describe('Backlight enable line, if wired'),
     width: z.number().int().min(1).max(320).default(240).describe('Visible width in pixels'),
     height: z.number().int().min(1).max(320).default(240).describe('Visible height in pixels'),
     xOffset: z.number().int().min(0).max(319).default(0).describe('First visible column in the controller RAM'),

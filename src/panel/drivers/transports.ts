@@ -5,8 +5,7 @@
  * The native modules are loaded when a display is first opened, so a box
  * without them (a laptop running the demo) only sees the display gone.
  */
-import type { GpioLine } from './gpio-line.js';
-import { resolveGpioLine } from './gpio-line.js';
+import { type GpioPin, resolveGpioPin } from '../gpio-pins.js';
 
 /** SMBus "write I2C block": [address][command][data…], at most 32 data bytes. The SSD1306 driver's transport. */
 export interface I2cBlockBus {
@@ -71,12 +70,12 @@ export interface OutputPin {
 }
 
 /** Opens `line` as an output driven to `initial` from the start (a reset line must not glitch low). */
-export type OpenOutputPin = (line: GpioLine, initial: 0 | 1) => Promise<OutputPin>;
+export type OpenOutputPin = (line: GpioPin, initial: 0 | 1) => Promise<OutputPin>;
 
 export const openOutputPin: OpenOutputPin = async (line, initial) => {
-  const number = await resolveGpioLine(line);
+  const { global } = resolveGpioPin(line);
   const { Gpio } = (await import('onoff')).default;
-  const gpio = new Gpio(number, initial === 1 ? 'high' : 'low');
+  const gpio = new Gpio(global, initial === 1 ? 'high' : 'low', 'none', { activeLow: line.activeLow ?? false });
   let closed = false;
   return {
     write: (value) => gpio.write(value),

@@ -4,10 +4,9 @@
  * read its ICCID and signal, and which command puts it in a network mode the
  * kernel brings up by itself. Adding a modem is adding a file.
  */
-import { readdir, readFile } from 'node:fs/promises';
-import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
+import { loadProfileDir, type ProfileDirSpec, parseProfile } from '../../lib/profile-dir.js';
 import { ModemProfileError } from './errors.js';
 
 /** hardware/modems at the package root, from src/uplinks/modems or dist/uplinks/modems alike. */
@@ -58,37 +57,20 @@ export type ModemProfile = z.output<typeof ModemProfileSchema>;
 export type ModemSignalConfig = NonNullable<ModemProfile['signal']>;
 export type ModemNetworkMode = NonNullable<ModemProfile['networkMode']>;
 
+const PROFILES: ProfileDirSpec<ModemProfile> = {
+  what: 'modem profile',
+  schema: ModemProfileSchema as z.ZodType<ModemProfile>,
+  fail: (message, details) => new ModemProfileError(message, details),
+};
+
 /** Validates one profile; the error names the source and each problem with its key. */
 export function parseModemProfile(value: unknown, source: string): ModemProfile {
-  const r = ModemProfileSchema.safeParse(value);
-  if (!r.success) {
-    const problems = r.error.issues.map((i) => `${i.path.join('.') || '(top)'}: ${i.message}`);
-    throw new ModemProfileError(`modem profile ${source} is not valid: ${problems.join('; ')}`, { source, problems });
-  }
-  return r.data;
+  return parseProfile(PROFILES, value, source);
 }
 
 /** Every profile in `dir`, sorted by name; the generic one must be there. */
-export async function loadModemProfiles(dir = DEFAULT_PROFILE_DIR): Promise<ModemProfile[]> {
-  const files = (await readdir(dir)).filter((f) => f.endsWith('.json')).sort();
-  const profiles: ModemProfile[] = [];
-  for (const file of files) {
-    const source = path.join(dir, file);
-    let json: unknown;
-    try {
-      json = JSON.parse(await readFile(source, 'utf8'));
-    } catch (err) {
-      throw new ModemProfileError(`modem profile ${source} is not JSON: ${(err as Error).message}`, { source });
-    }
-    const profile = parseModemProfile(json, source);
-    if (profiles.some((p) => p.name === profile.name))
-      throw new ModemProfileError(`two modem profiles are named "${profile.name}"`, { source });
-    profiles.push(profile);
-  }
-  if (!profiles.some((p) => p.name === GENERIC_PROFILE)) {
-    throw new ModemProfileError(`the "${GENERIC_PROFILE}" modem profile is missing from ${dir}`, { dir });
-  }
-  return profiles.sort((a, b) => a.name.localeCompare(b.name));
+export function loadModemProfiles(dir = DEFAULT_PROFILE_DIR): Promise<ModemProfile[]> {
+  return loadProfileDir(PROFILES, dir, GENERIC_PROFILE);
 }
 
 export function profileByName(profiles: readonly ModemProfile[], name: string): ModemProfile {

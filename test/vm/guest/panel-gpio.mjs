@@ -1,7 +1,8 @@
 // Runs inside the VM (test/vm/panel.test.ts) with the host's node: the
 // panel's buttons and LEDs through the real onoff backend and the kernel's
-// sysfs GPIO of gpio-mockup (driven through its debugfs files), and an I2C
-// write and read on i2c-stub through i2c-bus. Writes result.json into the
+// sysfs GPIO of gpio-mockup (driven through its debugfs files), an I2C
+// write and read on i2c-stub through i2c-bus, and the SSD1306 driver's
+// transfers as they land on i2c-stub. Writes result.json into the
 // current folder (the writable 9p share).
 //   node panel-gpio.mjs <repo> <folder of panel-modules.sh>
 import { execFileSync } from 'node:child_process';
@@ -146,6 +147,45 @@ try {
     handle.closeSync();
   }
   mark('i2c');
+
+  // The SSD1306 driver through the kernel's SMBus stub: i2c-stub keeps each
+  // I2C block write in its registers from the control byte on (0x00 commands,
+  // 0x40 data), so the last command and data transfers can be read back.
+  if (stub) {
+    const bus = Number(stub.n.replace('i2c-', ''));
+    const { openDisplay } = await import(`${repo}/dist/panel/drivers/index.js`);
+    const i2c = createRequire(`${repo}/package.json`)('i2c-bus');
+    const peek = (reg, n) => {
+      const h = i2c.openSync(bus);
+      const buf = Buffer.alloc(n);
+      h.readI2cBlockSync(0x3c, reg, n, buf);
+      h.closeSync();
+      return [...buf];
+    };
+    const frame = (lit) => {
+      const pixels = new Uint8Array(128 * 64);
+      for (let y = 0; y < 64; y++) for (let x = 0; x < 128; x++) pixels[y * 128 + x] = lit(x, y) ? 1 : 0;
+      return { kind: 'mono', width: 128, height: 64, pixels };
+    };
+    const states = [];
+    const display = openDisplay({ kind: 'ssd1306', bus, address: 0x3c }, { onState: (st) => states.push(st) });
+    display.show(frame((x, y) => (x + y) % 3 === 0));
+    await display.idle();
+    const whole = { commands: peek(0x00, 6), data: peek(0x40, 32) };
+    display.show(frame((x, y) => (x + y) % 3 === 0 || (x === 5 && y === 11)));
+    await display.idle();
+    const partial = { commands: peek(0x00, 6), data: peek(0x40, 1) };
+    await display.close();
+    // Nothing answers at 0x3d: the driver says so in words, and does not throw.
+    const absentStates = [];
+    const absent = openDisplay({ kind: 'ssd1306', bus, address: 0x3d }, { onState: (st) => absentStates.push(st) });
+    absent.show(frame(() => true));
+    const until = Date.now() + 10_000;
+    while (absentStates.length === 0 && Date.now() < until) await sleep(100);
+    await absent.close();
+    result.ssd1306 = { whole, partial, states, absent: absentStates };
+  }
+  mark('ssd1306');
 } catch (err) {
   result.error = { name: err?.name, code: err?.code, message: err?.message, stack: err?.stack, stderr: err?.stderr?.toString() };
 }
