@@ -9,6 +9,7 @@
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { loadProfileDir, type ProfileDirSpec, parseProfile } from '../lib/profile-dir.js';
+import { EDID_TYPES } from '../media/edid.js';
 import { PanelControlPins } from '../panel/controls.js';
 import { DisplaySpec } from '../panel/drivers/spec.js';
 import { BoardProfileError } from './errors.js';
@@ -38,6 +39,8 @@ export const BoardProfileSchema = z.strictObject({
     drivers: z.array(z.string().min(1)).min(1),
     /** The input to select on it. */
     input: z.number().int().min(0).max(63).default(0),
+    /** The EDID to load into an HDMI bridge that has none of its own (TC358743), before each capture: v4l2-ctl's built-in type. */
+    edid: z.enum(EDID_TYPES).optional(),
     note: z.string().optional(),
   }),
   encoder: z.strictObject({

@@ -85,3 +85,10 @@ export function mediaErrorFromNative(err: unknown): FieldcastError {
         : e;
   }
 }
+
+/** The capture input would not take the EDID its board profile gives it. */
+export class CaptureEdidError extends FieldcastError {
+  constructor(message: string, details: Record<string, unknown> = {}) {
+    super('INPUT_EDID_FAILED', message, details);
+  }
+}

@@ -7,6 +7,7 @@
 import { type BoardMatch, detectBoard } from '../boards/index.js';
 import type { PanelConfigT } from '../config/index.js';
 import type { FieldcastError } from '../lib/errors.js';
+import { EDID_OFFERS, loadEdid } from '../media/edid.js';
 import type { FrontPanel } from '../panel/front-panel.js';
 import type { PanelSideDeps } from './panel-side.js';
 
@@ -21,6 +22,8 @@ export class BoardSide {
   readonly #deps: BoardSideDeps;
   #board: BoardMatch | undefined;
   #panel: FrontPanel | undefined;
+  /** What the last EDID load said, per input, so each outcome is logged once. */
+  readonly #edid = new Map<string, string>();
 
   constructor(deps: BoardSideDeps) {
     this.#deps = deps;
@@ -41,6 +44,34 @@ export class BoardSide {
   async configure(config: PanelConfigT): Promise<void> {
     await this.close();
     await this.start(config);
+  }
+
+  /**
+   * Before a capture from `video` (input.video): loads the EDID the board's
+   * profile gives its HDMI bridge. A failure is told and the capture goes on
+   * (the camera may still send, or the slate goes out).
+   */
+  async prepareCapture(video: string): Promise<void> {
+    const profile = this.#board?.profile;
+    const m = /^(\/dev\/video\d+)(?::(\d+))?$/.exec(video);
+    if (!profile?.capture.edid || !m) return;
+    const device = m[1]!;
+    const pad = m[2] !== undefined ? Number(m[2]) : profile.capture.input;
+    const type = profile.capture.edid;
+    const key = `${device}:${pad}`;
+    let said: { kind: 'system' | 'config'; code: string; message: string };
+    try {
+      const { blocks } = await loadEdid(device, pad, type);
+      said = {
+        kind: 'system',
+        code: 'INPUT_EDID',
+        message: `${device} input ${pad} shows the camera an HDMI EDID ${EDID_OFFERS[type]} (${blocks} blocks)`,
+      };
+    } catch (err) {
+      said = { kind: 'config', code: (err as FieldcastError).code ?? 'INPUT_EDID_FAILED', message: (err as Error).message };
+    }
+    if (this.#edid.get(key) !== said.message) this.#deps.record(said);
+    this.#edid.set(key, said.message);
   }
 
   /** Redraws the panel from the latest snapshot and sets its LEDs. */

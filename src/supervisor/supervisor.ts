@@ -357,6 +357,7 @@ export class Supervisor {
   }
 
   async #startUnit(spec: ReturnType<typeof streamSpecFromConfig>, signal: AbortSignal): Promise<void> {
+    await this.#board.prepareCapture(this.#config.input.video);
     // Thumbnails only for a page to show them: a box without the page spends nothing on them.
     const unit = new StreamUnit(spec, { thumbnails: this.#config.status.port !== 0 });
     unit.on('restarting', (e, ms) => this.#record({ kind: 'restart', code: e.code, message: e.message, restartInMs: ms }));

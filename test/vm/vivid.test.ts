@@ -49,6 +49,13 @@ interface Step {
 }
 interface GuestResult {
   steps: Step[];
+  edid?: {
+    before?: string;
+    after?: string;
+    loaded?: { blocks: number };
+    refused?: { code: string; message: string };
+    error?: { code?: string; message?: string };
+  };
   ms?: Record<string, number>;
   bootToScriptS?: number;
   probe?: {
@@ -279,5 +286,19 @@ describe.skipIf(skip)('kernel V4L2 capture on vivid (qemu)', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it("loads a board profile's HDMI EDID into the input and reads it back; an input without EDID support is refused in words", () => {
+    const e = result.edid;
+    expect(e?.error, JSON.stringify(e?.error)).toBeUndefined();
+    // A base block and a CTA-861 extension (EDID 1.3 header, extension tag 0x02: CTA-861-G).
+    expect(e?.loaded).toEqual({ blocks: 2 });
+    expect(e?.after?.slice(0, 16)).toBe('00ffffffffffff00');
+    expect(e?.after?.slice(256, 258)).toBe('02');
+    expect(e?.after).not.toBe(e?.before);
+    expect(e?.refused?.code).toBe('INPUT_EDID_FAILED');
+    expect(e?.refused?.message).toMatch(
+      /^cannot give \/dev\/video0 input 0 an HDMI EDID \(up to 1080p60\): .*; the camera may see no display and send nothing$/,
+    );
   });
 });

@@ -56,6 +56,8 @@ describe('board profiles', () => {
     const pi = matchBoard(profiles, await readBoardIdentity(tree(PI4), 'arm64'));
     expect(pi.profile.name).toBe('rpi4-tc358743');
     expect(pi.matchedBy).toBe('device tree compatible raspberrypi,4-model-b');
+    // The TC358743 has no EDID of its own: the profile gives it one to load before capture.
+    expect(pi.profile.capture).toMatchObject({ drivers: ['unicam'], input: 0, edid: 'hdmi' });
     const rk = matchBoard(
       profiles,
       await readBoardIdentity(tree({ 'proc/device-tree/compatible': 'radxa,rock-5b\0rockchip,rk3588\0' }), 'arm64'),

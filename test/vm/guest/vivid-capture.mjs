@@ -216,4 +216,23 @@ try {
 } catch (err) {
   result.error = { name: err?.name, code: err?.code, message: err?.message, stack: err?.stack };
 }
+
+// The EDID a board profile loads into its HDMI bridge (src/media/edid.ts), on vivid's HDMI input;
+// and refused on its webcam input, which has none.
+try {
+  const { loadEdid, readEdid } = await import(`${repo}/dist/media/edid.js`);
+  const before = (await readEdid(DEVICE, HDMI)).toString('hex');
+  const loaded = await loadEdid(DEVICE, HDMI, 'hdmi-4k-300mhz');
+  const after = (await readEdid(DEVICE, HDMI)).toString('hex');
+  let refused;
+  try {
+    await loadEdid(DEVICE, 0, 'hdmi');
+  } catch (err) {
+    refused = { code: err.code, message: err.message };
+  }
+  result.edid = { before, after, loaded, refused };
+} catch (err) {
+  result.edid = { error: { code: err?.code, message: err?.message } };
+}
+mark('edid');
 writeFileSync('result.json', JSON.stringify(result, null, 2));
