@@ -6,7 +6,7 @@
  */
 import { access, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { DisplaySpec } from '../panel/drivers/spec.js';
+import type { DisplaySpec } from '../panel/index.js';
 import type { BoardProfile } from './profile.js';
 
 export interface BoardCheckInput {

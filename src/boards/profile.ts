@@ -10,8 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { loadProfileDir, type ProfileDirSpec, parseProfile } from '../lib/profile-dir.js';
 import { EDID_TYPES } from '../media/edid.js';
-import { PanelControlPins } from '../panel/controls.js';
-import { DisplaySpec } from '../panel/drivers/spec.js';
+import { DisplaySpec, PanelControlPins } from '../panel/index.js';
 import { BoardProfileError } from './errors.js';
 
 /** hardware/boards at the package root, from src/boards or dist/boards alike. */

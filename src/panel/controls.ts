@@ -8,15 +8,15 @@ import { z } from 'zod';
 import { TypedEmitter } from '../lib/events.js';
 import { Button, type ButtonPress } from './buttons.js';
 import { type PanelClock, realPanelClock } from './controls-clock.js';
+import { PanelGpioError } from './errors.js';
 import { type GpioBackend, OnoffGpioBackend } from './gpio-backend.js';
-import { PanelGpioError } from './gpio-errors.js';
 import { describeGpioPin, GpioPin, resolveGpioPin } from './gpio-pins.js';
 import { Led, type LedPattern } from './leds.js';
 
 export { Button, type ButtonEvents, type ButtonOptions, type ButtonPress } from './buttons.js';
 export { type PanelClock, realPanelClock } from './controls-clock.js';
+export { PanelGpioError } from './errors.js';
 export { type GpioBackend, type GpioInput, type GpioOutput, type Level, OnoffGpioBackend } from './gpio-backend.js';
-export { PanelGpioError } from './gpio-errors.js';
 export { GpioPin, type ResolvedGpioPin, resolveGpioPin } from './gpio-pins.js';
 export { LED_PATTERNS, LED_STEPS, Led, type LedOptions, type LedPattern } from './leds.js';
 

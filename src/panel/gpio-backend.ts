@@ -7,7 +7,7 @@
 import { createRequire } from 'node:module';
 import type { BinaryValue, Edge, Gpio as OnoffGpio } from 'onoff';
 import { createLogger } from '../lib/logger.js';
-import { PanelGpioError } from './gpio-errors.js';
+import { PanelGpioError } from './errors.js';
 
 const log = createLogger('panel');
 

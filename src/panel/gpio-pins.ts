@@ -11,7 +11,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { PanelGpioError } from './gpio-errors.js';
+import { PanelGpioError } from './errors.js';
 
 export const GpioPin = z
   .object({

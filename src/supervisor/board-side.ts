@@ -8,7 +8,7 @@ import { type BoardMatch, detectBoard } from '../boards/index.js';
 import type { PanelConfigT } from '../config/index.js';
 import type { FieldcastError } from '../lib/errors.js';
 import { EDID_OFFERS, loadEdid } from '../media/edid.js';
-import type { FrontPanel } from '../panel/front-panel.js';
+import type { FrontPanel } from '../panel/index.js';
 import type { PanelSideDeps } from './panel-side.js';
 
 export interface BoardSideDeps {

@@ -7,10 +7,15 @@
  */
 import type { BoardProfile } from '../boards/index.js';
 import type { FieldcastError } from '../lib/errors.js';
-import { PanelControls as Controls, type PanelControls } from '../panel/controls.js';
-import { openDisplay } from '../panel/drivers/index.js';
-import type { PanelDisplay, PanelInput } from '../panel/frame.js';
-import { FrontPanel, type PanelButtons, type PanelLed } from '../panel/front-panel.js';
+import {
+  FrontPanel,
+  openDisplay,
+  type PanelButtons,
+  PanelControls,
+  type PanelDisplay,
+  type PanelInput,
+  type PanelLed,
+} from '../panel/index.js';
 
 export interface PanelSideDeps {
   input: () => PanelInput;
@@ -44,7 +49,7 @@ export async function startFrontPanel(board: BoardProfile, deps: PanelSideDeps):
   let controls: PanelControls | undefined;
   if (pins) {
     try {
-      controls = new Controls({ pins });
+      controls = new PanelControls({ pins });
     } catch (err) {
       deps.record({
         code: (err as FieldcastError).code ?? 'PANEL_GPIO_UNAVAILABLE',

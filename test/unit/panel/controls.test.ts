@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Button, type ButtonPress } from '../../../src/panel/buttons.js';
 import { PanelControls } from '../../../src/panel/controls.js';
-import { PanelGpioError } from '../../../src/panel/gpio-errors.js';
+import { PanelGpioError } from '../../../src/panel/errors.js';
 import { GpioPin, resolveGpioPin } from '../../../src/panel/gpio-pins.js';
 import { Led, type LedPattern } from '../../../src/panel/leds.js';
 import { FakeClock, FakeGpioBackend } from './fake-gpio.js';
