@@ -170,10 +170,16 @@ install -m 0644 "$repo/systemd/fieldcast.service" "$root/etc/systemd/system/fiel
 systemctl --root="$root" set-default multi-user.target >/dev/null
 systemctl --root="$root" enable fieldcast.service fieldcast-console-status.service \
   systemd-networkd.service serial-getty@ttyS0.service >/dev/null 2>&1
-# No questions on the console at a first boot, and no seed to save on a
-# read-only /var (the kernel's RNG is seeded by itself).
-systemctl --root="$root" mask systemd-firstboot.service systemd-random-seed.service >/dev/null 2>&1
+# No questions on the console at a first boot, no seed to save on a
+# read-only /var (the kernel's RNG is seeded by itself), and no package
+# updates by apt: the image is updated whole.
+systemctl --root="$root" mask systemd-firstboot.service systemd-random-seed.service \
+  apt-daily.timer apt-daily-upgrade.timer dpkg-db-backup.timer >/dev/null 2>&1
 mkdir -p "$root/var/lib/fieldcast"
+# ConfigurationDirectory= would make /etc/fieldcast at each start, which a
+# read-only root refuses (241/CONFIGURATION_DIRECTORY): it is made here, as
+# systemd would (root's, 0755). The SRT passphrase file goes here later.
+install -d -m 0755 -o 0 -g 0 "$root/etc/fieldcast"
 # The status page on 8080: the unit grants no CAP_NET_BIND_SERVICE for port 80.
 state="$out/state"
 rm -rf "$state"

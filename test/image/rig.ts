@@ -147,7 +147,7 @@ export class BootedImage {
       ...['-accel', 'tcg', '-cpu', 'max', '-m', '1024', '-smp', '2', '-nographic', '-no-reboot'],
       ...['-drive', `file=${image.disk},if=virtio,format=raw,snapshot=on`],
       ...['-kernel', image.vmlinux, '-initrd', image.initrd],
-      ...['-append', 'root=PARTLABEL=rootfs-a ro console=ttyS0 loglevel=4 panic=-1'],
+      ...['-append', 'root=PARTLABEL=rootfs-a ro console=ttyS0 loglevel=4 systemd.show_status=1 panic=-1'],
       ...['-nic', `user,model=virtio-net-pci,hostfwd=tcp:127.0.0.1:${port}-:8080`],
     ];
     const qemu = spawn('qemu-system-x86_64', args, { stdio: ['ignore', 'pipe', 'pipe'] });
