@@ -72,6 +72,9 @@ describe.skipIf(skip)('the appliance image, booted from its disk', () => {
     expect(target, `the boot did not end; the console ended:\n${tail()}`).not.toBeNull();
     expect(target?.match[3], 'multi-user.target').toBe('active');
     expect({ system: target?.match[2], failed: target?.match[4]?.trim() }).toEqual({ system: 'running', failed: '' });
+    // The root read-only (slot A, as the kernel mounted it); the state partition writable at /var/lib/fieldcast.
+    const mounts = await vm.waitFor(/fieldcast-console-status: root=(\S+)\s+(\S+) state=(\S+)\s+(\S+)\s+(\S+)/, deadline);
+    expect(mounts?.match.slice(1, 6)).toEqual(['/dev/vda2', 'ro', '/dev/vda4', 'ext4', 'rw']);
     console.log(
       `boot to READY: ${((status?.atMs ?? 0) / 1000).toFixed(1)} s from qemu's start ` +
         `(guest uptime ${status?.match[1]} s; boot over at ${((target?.atMs ?? 0) / 1000).toFixed(1)} s); ${line.trim()}`,
