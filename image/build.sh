@@ -136,6 +136,9 @@ cp -r --no-preserve=ownership "$here/rootfs/." "$root/"
 # A machine id made at each boot (the root is read-only); first-boot identity
 # on the state partition comes later.
 : >"$root/etc/machine-id"
+# Names through systemd-resolved, which takes the DNS servers DHCP gives
+# (mmdebstrap leaves the build host's resolv.conf behind).
+ln -sfn ../run/systemd/resolve/stub-resolv.conf "$root/etc/resolv.conf"
 rm -f "$root/var/lib/dbus/machine-id"
 
 # Who Fieldcast runs as, and the device groups its unit grants (video audio
@@ -169,7 +172,7 @@ install -m 0644 "$repo/systemd/fieldcast.service" "$root/etc/systemd/system/fiel
 
 systemctl --root="$root" set-default multi-user.target >/dev/null
 systemctl --root="$root" enable fieldcast.service fieldcast-console-status.service \
-  systemd-networkd.service serial-getty@ttyS0.service >/dev/null 2>&1
+  systemd-networkd.service systemd-resolved.service serial-getty@ttyS0.service >/dev/null 2>&1
 # No questions on the console at a first boot, no seed to save on a
 # read-only /var (the kernel's RNG is seeded by itself), and no package
 # updates by apt: the image is updated whole.
@@ -180,6 +183,9 @@ mkdir -p "$root/var/lib/fieldcast"
 # read-only root refuses (241/CONFIGURATION_DIRECTORY): it is made here, as
 # systemd would (root's, 0755). The SRT passphrase file goes here later.
 install -d -m 0755 -o 0 -g 0 "$root/etc/fieldcast"
+# The same for systemd-logind's StateDirectory=systemd/linger (it comes with
+# D-Bus, which systemd-resolved brings): empty, no user lingers.
+install -d -m 0755 -o 0 -g 0 "$root/var/lib/systemd/linger"
 # The status page on 8080: the unit grants no CAP_NET_BIND_SERVICE for port 80.
 state="$out/state"
 rm -rf "$state"
