@@ -7,12 +7,14 @@ cd "$(dirname "$0")/.."
 # Build: compilers and the system media libraries the addon links against.
 # Run and test: the real peers (srt-live-transmit, ffmpeg/ffprobe, tstools,
 # socat as systemd's notify socket),
-# the VM rig for kernel V4L2 tests, Chromium for the status page tests.
+# the VM rig for kernel V4L2 tests, the appliance image's build (mmdebstrap,
+# mke2fs, sfdisk: npm run image), Chromium for the status page tests.
 PACKAGES=(
   build-essential pkg-config python3
   libavcodec-dev libavutil-dev libswscale-dev libasound2-dev libsrt-openssl-dev libv4l-dev
   ffmpeg srt-tools tstools v4l-utils iproute2 socat openssl
   qemu-system-x86 busybox-static cpio xz-utils kmod
+  mmdebstrap e2fsprogs fdisk
   chromium
 )
 
