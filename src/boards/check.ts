@@ -6,7 +6,7 @@
  */
 import { access, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { DisplaySpec } from '../panel/index.js';
+import { type DisplaySpec, type GpioPin, resolveGpioPin } from '../panel/index.js';
 import type { BoardProfile } from './profile.js';
 
 export interface BoardCheckInput {
@@ -53,6 +53,16 @@ async function listFiles(dir: string, pattern: RegExp, file: string): Promise<st
   return out.filter((x): x is string => x !== undefined);
 }
 
+/** The pin is on this machine: the same resolution the buttons, LEDs and display lines open it by. */
+function resolves(pin: GpioPin, sysfsRoot: string): boolean {
+  try {
+    resolveGpioPin(pin, sysfsRoot);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 export async function checkBoard(profile: BoardProfile, input: BoardCheckInput): Promise<BoardCheck> {
   const root = input.root ?? '/';
   const cap = profile.capture.drivers.map((d) => input.capture.find((c) => c.driver === d)).find((c) => c !== undefined);
@@ -66,7 +76,6 @@ export async function checkBoard(profile: BoardProfile, input: BoardCheckInput):
   if (use) encoder.use = use;
   else encoder.note = `none of ${profile.encoder.codecs.join(', ')} opens here`;
 
-  const labels = await listFiles(join(root, 'sys/class/gpio'), /^gpiochip\d+$/, 'label');
   const pins: BoardCheck['pins'] = [];
   const { controls, display } = profile.panel;
   for (const [role, pin] of [
@@ -75,7 +84,7 @@ export async function checkBoard(profile: BoardProfile, input: BoardCheckInput):
     ['LED tally', controls?.tally],
     ['LED error', controls?.error],
   ] as const) {
-    if (pin) pins.push({ role, chip: pin.chip, line: pin.line, present: labels.includes(pin.chip) });
+    if (pin) pins.push({ role, chip: pin.chip, line: pin.line, present: resolves(pin, join(root, 'sys')) });
   }
 
   const zoneTypes = await listFiles(join(root, 'sys/class/thermal'), /^thermal_zone\d+$/, 'type');

@@ -32,8 +32,8 @@ export interface GpioOutput {
 export interface GpioBackend {
   /** `line` is the kernel's global GPIO number. */
   input(line: number, opts: { activeLow: boolean; edge: GpioEdge }): GpioInput;
-  /** Opens `line` as an output driving logical 0 (off) from the start. */
-  output(line: number, opts?: { activeLow?: boolean }): GpioOutput;
+  /** Opens `line` as an output driving `initial` (default logical 0, off) from the start, without a glitch. */
+  output(line: number, opts?: { activeLow?: boolean; initial?: Level }): GpioOutput;
 }
 
 type GpioClass = typeof OnoffGpio;
@@ -107,13 +107,14 @@ export class OnoffGpioBackend implements GpioBackend {
     };
   }
 
-  output(line: number, opts: { activeLow?: boolean } = {}): GpioOutput {
+  output(line: number, opts: { activeLow?: boolean; initial?: Level } = {}): GpioOutput {
     const Gpio = loadOnoff();
     const activeLow = opts.activeLow ?? false;
     let gpio: OnoffGpio;
     try {
       // sysfs "high"/"low" set the raw level: logical 0 is raw high on an active-low line.
-      gpio = new Gpio(line, activeLow ? 'high' : 'low', 'none', { activeLow });
+      const rawHigh = (opts.initial ?? 0) === 1 ? !activeLow : activeLow;
+      gpio = new Gpio(line, rawHigh ? 'high' : 'low', 'none', { activeLow });
     } catch (err) {
       throw openError(line, 'output', err);
     }

@@ -5,6 +5,7 @@
  * The native modules are loaded when a display is first opened, so a box
  * without them (a laptop running the demo) only sees the display gone.
  */
+import { OnoffGpioBackend } from '../gpio-backend.js';
 import { type GpioPin, resolveGpioPin } from '../gpio-pins.js';
 
 /** SMBus "write I2C block": [address][command][data…], at most 32 data bytes. The SSD1306 driver's transport. */
@@ -73,20 +74,9 @@ export interface OutputPin {
 export type OpenOutputPin = (line: GpioPin, initial: 0 | 1) => Promise<OutputPin>;
 
 export const openOutputPin: OpenOutputPin = async (line, initial) => {
-  const { global } = resolveGpioPin(line);
-  const { Gpio } = (await import('onoff')).default;
-  const gpio = new Gpio(global, initial === 1 ? 'high' : 'low', 'none', { activeLow: line.activeLow ?? false });
-  let closed = false;
+  const out = new OnoffGpioBackend().output(resolveGpioPin(line).global, { activeLow: line.activeLow ?? false, initial });
   return {
-    write: (value) => gpio.write(value),
-    close: async () => {
-      if (closed) return;
-      closed = true;
-      try {
-        gpio.unexport();
-      } catch {
-        // Already unexported (the kernel or another close): nothing left to release.
-      }
-    },
+    write: async (value) => out.write(value),
+    close: async () => out.close(),
   };
 };

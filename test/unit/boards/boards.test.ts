@@ -98,7 +98,11 @@ describe('board profiles', () => {
     const pi = (await loadBoardProfiles()).find((p) => p.name === 'rpi4-tc358743')!;
     const root = tree({
       'sys/class/gpio/gpiochip0/label': 'pinctrl-bcm2711\n',
+      'sys/class/gpio/gpiochip0/base': '0\n',
+      'sys/class/gpio/gpiochip0/ngpio': '58\n',
       'sys/class/gpio/gpiochip504/label': 'raspberrypi-exp-gpio\n',
+      'sys/class/gpio/gpiochip504/base': '504\n',
+      'sys/class/gpio/gpiochip504/ngpio': '8\n',
       'sys/class/thermal/thermal_zone0/type': 'cpu-thermal\n',
       'dev/spidev0.0': '',
     });
