@@ -20,21 +20,32 @@
  * carry the stream gives no figure. The emulators, the listeners and this
  * process are not counted.
  *
- * Where the sender side's time goes (this machine, 10 Mbit/s, 30 s; V8 CPU
- * profiles with FIELDCAST_CPU_PROF=DIR and the per-thread split printed):
- * - the send process, 7.0 CPU-s/min: its JavaScript thread 4.6, libsrt's
- *   threads 1.9, the rest 0.4. Of the JavaScript thread's busy time, 26 % is
- *   `dgram.send` (one syscall and one libuv request per packet per link) and
+ * Where the sender side's time goes (this machine, 10 Mbit/s; V8 CPU
+ * profiles with FIELDCAST_CPU_PROF=DIR, the per-thread split printed, and
+ * `strace -c -f` / `perf record -g` on the send process):
+ * - The cost is per wake-up, not per byte or per line of JavaScript: idle
+ *   (connected, no stream) the send process costs 0.8 CPU-s/min, at 4 / 10 /
+ *   20 Mbit/s about 5 / 7 / 8. Per datagram of the stream it makes about 6
+ *   futex calls (libsrt's send-queue thread pacing each packet, and the
+ *   hand-off to it), 2.4 recvmsg, 2.3 sendmsg and 2.4 epoll waits; a third of
+ *   its samples are the kernel switching threads in and out. srt-live-
+ *   transmit pays the pacing too; Fieldcast adds the hops around it.
+ * - The JavaScript thread: of its busy time, 26 % is `dgram.send` (the
+ *   syscall, which on loopback also runs the receiving side's stack) and
  *   13 % the SRT output's flush (the native call that stages the TS into
- *   libsrt); then the scheduler's `choose`, the splicer, flight records, the
- *   return path's de-duplication — each 1 % or less. The cost is per packet,
- *   not per byte: 20 Mbit/s costs 1.2x what 10 does.
- * - libsrt inside Fieldcast costs about twice srt-live-transmit's whole
- *   process: its packets go to a loopback socket that the bonding sender
- *   reads (a recv per packet) and sends again per link — the loopback hop.
- * - the pipeline process, 1.8 CPU-s/min: 42 % of its busy time is writing
- *   the TS pipe (one write per chunk), then the chunker.
- * So the levers are per-packet syscalls and the loopback hop: batched
+ *   libsrt); the scheduler's `choose`, the splicer, flight records, the
+ *   return path's de-duplication are each 1 % or less. Sending on connected
+ *   link sockets without a completion callback was tried and measured no
+ *   gain: the time is in the kernel, not in libuv's requests.
+ * - The pipe from the pipeline process: written a datagram at a time, each
+ *   write woke the send process to read, splice and stage one chunk into
+ *   libsrt. Written in batches (src/media/ts-pipe.ts: 5 ms windows for a live
+ *   passthrough input, one write per loop turn for the encoder) the send
+ *   process costs about a quarter less (6.3 → 4.7 CPU-s/min, the means of
+ *   three alternating runs each at 10 Mbit/s).
+ * - libsrt's packets still cross a loopback socket to the bonding sender,
+ *   which reads and sends each one again per link — the loopback hop.
+ * So the levers left are per-packet wake-ups and the loopback hop: batched
  *   sendmmsg/recvmmsg in a native data plane that follows the scheduler's
  *   choices, and SRT handing its packets to the bonding sender in process.
  */

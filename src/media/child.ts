@@ -11,6 +11,7 @@ import { describeError, FieldcastError } from '../lib/errors.js';
 import { createLogger, setLogSink } from '../lib/logger.js';
 import { type ChildMessage, ParentMessage, type ParentMessageT, TS_FD } from './channel.js';
 import { Pipeline } from './pipeline.js';
+import { PASSTHROUGH_WINDOW_MS, TsPipeWriter } from './ts-pipe.js';
 
 const log = createLogger('media.child');
 
@@ -28,18 +29,13 @@ setLogSink((r) => {
 let pipeline: Pipeline | undefined;
 let exiting = false;
 
-/**
- * The TS pipe to the stream unit. A reader that stalls must not make this
- * process grow without end: beyond a few seconds of stream buffered here,
- * chunks are dropped and counted (the unit's splicer sees the gap).
- */
+/** The TS pipe to the stream unit, written in batches (ts-pipe.ts); its window is set by the spec's source at start. */
 const MAX_BUFFERED_BYTES = 4 << 20;
 const tsOut = new Socket({ fd: TS_FD, readable: false, writable: true });
 tsOut.on('error', (e) => log.warn('the TS pipe failed', { err: e }));
+let tsPipe: TsPipeWriter | undefined;
 function sink(chunk: Buffer): boolean {
-  if (tsOut.destroyed || tsOut.writableLength > MAX_BUFFERED_BYTES) return false;
-  tsOut.write(chunk);
-  return true;
+  return tsPipe?.write(chunk) ?? false;
 }
 
 async function shutdown(code: string | null, message?: string): Promise<void> {
@@ -51,6 +47,7 @@ async function shutdown(code: string | null, message?: string): Promise<void> {
     log.error('error while stopping the pipeline', { err: e });
   }
   // The last of the stream first, then the word that it ended.
+  tsPipe?.flush();
   await new Promise<void>((r) => tsOut.end(() => r()));
   send({ type: 'stopped', code, ...(message ? { message } : {}) });
   // Let the IPC message flush before leaving.
@@ -75,6 +72,8 @@ function handle(msg: ParentMessageT): void {
   switch (msg.type) {
     case 'start': {
       if (pipeline) return;
+      const live = msg.spec.source.kind === 'passthrough';
+      tsPipe = new TsPipeWriter(tsOut, { windowMs: live ? PASSTHROUGH_WINDOW_MS : 0, maxBufferedBytes: MAX_BUFFERED_BYTES });
       const p = new Pipeline(msg.spec, sink);
       pipeline = p;
       p.on('state', (state, reason) => send({ type: 'state', state, ...(reason ? { reason } : {}) }));
