@@ -4,13 +4,25 @@
  * multi-user.target, fieldcast.service says READY=1 and is running (the
  * image's fieldcast-console-status unit writes its state to the serial
  * console), and the status page answers on the forwarded port 8080.
- * Prints the time from qemu's start to READY.
+ *
+ * It boots as a crew would use it: the kernel's vivid driver loaded (the
+ * virtual HDMI capture card, `modules-load=vivid`), and a config on the
+ * state partition that captures vivid's HDMI input and sends it to an
+ * srt-live-transmit listener on this host (10.0.2.2 from inside qemu's user
+ * network). What that listener receives must decode. Prints the times from
+ * qemu's start (power-on) to READY and to the first packet at the listener.
  */
-import { writeFileSync } from 'node:fs';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { createSocket } from 'node:dgram';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
+import { freeUdpPort } from '../../src/lib/udp-ports.js';
 import { skipWithout } from '../peers.js';
-import { BootedImage, type BuiltImage, buildImage, extractVmlinux, IMAGE_DIR, imageRigMissing } from './rig.js';
+import { BootedImage, type BuiltImage, buildImage, diskWithConfig, extractVmlinux, IMAGE_DIR, imageRigMissing } from './rig.js';
+
+const run = promisify(execFile);
 
 /** A cold build (mmdebstrap from the archive) takes minutes on two cores; a cached one about one. */
 const BUILD_TIMEOUT_MS = 20 * 60_000;
@@ -30,8 +42,12 @@ const skip = skipWithout('the appliance image boot test (test/image/boot.test.ts
 
 describe.skipIf(skip)('the appliance image, booted from its disk', () => {
   let vm: BootedImage | undefined;
+  let listener: ChildProcess | undefined;
+  const streamDisk = join(IMAGE_DIR, 'boot-test.img');
   afterAll(async () => {
     await vm?.stop();
+    listener?.kill('SIGKILL');
+    for (const f of [streamDisk, `${streamDisk}.config.json`, `${streamDisk}.debugfs`]) rmSync(f, { force: true });
     // The whole serial console, for reading after a failure.
     if (vm) writeFileSync(join(IMAGE_DIR, 'boot-console.log'), vm.console);
   });
@@ -47,12 +63,38 @@ describe.skipIf(skip)('the appliance image, booted from its disk', () => {
     );
   });
 
-  it('comes up to a running fieldcast.service that said READY, and serves its status page', {
+  it("comes up to a running fieldcast.service that said READY, serves its status page, and streams vivid's HDMI input to a listener on the host", {
     timeout: BOOT_TIMEOUT_MS + 30_000,
   }, async () => {
     if (!built) throw new Error('no image (see the build)');
     const vmlinux = extractVmlinux(built.vmlinuz);
-    vm = await BootedImage.boot({ disk: built.disk, vmlinux, initrd: built.initrd });
+    // The far end: srt-live-transmit listening on this host, relaying what it receives to a UDP port here.
+    const [srtPort, udpPort] = [await freeUdpPort(), await freeUdpPort()];
+    const received: Buffer[] = [];
+    let firstPacketAt: number | undefined;
+    const far = createSocket('udp4');
+    far.on('message', (m) => {
+      firstPacketAt ??= Date.now();
+      received.push(m);
+    });
+    await new Promise<void>((r) => far.bind(udpPort, '127.0.0.1', () => r()));
+    listener = spawn(
+      'srt-live-transmit',
+      ['-q', '-c', '1316', `srt://:${srtPort}?mode=listener&latency=1000`, `udp://127.0.0.1:${udpPort}`],
+      {
+        stdio: 'ignore',
+      },
+    );
+    // Small enough for x264 under TCG: 640x360 at 30 fps, the bit rate fixed.
+    const config = {
+      status: { port: 8080 },
+      input: { video: '/dev/video0:3', audio: 'none' },
+      video: { width: 640, height: 360, fps: '30', bitrate: 1_000_000, adaptive: false, preset: 'ultrafast' },
+      destinations: [{ name: 'host', url: `srt://10.0.2.2:${srtPort}`, latencyMs: 1000 }],
+    };
+    const disk = await diskWithConfig(built.disk, config, streamDisk);
+    vm = await BootedImage.boot({ disk, vmlinux, initrd: built.initrd, cmdline: 'modules-load=vivid' });
+    const poweredOnAt = vm.startedAt;
     const deadline = Date.now() + BOOT_TIMEOUT_MS;
     const tail = (): string => vm?.console.split('\n').slice(-40).join('\n') ?? '';
 
@@ -95,5 +137,39 @@ describe.skipIf(skip)('the appliance image, booted from its disk', () => {
     expect(answer, `the status page did not answer on the forwarded port (${lastError}); console:\n${tail()}`).toBeDefined();
     expect(answer?.status).toBe(200);
     expect(answer?.body).toMatch(/<html/i);
+
+    // The picture at the far end: packets arrive, and a few seconds of them decode as H.264.
+    while (received.reduce((n, b) => n + b.length, 0) < 600_000 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 500));
+    far.close();
+    const bytes = received.reduce((n, b) => n + b.length, 0);
+    expect(firstPacketAt, `nothing reached the SRT listener on the host; console:\n${tail()}`).toBeDefined();
+    const file = join(IMAGE_DIR, 'boot-received.ts');
+    writeFileSync(file, Buffer.concat(received));
+    const { stdout } = await run('ffprobe', [
+      ...['-v', 'error', '-select_streams', 'v:0', '-count_frames'],
+      ...['-show_entries', 'stream=codec_name,width,height,nb_read_frames', '-of', 'json', file],
+    ]);
+    const video = (JSON.parse(stdout) as { streams: Array<{ codec_name: string; width: number; height: number; nb_read_frames: string }> })
+      .streams[0];
+    expect(video?.codec_name).toBe('h264');
+    expect([video?.width, video?.height]).toEqual([640, 360]);
+    expect(Number(video?.nb_read_frames)).toBeGreaterThan(30);
+    // vivid's colour bars (not Fieldcast's no-signal slate): green in the fourth eighth, red in the sixth.
+    const frame = await run(
+      'ffmpeg',
+      ['-v', 'error', '-sseof', '-3', '-i', file, '-frames:v', '1', '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-'],
+      {
+        encoding: 'buffer',
+        maxBuffer: 8 << 20,
+      },
+    );
+    const rgb = (x: number, y: number): number[] => [...frame.stdout.subarray((y * 640 + x) * 3, (y * 640 + x) * 3 + 3)];
+    const [green, red] = [rgb(280, 300), rgb(440, 300)];
+    expect(green[1]! > 120 && green[0]! < 60 && green[2]! < 60, `green bar ${green}`).toBe(true);
+    expect(red[0]! > 120 && red[1]! < 60 && red[2]! < 60, `red bar ${red}`).toBe(true);
+    console.log(
+      `power-on to the first packet at the listener: ${(((firstPacketAt ?? 0) - poweredOnAt) / 1000).toFixed(1)} s; ` +
+        `received ${(bytes / 1e6).toFixed(1)} MB, ${video?.nb_read_frames} pictures decoded (${video?.width}x${video?.height})`,
+    );
   });
 });

@@ -113,6 +113,38 @@ export async function freePort(): Promise<number> {
   });
 }
 
+/**
+ * A copy of the built disk whose state partition holds `config` as
+ * /var/lib/fieldcast/config.json (owned by the fieldcast user, as the build
+ * writes it), for a boot that must do something the image's default config
+ * does not. The copy is sparse (the disk's empty slot costs nothing); the
+ * file is written with debugfs at the partition's offset, nothing mounted.
+ */
+export async function diskWithConfig(disk: string, config: unknown, out: string): Promise<string> {
+  await run('cp', ['--sparse=always', disk, out]);
+  const { stdout } = await run('sfdisk', ['--json', out]);
+  const table = JSON.parse(stdout) as { partitiontable: { sectorsize?: number; partitions: Array<{ start: number; name?: string }> } };
+  const state = table.partitiontable.partitions.find((p) => p.name === 'state');
+  if (!state) throw new Error(`${disk} has no partition named state`);
+  const fs = `${out}?offset=${state.start * (table.partitiontable.sectorsize ?? 512)}`;
+  const { stdout: stat } = await run('debugfs', ['-R', 'stat /config.json', fs]);
+  const owner = stat.match(/User:\s+(\d+)\s+Group:\s+(\d+)/);
+  if (!owner) throw new Error(`the state partition of ${disk} has no config.json to replace`);
+  const file = `${out}.config.json`;
+  writeFileSync(file, `${JSON.stringify(config, null, 2)}\n`);
+  const script = [
+    'rm /config.json',
+    `write ${file} config.json`,
+    `set_inode_field /config.json uid ${owner[1]}`,
+    `set_inode_field /config.json gid ${owner[2]}`,
+    'set_inode_field /config.json mode 0100640',
+  ].join('\n');
+  const scriptFile = `${out}.debugfs`;
+  writeFileSync(scriptFile, `${script}\n`);
+  await run('debugfs', ['-w', '-f', scriptFile, fs]);
+  return out;
+}
+
 /** A booted image: its serial console so far, and a way to wait on it. */
 export class BootedImage {
   console = '';
@@ -141,13 +173,13 @@ export class BootedImage {
    * no boot loader yet), the root found by its partition label, the disk
    * opened with snapshot=on so the image stays as built.
    */
-  static async boot(image: { disk: string; vmlinux: string; initrd: string }): Promise<BootedImage> {
+  static async boot(image: { disk: string; vmlinux: string; initrd: string; cmdline?: string }): Promise<BootedImage> {
     const port = await freePort();
     const args = [
       ...['-accel', 'tcg', '-cpu', 'max', '-m', '1024', '-smp', '2', '-nographic', '-no-reboot'],
       ...['-drive', `file=${image.disk},if=virtio,format=raw,snapshot=on`],
       ...['-kernel', image.vmlinux, '-initrd', image.initrd],
-      ...['-append', 'root=PARTLABEL=rootfs-a ro console=ttyS0 loglevel=4 systemd.show_status=1 panic=-1'],
+      ...['-append', `root=PARTLABEL=rootfs-a ro console=ttyS0 loglevel=4 systemd.show_status=1 panic=-1 ${image.cmdline ?? ''}`.trim()],
       ...['-nic', `user,model=virtio-net-pci,hostfwd=tcp:127.0.0.1:${port}-:8080`],
     ];
     const qemu = spawn('qemu-system-x86_64', args, { stdio: ['ignore', 'pipe', 'pipe'] });
