@@ -47,6 +47,10 @@ export const SCENARIOS: Record<string, { description: string; load: () => Promis
     description: 'CPU of the bonded path (pipeline + bonding sender, receiver) beside srt-live-transmit, at 4, 10 and 20 Mbit/s',
     load: () => import('./bond-cpu.js'),
   },
+  boot: {
+    description: 'the appliance image in qemu: power-on to fieldcast.service READY and to the first packet at a listener; image size',
+    load: () => import('./boot.js'),
+  },
   'receiver-scale': {
     description: 'fieldcast receive with 50 senders x 3 links at 4 Mbit/s: receiver CPU per stream',
     load: () => import('./receiver-scale.js'),

@@ -20,7 +20,17 @@ import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { freeUdpPort } from '../../src/lib/udp-ports.js';
 import { skipWithout } from '../peers.js';
-import { BootedImage, type BuiltImage, buildImage, diskWithConfig, extractVmlinux, IMAGE_DIR, imageRigMissing } from './rig.js';
+import {
+  BootedImage,
+  type BuiltImage,
+  buildImage,
+  diskWithConfig,
+  extractVmlinux,
+  IMAGE_DIR,
+  imageRigMissing,
+  VIVID_CMDLINE,
+  vividStreamConfig,
+} from './rig.js';
 
 const run = promisify(execFile);
 
@@ -85,15 +95,9 @@ describe.skipIf(skip)('the appliance image, booted from its disk', () => {
         stdio: 'ignore',
       },
     );
-    // Small enough for x264 under TCG: 640x360 at 30 fps, the bit rate fixed.
-    const config = {
-      status: { port: 8080 },
-      input: { video: '/dev/video0:3', audio: 'none' },
-      video: { width: 640, height: 360, fps: '30', bitrate: 1_000_000, adaptive: false, preset: 'ultrafast' },
-      destinations: [{ name: 'host', url: `srt://10.0.2.2:${srtPort}`, latencyMs: 1000 }],
-    };
+    const config = vividStreamConfig(srtPort);
     const disk = await diskWithConfig(built.disk, config, streamDisk);
-    vm = await BootedImage.boot({ disk, vmlinux, initrd: built.initrd, cmdline: 'modules-load=vivid' });
+    vm = await BootedImage.boot({ disk, vmlinux, initrd: built.initrd, cmdline: VIVID_CMDLINE });
     const poweredOnAt = vm.startedAt;
     const deadline = Date.now() + BOOT_TIMEOUT_MS;
     const tail = (): string => vm?.console.split('\n').slice(-40).join('\n') ?? '';
