@@ -118,6 +118,11 @@ describe.skipIf(skip)('the appliance image, booted from its disk', () => {
     expect(target, `the boot did not end; the console ended:\n${tail()}`).not.toBeNull();
     expect(target?.match[3], 'multi-user.target').toBe('active');
     expect({ system: target?.match[2], failed: target?.match[4]?.trim() }).toEqual({ system: 'running', failed: '' });
+    // Where the status page is, and the one-time setup code (no password is set on a new box), on the console.
+    const page = await vm.waitFor(/fieldcast-console-status: status page (http:\/\/(?!127\.)[\d.]+\S*)/, deadline);
+    expect(page?.match[1], `no status page address on the console:\n${tail()}`).toMatch(/^http:\/\/[\d.]+:8080\//);
+    const code = await vm.waitFor(/fieldcast-console-status: setup code: (\S+)/, deadline);
+    expect(code?.match[1], `no setup code on the console:\n${tail()}`).toMatch(/^\S{4,}$/);
     // The root read-only (slot A, as the kernel mounted it); the state partition writable at /var/lib/fieldcast.
     const mounts = await vm.waitFor(/fieldcast-console-status: root=(\S+)\s+(\S+) state=(\S+)\s+(\S+)\s+(\S+)/, deadline);
     expect(mounts?.match.slice(1, 6)).toEqual(['/dev/vda2', 'ro', '/dev/vda4', 'ext4', 'rw']);
