@@ -7,6 +7,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { BondReceiver, RECEIVER_DEFAULTS } from '../bond/receiver.js';
 import { serveReceiverMetrics } from '../bond/receiver-http.js';
+import { INGEST_POLL_DEFAULT_S, INGEST_POLL_MIN_S } from '../cloud/names.js';
 import { createLogger } from '../lib/logger.js';
 import { type Command, numberOption, out, parseOptions, UsageError } from './command.js';
 
@@ -31,7 +32,13 @@ an AWS Elemental MediaConnect flow's SRT listener source.
   --stats-json FILE      write statistics as JSON to FILE every second
   --metrics-port P       serve /metrics (Prometheus) and /stats.json on port P
   --metrics-host H       address for the metrics port (default ${DEFAULT_METRICS_HOST})
-  --status-interval S    log a one-line summary every S seconds (default 10; 0 = never)`;
+  --status-interval S    log a one-line summary every S seconds (default 10; 0 = never)
+  --flow ARN             also export the ingest's own view of a MediaConnect flow
+                         (its state and CloudWatch metrics) in /metrics and as
+                         /ingest.json; needs --metrics-port and AWS credentials
+                         (README: "IAM permissions")
+  --flow-source NAME     which of the flow's sources (default: its first)
+  --flow-interval S      read it every S seconds (default ${INGEST_POLL_DEFAULT_S}, at least ${INGEST_POLL_MIN_S})`;
 
 async function writeAtomic(file: string, text: string): Promise<void> {
   const tmp = path.join(path.dirname(path.resolve(file)), `.${path.basename(file)}.${randomBytes(4).toString('hex')}.tmp`);
@@ -54,11 +61,22 @@ export const command: Command = {
       'metrics-port': { type: 'string' },
       'metrics-host': { type: 'string' },
       'status-interval': { type: 'string' },
+      flow: { type: 'string' },
+      'flow-source': { type: 'string' },
+      'flow-interval': { type: 'string' },
     });
     if (!values.forward) throw new UsageError('--forward srt://HOST:PORT is required');
     // Without a port nothing listens: an operator who opened the metrics to the network would see nothing, silently.
     if (values['metrics-host'] !== undefined && values['metrics-port'] === undefined)
       throw new UsageError('--metrics-host needs --metrics-port (the metrics are served only on a port you give)');
+    if (values.flow !== undefined && values['metrics-port'] === undefined)
+      throw new UsageError('--flow needs --metrics-port (the ingest view is served in /metrics)');
+    if ((values['flow-source'] !== undefined || values['flow-interval'] !== undefined) && values.flow === undefined)
+      throw new UsageError('--flow-source and --flow-interval go with --flow ARN');
+    const flowInterval = numberOption(values['flow-interval'], '--flow-interval', INGEST_POLL_MIN_S, 3600) ?? INGEST_POLL_DEFAULT_S;
+    // The AWS SDK loads only when asked for: a receiver without --flow never needs it.
+    const ingest = values.flow === undefined ? undefined : await import('../cloud/ingest-watch.js');
+    const flow = values.flow === undefined || !ingest ? undefined : ingest.parseFlowArn(values.flow);
     const receiver = new BondReceiver({
       listen: values.listen,
       forward: values.forward,
@@ -74,9 +92,22 @@ export const command: Command = {
     try {
       if (metricsPort !== undefined) {
         const host = values['metrics-host'] ?? DEFAULT_METRICS_HOST;
-        const server = await serveReceiverMetrics(receiver, host, metricsPort);
+        const watch =
+          ingest && flow
+            ? new ingest.IngestWatch({
+                flow,
+                access: { region: flow.region },
+                intervalMs: flowInterval * 1000,
+                ...(values['flow-source'] !== undefined ? { sourceName: values['flow-source'] } : {}),
+              })
+            : undefined;
+        if (watch) closers.push(() => watch.close());
+        const server = await serveReceiverMetrics(receiver, host, metricsPort, watch);
         closers.push(() => server.close());
+        watch?.start();
         out(`fieldcast receive: metrics on http://${host.includes(':') ? `[${host}]` : host}:${metricsPort}/metrics`);
+        if (watch && flow)
+          out(`fieldcast receive: the ingest view of flow ${flow.name} (${flow.region}) every ${flowInterval} s in /metrics`);
       }
     } catch (e) {
       for (const c of closers) c();
