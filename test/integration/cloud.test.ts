@@ -1,0 +1,338 @@
+/**
+ * `fieldcast cloud setup|status` with the real AWS SDK v3 clients talking to
+ * a local endpoint (aws-endpoint.ts) that checks every request against the
+ * MediaConnect, Secrets Manager and CloudWatch API references and answers
+ * with their documented response shapes. This proves the requests Fieldcast
+ * sends and how it reads the answers — not AWS itself: no flow, secret or
+ * metric at AWS was touched, and what AWS does beyond its documented shapes
+ * is not tested here.
+ */
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import {
+  AwsClients,
+  CloudAuthError,
+  CloudInputError,
+  CloudNotFoundError,
+  describeIngest,
+  parseFlowArn,
+  readIngestView,
+  type SetupFlags,
+  setupFlow,
+  setupOptions,
+} from '../../src/cloud/index.js';
+import { skipWithout } from '../peers.js';
+import { AwsTestEndpoint, TEST_CREDENTIALS, TEST_REGION } from './aws-endpoint.js';
+
+const ROOT = path.resolve(import.meta.dirname, '../..');
+const CLI = path.join(ROOT, 'bin/fieldcast.js');
+const PASSPHRASE = 'correct horse battery staple';
+const ROLE = 'arn:aws:iam::111122223333:role/FieldcastMediaConnectSecrets';
+
+let aws: AwsTestEndpoint;
+beforeEach(async () => {
+  aws = await AwsTestEndpoint.start();
+});
+afterEach(async () => {
+  await aws.close();
+});
+
+function clients(credentials = TEST_CREDENTIALS): AwsClients {
+  return new AwsClients({ region: TEST_REGION, endpoint: aws.url, credentials });
+}
+
+async function run(flags: SetupFlags, creds = TEST_CREDENTIALS) {
+  const c = clients(creds);
+  try {
+    return await setupFlow(c, await setupOptions(flags, undefined), { settlePollMs: 10 });
+  } finally {
+    c.close();
+  }
+}
+
+const CHANGES = new Set(['CreateSecret', 'PutSecretValue', 'UpdateFlowSource', 'StartFlow']);
+const changeRequests = () => aws.operations().filter((o) => CHANGES.has(o));
+
+describe('fieldcast cloud setup against a local endpoint checking the documented request shapes', () => {
+  it('sets a Zixi source up as an SRT listener with its password in a new secret, starts the flow, and a second run changes nothing', async () => {
+    const flow = aws.addFlow('AwardsShow');
+    const flags: SetupFlags = {
+      flow: flow.flowArn,
+      port: '5000',
+      cidr: '203.0.113.7/32',
+      latencyMs: '2000',
+      streamId: '#!::r=awards,m=publish',
+      passphraseText: `${PASSPHRASE}\n`,
+      roleArn: ROLE,
+      start: true,
+    };
+    const first = await run(flags);
+    expect(aws.violations).toEqual([]);
+    expect(aws.operations()).toEqual(['DescribeFlow', 'DescribeSecret', 'CreateSecret', 'UpdateFlowSource', 'DescribeFlow', 'StartFlow']);
+    const secret = aws.secrets.get('fieldcast/AwardsShow/srt-password');
+    expect(secret?.value).toBe(PASSPHRASE);
+    const s = flow.source;
+    expect(s.transport).toMatchObject({ protocol: 'srt-listener', minLatency: 2000, streamId: '#!::r=awards,m=publish' });
+    expect(s).toMatchObject({ ingestPort: 5000, whitelistCidr: '203.0.113.7/32' });
+    expect(s.decryption).toEqual({ keyType: 'srt-password', roleArn: ROLE, secretArn: secret?.arn });
+    expect(first.changes).toBe(3);
+    const text = first.lines.join('\n');
+    expect(text).toContain('Created the secret fieldcast/AwardsShow/srt-password');
+    expect(text).toContain('protocol srt-listener (was zixi-push)');
+    expect(text).toContain('ingest port 5000 (was 2088)');
+    expect(text).toContain('Started the flow');
+    expect(text).toContain('srt://198.51.100.20:5000');
+    expect(text).not.toContain(PASSPHRASE);
+
+    aws.requests.length = 0;
+    const second = await run(flags);
+    expect(aws.violations).toEqual([]);
+    expect(changeRequests()).toEqual([]);
+    expect(aws.operations()).toEqual(['DescribeFlow', 'DescribeSecret', 'GetSecretValue']);
+    expect(second.changes).toBe(0);
+    expect(second.lines.join('\n')).toContain('Nothing changed.');
+    expect(second.lines.join('\n')).toContain('already ACTIVE');
+
+    // A new passphrase is the one change of a third run: the source already reads that secret.
+    aws.requests.length = 0;
+    const third = await run({ ...flags, passphraseText: 'another passphrase, longer' });
+    expect(changeRequests()).toEqual(['PutSecretValue']);
+    expect(secret?.value).toBe('another passphrase, longer');
+    expect(third.lines.join('\n')).not.toContain('another passphrase');
+  });
+
+  it('updates only the fields that differ, and keeps the port of a source that already listens for SRT', async () => {
+    const flow = aws.addFlow('Match', {
+      ingestPort: 7000,
+      whitelistCidr: '203.0.113.0/24',
+      transport: { protocol: 'srt-listener', minLatency: 1500 },
+    });
+    await run({ flow: flow.flowArn, cidr: '198.51.100.9/32' });
+    expect(aws.violations).toEqual([]);
+    const put = aws.requests.find((r) => r.operation === 'UpdateFlowSource');
+    expect(JSON.parse(put?.body ?? '{}')).toEqual({ whitelistCidr: '198.51.100.9/32' });
+    expect(flow.source.ingestPort).toBe(7000);
+  });
+
+  it('bad credentials give a clear message and change nothing', async () => {
+    const flow = aws.addFlow('Creds');
+    const wrongKey = run(
+      { flow: flow.flowArn, port: '5000', cidr: '203.0.113.7/32' },
+      { ...TEST_CREDENTIALS, accessKeyId: 'AKIDNOSUCHKEY0000000' },
+    );
+    await expect(wrongKey).rejects.toBeInstanceOf(CloudAuthError);
+    await expect(wrongKey).rejects.toThrow(
+      /did not accept the credentials while reading the flow \(DescribeFlow\) \(UnrecognizedClientException/,
+    );
+    const wrongSecret = run(
+      { flow: flow.flowArn, port: '5000', cidr: '203.0.113.7/32' },
+      { ...TEST_CREDENTIALS, secretAccessKey: 'not-the-secret' },
+    );
+    await expect(wrongSecret).rejects.toThrow(/CLOUD_AUTH_FAILED|did not accept the credentials .*InvalidSignatureException/);
+    await expect(wrongSecret).rejects.toMatchObject({ code: 'CLOUD_AUTH_FAILED' });
+    expect(changeRequests()).toEqual([]);
+    expect(flow.source.transport?.protocol).toBe('zixi-push');
+  });
+
+  it('a flow that does not exist gives a clear message', async () => {
+    const missing = `arn:aws:mediaconnect:${TEST_REGION}:111122223333:flow:1-abcdef0123456789-0123456789ab:Gone`;
+    const r = run({ flow: missing, port: '5000', cidr: '203.0.113.7/32' });
+    await expect(r).rejects.toBeInstanceOf(CloudNotFoundError);
+    await expect(r).rejects.toThrow(`flow ${missing} was not found while reading the flow (DescribeFlow) (NotFoundException`);
+    expect(aws.violations).toEqual([]);
+  });
+
+  it('throttling (429 TooManyRequestsException) is retried by the SDK and setup then succeeds', async () => {
+    const flow = aws.addFlow('Busy');
+    aws.fail('DescribeFlow', 2, 429, 'TooManyRequestsException', 'Too many requests, please wait');
+    const r = await run({ flow: flow.flowArn, port: '5000', cidr: '203.0.113.7/32' });
+    expect(aws.operations()).toEqual(['DescribeFlow', 'DescribeFlow', 'DescribeFlow', 'UpdateFlowSource']);
+    expect(r.changes).toBe(1);
+    expect(flow.source.transport?.protocol).toBe('srt-listener');
+  });
+
+  it('an invalid CIDR, ARN, port or passphrase is refused before any request', async () => {
+    const flow = aws.addFlow('Strict');
+    const bad: [Partial<SetupFlags>, RegExp][] = [
+      [{ cidr: '203.0.113.7/24' }, /host bits set: the block is 203\.0\.113\.0\/24/],
+      [{ cidr: '300.1.2.3/32' }, /not an IPv4 CIDR block/],
+      [{ cidr: '2001:db8::/32' }, /IPv6/],
+      [{ port: '2088' }, /not 2077 or 2088/],
+      [{ passphraseText: 'short' }, /10 to 80 characters/],
+      [{ flow: 'arn:aws:s3:::bucket' }, /not a MediaConnect flow ARN/],
+    ];
+    for (const [f, message] of bad) {
+      const p = setupOptions({ flow: flow.flowArn, port: '5000', cidr: '203.0.113.7/32', ...f }, undefined);
+      await expect(p).rejects.toBeInstanceOf(CloudInputError);
+      await expect(p).rejects.toThrow(message);
+    }
+    expect(aws.requests).toEqual([]);
+  });
+
+  it('takes the latency, stream id, passphrase and the bonding receiver as allowed sender from the box config', async () => {
+    const o = await setupOptions(
+      { flow: aws.addFlow('Cfg').flowArn, port: '5000' },
+      {
+        destinations: [
+          { name: 'ingest', url: 'srt://192.0.2.44:4000', latencyMs: 2500, passphrase: PASSPHRASE, pbkeylen: 32, streamId: 'cam1' },
+        ],
+        bond: { enabled: true, links: [], preflightSeconds: 0, meteredLinks: 'when-needed' } as never,
+      },
+    );
+    expect(o).toMatchObject({ whitelistCidr: '192.0.2.44/32', minLatency: 2500, streamId: 'cam1' });
+    expect(o.cidrFrom).toContain('bonding receiver');
+    expect(o.passphrase?.reveal()).toBe(PASSPHRASE);
+    expect(String(o.passphrase)).toBe('[redacted]');
+  });
+});
+
+describe('fieldcast cloud status against the local endpoint', () => {
+  it("reads the flow and CloudWatch's source metrics and says them in plain words", async () => {
+    const flow = aws.addFlow(
+      'Live',
+      { ingestPort: 5000, whitelistCidr: '203.0.113.7/32', transport: { protocol: 'srt-listener', minLatency: 2000 } },
+      'ACTIVE',
+    );
+    const now = new Date('2026-12-03T09:00:30Z');
+    const minute = (ago: number) => new Date(Date.UTC(2026, 11, 3, 9, 0) - ago * 60_000);
+    aws.datapoints.set('SourceBitRate', [
+      { at: minute(1), value: 4_500_000 },
+      { at: minute(2), value: 4_400_000 },
+    ]);
+    aws.datapoints.set('SourcePacketLossPercent', [{ at: minute(1), value: 0.25 }]);
+    aws.datapoints.set('SourceRoundTripTime', [{ at: minute(1), value: 84 }]);
+    aws.datapoints.set('SourceConnected', [{ at: minute(1), value: 1 }]);
+    aws.datapoints.set('SourceRecoveredPackets', [
+      { at: minute(1), value: 40 },
+      { at: minute(2), value: 80 },
+    ]);
+    aws.datapoints.set('SourceContinuityCounter', [{ at: minute(2), value: 3 }]);
+    const c = clients();
+    try {
+      const view = await readIngestView(c, parseFlowArn(flow.flowArn), { now: () => now });
+      expect(aws.violations).toEqual([]);
+      expect(aws.operations()).toEqual(['DescribeFlow', 'GetMetricData']);
+      const form = new URLSearchParams(aws.requests[1]?.body);
+      expect(form.get('MetricDataQueries.member.1.MetricStat.Metric.Dimensions.member.2.Value')).toBe(flow.source.sourceArn);
+      expect(form.get('EndTime')).toBe('2026-12-03T09:00:00Z');
+      const text = describeIngest(view).join('\n');
+      expect(text).toContain('Flow Live: running (ACTIVE).');
+      expect(text).toContain('SRT password');
+      expect(text).toContain('The ingest receives 4.50 Mbit/s (minute of 08:59 UTC).');
+      expect(text).toContain('packet loss 0.25%, round trip 84 ms');
+      expect(text).toContain('120 recovered by retransmission');
+      expect(text).toContain('TR 101 290 errors in the last 5 minutes: ContinuityCounter 3.');
+    } finally {
+      c.close();
+    }
+  });
+
+  it('says so when CloudWatch has nothing for the source', async () => {
+    const flow = aws.addFlow('Quiet');
+    const c = clients();
+    try {
+      const text = describeIngest(await readIngestView(c, parseFlowArn(flow.flowArn))).join('\n');
+      expect(text).toContain('stopped (STANDBY)');
+      expect(text).toContain('nothing has reached the ingest (the flow is not running)');
+    } finally {
+      c.close();
+    }
+  });
+});
+
+const skipCli = skipWithout('fieldcast cloud (CLI)', existsSync(path.join(ROOT, 'dist/cli/cloud.js')) ? [] : ['dist/ (npm run build:ts)']);
+
+describe.skipIf(skipCli)('fieldcast cloud as an operator runs it', () => {
+  /** An environment with no AWS credentials or config of the user's. */
+  function bareEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+    const home = mkdtempSync(path.join(tmpdir(), 'fc-cloud-home-'));
+    const env: NodeJS.ProcessEnv = {};
+    for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('AWS_')) env[k] = v;
+    return {
+      ...env,
+      HOME: home,
+      AWS_CONFIG_FILE: path.join(home, 'none'),
+      AWS_SHARED_CREDENTIALS_FILE: path.join(home, 'none'),
+      AWS_EC2_METADATA_DISABLED: 'true',
+      AWS_ENDPOINT_URL: aws.url,
+      ...extra,
+    };
+  }
+
+  function cli(args: string[], env: NodeJS.ProcessEnv) {
+    return new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
+      // Asynchronous: the endpoint answers from this process.
+      execFile(process.execPath, [CLI, 'cloud', ...args], { env, timeout: 30_000 }, (err, stdout, stderr) => {
+        resolve({ status: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
+      });
+    });
+  }
+
+  it('--dry-run prints the requests with the passphrase only as set, needs no credentials and sends nothing', async () => {
+    const flow = aws.addFlow('Dry');
+    const dir = mkdtempSync(path.join(tmpdir(), 'fc-cloud-'));
+    writeFileSync(path.join(dir, 'pass'), `${PASSPHRASE}\n`);
+    const r = await cli(
+      [
+        'setup',
+        '--flow',
+        flow.flowArn,
+        '--port',
+        '5000',
+        '--cidr',
+        '203.0.113.7/32',
+        '--passphrase-file',
+        path.join(dir, 'pass'),
+        '--role-arn',
+        ROLE,
+        '--start',
+        '--dry-run',
+      ],
+      bareEnv(),
+    );
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain('no credentials are needed');
+    expect(r.stdout).toContain(`UpdateFlowSource: PUT ${aws.url}/v1/flows/${flow.flowArn}/source/`);
+    expect(r.stdout).toContain('"ingestPort":5000');
+    expect(r.stdout).toContain('"protocol":"srt-listener"');
+    expect(r.stdout).toContain('"SecretString":"(set)"');
+    expect(r.stdout).toContain(`StartFlow: POST ${aws.url}/v1/flows/start/${flow.flowArn}`);
+    expect(r.stdout + r.stderr).not.toContain(PASSPHRASE);
+    expect(aws.requests).toEqual([]);
+  });
+
+  it('an invalid CIDR is refused with its reason before any request', async () => {
+    const flow = aws.addFlow('Cidr');
+    const r = await cli(
+      ['setup', '--flow', flow.flowArn, '--port', '5000', '--cidr', '10.1.2.3/8'],
+      bareEnv({ AWS_ACCESS_KEY_ID: TEST_CREDENTIALS.accessKeyId, AWS_SECRET_ACCESS_KEY: TEST_CREDENTIALS.secretAccessKey }),
+    );
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('fieldcast cloud: CLOUD_INPUT_INVALID: "10.1.2.3/8" has host bits set: the block is 10.0.0.0/8');
+    expect(aws.requests).toEqual([]);
+  });
+
+  it('setup and status with credentials from the environment, as on the receiver VM', async () => {
+    const flow = aws.addFlow('Env');
+    const env = bareEnv({ AWS_ACCESS_KEY_ID: TEST_CREDENTIALS.accessKeyId, AWS_SECRET_ACCESS_KEY: TEST_CREDENTIALS.secretAccessKey });
+    const r = await cli(['setup', '--flow', flow.flowArn, '--port', '5000', '--cidr', '203.0.113.7/32', '--start'], env);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toContain('Started the flow');
+    const s = await cli(['status', '--flow', flow.flowArn], env);
+    expect(s.status).toBe(0);
+    expect(s.stdout).toContain('Flow Env: running (ACTIVE).');
+    expect(aws.violations).toEqual([]);
+  });
+
+  it('no credentials at all: a clear message naming where they come from', async () => {
+    const flow = aws.addFlow('NoCreds');
+    const r = await cli(['status', '--flow', flow.flowArn], bareEnv());
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('CLOUD_AUTH_FAILED: no AWS credentials found while reading the flow (DescribeFlow)');
+    expect(r.stderr).toContain('AWS_PROFILE');
+  });
+});
