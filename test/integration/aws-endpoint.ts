@@ -296,7 +296,7 @@ export class AwsTestEndpoint {
       status: 0,
     };
     this.requests.push(seen);
-    if (this.delayMs > 0) await new Promise((r) => setTimeout(r, this.delayMs));
+    if (this.delayMs > 0) await new Promise((r) => setTimeout(r, this.delayMs).unref());
     let service: Service = 'mediaconnect';
     const target = req.headers['x-amz-target'];
     if (typeof target === 'string' && target.startsWith('secretsmanager.')) service = 'secretsmanager';

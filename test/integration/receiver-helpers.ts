@@ -70,12 +70,17 @@ export interface ReceiverRun {
  * with `args` after them, and waits until it says it listens (and serves
  * metrics, when `--metrics-port` is among `args`).
  */
-export async function startReceiver(forwardPort: number, args: string[], opened: Opened): Promise<ReceiverRun> {
+export async function startReceiver(
+  forwardPort: number,
+  args: string[],
+  opened: Opened,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<ReceiverRun> {
   const port = await freeUdpPort();
   const child = spawn(
     process.execPath,
     [CLI, 'receive', '--listen', `127.0.0.1:${port}`, '--forward', `srt://127.0.0.1:${forwardPort}?latency=500`, ...args],
-    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, FIELDCAST_LOG: 'warn' } },
+    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...env, FIELDCAST_LOG: 'warn' } },
   );
   let text = '';
   child.stdout?.on('data', (d: Buffer) => {
