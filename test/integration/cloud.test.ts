@@ -24,6 +24,7 @@ import {
   setupFlow,
   setupOptions,
 } from '../../src/cloud/index.js';
+import { validateConfig } from '../../src/config/index.js';
 import { skipWithout } from '../peers.js';
 import { AwsTestEndpoint, TEST_CREDENTIALS, TEST_REGION } from './aws-endpoint.js';
 
@@ -125,13 +126,15 @@ describe('fieldcast cloud setup against a local endpoint checking the documented
     );
     await expect(wrongKey).rejects.toBeInstanceOf(CloudAuthError);
     await expect(wrongKey).rejects.toThrow(
-      /did not accept the credentials while reading the flow \(DescribeFlow\) \(UnrecognizedClientException/,
+      'did not accept the credentials while reading the flow (DescribeFlow) (UnrecognizedClientException: The security token included in the request is invalid.)',
     );
     const wrongSecret = run(
       { flow: flow.flowArn, port: '5000', cidr: '203.0.113.7/32' },
       { ...TEST_CREDENTIALS, secretAccessKey: 'not-the-secret' },
     );
-    await expect(wrongSecret).rejects.toThrow(/CLOUD_AUTH_FAILED|did not accept the credentials .*InvalidSignatureException/);
+    await expect(wrongSecret).rejects.toThrow(
+      'did not accept the credentials while reading the flow (DescribeFlow) (InvalidSignatureException: The request signature we calculated does not match',
+    );
     await expect(wrongSecret).rejects.toMatchObject({ code: 'CLOUD_AUTH_FAILED' });
     expect(changeRequests()).toEqual([]);
     expect(flow.source.transport?.protocol).toBe('zixi-push');
@@ -141,7 +144,9 @@ describe('fieldcast cloud setup against a local endpoint checking the documented
     const missing = `arn:aws:mediaconnect:${TEST_REGION}:111122223333:flow:1-abcdef0123456789-0123456789ab:Gone`;
     const r = run({ flow: missing, port: '5000', cidr: '203.0.113.7/32' });
     await expect(r).rejects.toBeInstanceOf(CloudNotFoundError);
-    await expect(r).rejects.toThrow(`flow ${missing} was not found while reading the flow (DescribeFlow) (NotFoundException`);
+    await expect(r).rejects.toThrow(
+      `flow ${missing} was not found while reading the flow (DescribeFlow) (NotFoundException: Flow not found: ${missing})`,
+    );
     expect(aws.violations).toEqual([]);
   });
 
@@ -152,6 +157,15 @@ describe('fieldcast cloud setup against a local endpoint checking the documented
     expect(aws.operations()).toEqual(['DescribeFlow', 'DescribeFlow', 'DescribeFlow', 'UpdateFlowSource']);
     expect(r.changes).toBe(1);
     expect(flow.source.transport?.protocol).toBe('srt-listener');
+  });
+
+  it('throttling that outlasts the retries gives a clear message and changes nothing', async () => {
+    const flow = aws.addFlow('Swamped');
+    aws.fail('DescribeFlow', 10, 429, 'TooManyRequestsException', 'Too many requests, please wait');
+    const r = run({ flow: flow.flowArn, port: '5000', cidr: '203.0.113.7/32' });
+    await expect(r).rejects.toMatchObject({ code: 'CLOUD_THROTTLED' });
+    await expect(r).rejects.toThrow(/too many requests, after 3 tries; wait a minute/);
+    expect(changeRequests()).toEqual([]);
   });
 
   it('an invalid CIDR, ARN, port or passphrase is refused before any request', async () => {
@@ -173,19 +187,23 @@ describe('fieldcast cloud setup against a local endpoint checking the documented
   });
 
   it('takes the latency, stream id, passphrase and the bonding receiver as allowed sender from the box config', async () => {
-    const o = await setupOptions(
-      { flow: aws.addFlow('Cfg').flowArn, port: '5000' },
-      {
-        destinations: [
-          { name: 'ingest', url: 'srt://192.0.2.44:4000', latencyMs: 2500, passphrase: PASSPHRASE, pbkeylen: 32, streamId: 'cam1' },
-        ],
-        bond: { enabled: true, links: [], preflightSeconds: 0, meteredLinks: 'when-needed' } as never,
-      },
-    );
-    expect(o).toMatchObject({ whitelistCidr: '192.0.2.44/32', minLatency: 2500, streamId: 'cam1' });
+    const config = validateConfig({
+      destinations: [{ url: 'srt://192.0.2.44:4000', latencyMs: 2500, passphrase: PASSPHRASE, streamId: 'cam1' }],
+      bond: { enabled: true },
+    });
+    const o = await setupOptions({ flow: aws.addFlow('Cfg').flowArn, port: '5000' }, config);
+    expect(o).toMatchObject({ whitelistCidr: '192.0.2.44/32', minLatency: 2500, streamId: 'cam1', ingestPort: 5000 });
     expect(o.cidrFrom).toContain('bonding receiver');
     expect(o.passphrase?.reveal()).toBe(PASSPHRASE);
     expect(String(o.passphrase)).toBe('[redacted]');
+    // Sent straight from the box, the destination is the flow itself: its port, and no sender address to allow.
+    const direct = validateConfig({ destinations: [{ url: 'srt://198.51.100.20:5000' }] });
+    await expect(setupOptions({ flow: aws.addFlow('Direct').flowArn }, direct)).rejects.toThrow(
+      /give --cidr: the box sends straight to the flow/,
+    );
+    const d = await setupOptions({ flow: aws.addFlow('Direct2').flowArn, cidr: '0.0.0.0/0' }, direct);
+    expect(d).toMatchObject({ ingestPort: 5000, minLatency: 1500, whitelistCidr: '0.0.0.0/0' });
+    expect(aws.requests).toEqual([]);
   });
 });
 

@@ -21,7 +21,7 @@ describe.skipIf(skip)('fieldcast CLI', () => {
       '',
       'Usage: fieldcast COMMAND [options]',
     ]);
-    for (const command of ['config', 'probe', 'encode', 'mux', 'analyse', 'send', 'receive'])
+    for (const command of ['config', 'probe', 'encode', 'mux', 'analyse', 'send', 'receive', 'cloud'])
       expect(help).toMatch(new RegExp(`^  ${command} `, 'm'));
     expect(execFileSync('node', [CLI, '--version'], { encoding: 'utf8' })).toBe(`${VERSION}\n`);
   });
