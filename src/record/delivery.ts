@@ -3,12 +3,13 @@
  * second, from SRT's own acknowledgements.
  *
  * libsrt acknowledges cumulatively: every packet before the ACK's sequence
- * number has arrived. So the packets of the current connection known to be
- * acknowledged are `pktSentUniqueTotal − pktSndBuf − pktSndDropTotal` (sent
- * once, minus those still waiting in the send buffer, minus those given up
- * as too late; the ABR controller reads the same figure). At the end of each
- * second the timeline notes how many packets had been sent by then (its
- * mark); the second is `acked` once the acknowledged count passes the mark,
+ * number has arrived, and leaves the send buffer. So the packets of the
+ * current connection that are settled — acknowledged, or given up as too
+ * late (`pktSndDropTotal`) — are `pktSentUniqueTotal − pktSndBuf` (sent
+ * once, minus those still waiting in the send buffer; the ABR controller
+ * reads the same figures). At the end of each second the timeline notes how
+ * many packets had been sent by then (its mark); the second is `acked` once
+ * the settled count passes the mark with no packet dropped meanwhile,
  * `partial` if some of it never went out (not connected for all of it) or
  * libsrt dropped packets as too late while it waited, and `missed` when
  * nothing of it went out, or the connection ended (or stayed silent for
@@ -89,8 +90,9 @@ export class DeliveryTimeline {
         this.resolve('missed');
         continue;
       }
-      const acked = s.srt.sentUnique - s.srt.sndBuf - s.srt.dropped;
-      if (acked >= p.mark) {
+      // Out of the send buffer: acknowledged, or dropped as too late (counted below).
+      const settled = s.srt.sentUnique - s.srt.sndBuf;
+      if (settled >= p.mark) {
         // Drops since the second began: some of its packets may be among them (counted against it, never for it).
         this.resolve(p.short || s.srt.dropped > p.dropped ? 'partial' : 'acked');
         continue;

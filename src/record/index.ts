@@ -5,7 +5,7 @@
  * ingest missed in plain words (gaps.ts), and the upload of recordings to
  * S3 (upload.ts).
  */
-export { type DeliverySample, DeliveryTimeline } from './delivery.js';
+export { type DeliverySample, DeliveryTimeline, PENDING_LIMIT_S } from './delivery.js';
 export { RecordInputError, RecordingUnavailableError, UploadFailedError } from './errors.js';
 export { findGaps, formatSummary, type Gap, missedSegments, type RecordingSummary, segmentsBetween } from './gaps.js';
 export { type DeliveryT, INDEX_FILE, parseIndex, type RecordingIndex, readIndex } from './index-file.js';

@@ -71,7 +71,10 @@ export class Segmenter {
       }
       if (info.pat) {
         this.flushHeld();
-        this.hold(chunk, info);
+        if (this.overdue(nowMs)) {
+          this.cut(nowMs);
+          this.opts.onData(chunk);
+        } else this.hold(chunk, info);
         return;
       }
       held.push(Buffer.from(chunk));
@@ -79,9 +82,7 @@ export class Segmenter {
       return;
     }
     if (info.pat) {
-      // Overdue by a whole segment (or waited one for a first) with no keyframe seen: cut at the PAT alone.
-      const overdueFrom = this.started ? this.dueAt : this.waitSince;
-      if (nowMs >= overdueFrom + this.opts.segmentMs) {
+      if (this.overdue(nowMs)) {
         this.cut(nowMs);
         this.opts.onData(chunk);
         return;
@@ -90,6 +91,11 @@ export class Segmenter {
       return;
     }
     if (this.started) this.opts.onData(chunk);
+  }
+
+  /** Overdue by a whole segment (or waited one for a first) with no keyframe seen: a PAT alone starts the next. */
+  private overdue(nowMs: number): boolean {
+    return nowMs >= (this.started ? this.dueAt : this.waitSince) + this.opts.segmentMs;
   }
 
   private hold(chunk: Buffer, info: ChunkInfo): void {
