@@ -8,10 +8,13 @@
  * keyframe (a passthrough that sets no random_access_indicator and sends no
  * SPS) is cut at a PAT once the segment is a whole extra length overdue.
  *
+ * The cut is made at the PAT packet itself (a segment's first packet is its
+ * PAT), so the segments laid end to end are the stream byte for byte.
+ *
  * Pure: chunks, their ChunkInfo (the splicer's) and the clock in; data and
  * cuts out, in order. Data passed to `onData` is valid only during the call.
  */
-import type { ChunkInfo } from '../mux/index.js';
+import { type ChunkInfo, PID, TS_PACKET_SIZE } from '../mux/index.js';
 
 /** Chunks held after a PAT waiting for the keyframe (the muxer puts it within a chunk or two). */
 const HOLD_CHUNKS = 8;
@@ -55,15 +58,14 @@ export class Segmenter {
     }
     if (info.pat && info.keyframe) {
       this.flushHeld();
-      this.cut(nowMs);
-      this.opts.onData(chunk);
+      this.cutAtPat(chunk, nowMs);
       return;
     }
     const held = this.held;
     if (held) {
       if (info.keyframe || this.heldKey) {
-        this.cut(nowMs);
-        for (const h of held) this.opts.onData(h);
+        this.cutAtPat(held[0]!, nowMs);
+        for (const h of held.slice(1)) this.opts.onData(h);
         this.held = undefined;
         this.heldKey = false;
         this.opts.onData(chunk);
@@ -71,10 +73,8 @@ export class Segmenter {
       }
       if (info.pat) {
         this.flushHeld();
-        if (this.overdue(nowMs)) {
-          this.cut(nowMs);
-          this.opts.onData(chunk);
-        } else this.hold(chunk, info);
+        if (this.overdue(nowMs)) this.cutAtPat(chunk, nowMs);
+        else this.hold(chunk, info);
         return;
       }
       held.push(Buffer.from(chunk));
@@ -83,8 +83,7 @@ export class Segmenter {
     }
     if (info.pat) {
       if (this.overdue(nowMs)) {
-        this.cut(nowMs);
-        this.opts.onData(chunk);
+        this.cutAtPat(chunk, nowMs);
         return;
       }
       this.hold(chunk, info);
@@ -111,9 +110,26 @@ export class Segmenter {
     if (held && this.started) for (const h of held) this.opts.onData(h);
   }
 
+  /** Cuts at the PAT packet inside `chunk`: the packets before it end the old segment. */
+  private cutAtPat(chunk: Buffer, nowMs: number): void {
+    const at = patOffset(chunk);
+    if (at > 0 && this.started) this.opts.onData(chunk.subarray(0, at));
+    this.cut(nowMs);
+    this.opts.onData(at > 0 ? chunk.subarray(at) : chunk);
+  }
+
   private cut(nowMs: number): void {
     this.started = true;
     this.dueAt = nowMs + this.opts.segmentMs;
     this.opts.onCut();
   }
+}
+
+/** Where the first packet of PID 0 starting a section lies in a chunk of whole packets (0 when none: cut before it). */
+function patOffset(chunk: Buffer): number {
+  for (let off = 0; off + TS_PACKET_SIZE <= chunk.length; off += TS_PACKET_SIZE) {
+    if (chunk[off] === 0x47 && (chunk[off + 1]! & 0x40) !== 0 && (((chunk[off + 1]! & 0x1f) << 8) | chunk[off + 2]!) === PID.PAT)
+      return off;
+  }
+  return 0;
 }
