@@ -312,7 +312,7 @@ export const RecordingConfig = z
       .number()
       .int()
       .min(16 << 20)
-      .default(4 << 30)
+      .default(4 * 1024 ** 3)
       .describe('Most bytes the recordings may take; the oldest segments go first'),
     maxAgeMinutes: z
       .number()

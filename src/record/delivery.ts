@@ -86,7 +86,9 @@ export class DeliveryTimeline {
     }
     while (this.pending.length > 0) {
       const p = this.pending[0]!;
-      if (p.connection !== s.connection || !s.connected || !s.srt) {
+      // A connection that ended (its statistics are gone) or was replaced never acknowledges it. One that is
+      // draining at the end of the stream (no longer "connected", still reporting) still may.
+      if (p.connection !== s.connection || !s.srt) {
         this.resolve('missed');
         continue;
       }

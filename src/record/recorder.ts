@@ -73,6 +73,8 @@ export class StreamRecorder {
   private drops = 0;
   private lastError: string | undefined;
   private secondBytes = 0;
+  /** When the last chunk was recorded: a segment closed at the end of the stream ends there. */
+  private lastDataAt = 0;
   private second = 0;
   private readonly pendingSeconds: [number, DeliveryT][] = [];
   private tick: NodeJS.Timeout | undefined;
@@ -138,6 +140,16 @@ export class StreamRecorder {
     };
   }
 
+  /**
+   * The stream has ended (no more chunks): its last, partial second joins the
+   * timeline now, while the output still drains and its acknowledgement can come.
+   */
+  endStream(): void {
+    if (this.state === 'closed' || this.secondBytes === 0) return;
+    this.timeline.endSecond(this.second, this.secondBytes, this.opts.probe());
+    this.secondBytes = 0;
+  }
+
   /** Idempotent: writes what is queued, closes the open segment and the timeline. */
   async close(): Promise<void> {
     if (this.state === 'closed') return this.chain;
@@ -145,7 +157,7 @@ export class StreamRecorder {
     clearInterval(this.tick);
     clearInterval(this.spaceTimer);
     this.flushBlock();
-    const at = this.now();
+    const at = this.lastDataAt || this.now();
     this.timeline.flush();
     const secs = this.pendingSeconds.splice(0);
     this.enqueue(0, async () => {
@@ -171,7 +183,8 @@ export class StreamRecorder {
       this.droppedBytes += chunk.length;
       return;
     }
-    if (this.used === 0) this.blockSince = this.now();
+    this.lastDataAt = this.now();
+    if (this.used === 0) this.blockSince = this.lastDataAt;
     if (this.used + chunk.length > BLOCK_BYTES) this.flushBlock();
     chunk.copy(this.block, this.used);
     this.used += chunk.length;

@@ -564,6 +564,7 @@ export class StreamUnit extends TypedEmitter<StreamUnitEvents> {
     clearInterval(this.statsTimer);
     await this.child?.stop();
     this.splicer.stop();
+    this.recorder?.endStream();
     // Let the last pictures reach the destination whole before hanging up.
     await this.output?.end();
     await this.bond?.close();
