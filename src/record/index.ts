@@ -10,7 +10,14 @@ export { RecordInputError, RecordingUnavailableError, UploadFailedError } from '
 export { findGaps, formatSummary, type Gap, missedSegments, type RecordingSummary, segmentsBetween } from './gaps.js';
 export { type DeliveryT, INDEX_FILE, parseIndex, type RecordingIndex, readIndex } from './index-file.js';
 export { RateLimiter } from './rate-limit.js';
-export { MAX_QUEUED_BYTES, type RecorderOptions, type RecorderState, type RecorderStats, StreamRecorder } from './recorder.js';
+export {
+  describeRecording,
+  MAX_QUEUED_BYTES,
+  type RecorderOptions,
+  type RecorderState,
+  type RecorderStats,
+  StreamRecorder,
+} from './recorder.js';
 export { SegmentStore, segmentName } from './segment-store.js';
 export { Segmenter } from './segmenter.js';
 export { RECORDINGS_DIR, type RecordingSettings } from './settings.js';
