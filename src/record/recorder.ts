@@ -282,7 +282,7 @@ export class StreamRecorder {
 /** One line for `fieldcast ctl status`: what is recorded, and whether the recording had to give way. */
 export function describeRecording(r: RecorderStats): string {
   const mb = (b: number): string => `${(b / 1e6).toFixed(1)} MB`;
-  const parts = [`recording ${r.state}: ${r.segments} segments, ${mb(r.bytes)}`];
+  const parts = [`recording: ${r.state}, ${r.segments} segments, ${mb(r.bytes)}`];
   if (r.oldest) parts.push(`since ${r.oldest.replace('T', ' ').slice(0, 19)} UTC`);
   if (r.droppedBytes > 0) parts.push(`${mb(r.droppedBytes)} not recorded`);
   if (r.lastError) parts.push(r.lastError);

@@ -13,7 +13,7 @@ describe('describeRecording', () => {
         drops: 0,
         queuedBytes: 0,
       }),
-    ).toBe('recording recording: 12 segments, 45.0 MB, since 2026-12-03 12:00:00 UTC');
+    ).toBe('recording: recording, 12 segments, 45.0 MB, since 2026-12-03 12:00:00 UTC');
     expect(
       describeRecording({
         state: 'dropping',
@@ -24,6 +24,6 @@ describe('describeRecording', () => {
         queuedBytes: 8_000_000,
         lastError: 'recording dropped a stretch: the disk is too slow for the stream',
       }),
-    ).toBe('recording dropping: 3 segments, 9.0 MB, 2.5 MB not recorded, recording dropped a stretch: the disk is too slow for the stream');
+    ).toBe('recording: dropping, 3 segments, 9.0 MB, 2.5 MB not recorded, recording dropped a stretch: the disk is too slow for the stream');
   });
 });
