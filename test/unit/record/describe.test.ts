@@ -24,6 +24,8 @@ describe('describeRecording', () => {
         queuedBytes: 8_000_000,
         lastError: 'recording dropped a stretch: the disk is too slow for the stream',
       }),
-    ).toBe('recording: dropping, 3 segments, 9.0 MB, 2.5 MB not recorded, recording dropped a stretch: the disk is too slow for the stream');
+    ).toBe(
+      'recording: dropping, 3 segments, 9.0 MB, 2.5 MB not recorded, recording dropped a stretch: the disk is too slow for the stream',
+    );
   });
 });
