@@ -120,7 +120,8 @@ export const command: Command = {
       (p) => out(`  ${p.file}: part ${p.part}/${p.parts} (${Math.round((100 * p.bytesDone) / p.size)} %)`),
     );
     out(
-      `Done: ${report.uploaded.length} uploaded, ${report.skipped.length} already there; ` +
+      `Done: ${report.uploaded.length} uploaded, ${report.skipped.length} already there` +
+        `${report.gone.length > 0 ? `, ${report.gone.length} deleted by retention before they could be sent` : ''}; ` +
         `${(report.bytesSent / 1e6).toFixed(1)} MB in ${report.seconds.toFixed(1)} s`,
     );
     return 0;

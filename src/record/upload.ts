@@ -70,6 +70,8 @@ export interface UploadReport {
   uploaded: string[];
   /** Already whole at the endpoint (an earlier run). */
   skipped: string[];
+  /** Deleted by retention (maxBytes, maxAgeMinutes, free space) before they could be sent. */
+  gone: string[];
   bytesSent: number;
   seconds: number;
 }
@@ -86,14 +88,22 @@ export async function uploadSegments(
   const limiter = new RateLimiter(target.rateBps);
   const stateFile = path.join(dir, UPLOAD_STATE_FILE);
   const state = await readState(stateFile);
-  const report: UploadReport = { uploaded: [], skipped: [], bytesSent: 0, seconds: 0 };
+  const report: UploadReport = { uploaded: [], skipped: [], gone: [], bytesSent: 0, seconds: 0 };
   const started = performance.now();
   try {
     for (const seg of segments) {
       signal?.throwIfAborted();
       const key = `${target.prefix}${seg.file}`;
       const id = `${target.bucket}/${key}`;
-      const data = await fs.readFile(path.join(dir, seg.file));
+      let data: Buffer;
+      try {
+        data = await fs.readFile(path.join(dir, seg.file));
+      } catch (e) {
+        // Retention took it between the listing and now: nothing left to send.
+        if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+        report.gone.push(seg.file);
+        continue;
+      }
       let obj: ObjectStateT | undefined = state.objects[id];
       if (obj && obj.size !== data.length) obj = undefined; // the segment changed (mended after a cut): anew
       if (obj?.done) {
