@@ -140,6 +140,12 @@ export class StreamRecorder {
     };
   }
 
+  /** A new SRT statistics sample: the seconds it acknowledges are settled now (the last ones before a hang-up too). */
+  srtSample(): void {
+    if (this.state === 'closed') return;
+    this.timeline.update(Math.floor(this.now() / 1000), this.opts.probe());
+  }
+
   /**
    * The stream has ended (no more chunks): its last, partial second joins the
    * timeline now, while the output still drains and its acknowledgement can come.

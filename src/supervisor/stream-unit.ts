@@ -350,7 +350,9 @@ export class StreamUnit extends TypedEmitter<StreamUnitEvents> {
       log.debug('cannot reach the destination', { code: e.code, retryInMs });
     });
     out.on('stats', (s) => {
-      if (mine()) this.onSrtStats(s);
+      if (!mine()) return;
+      this.recorder?.srtSample();
+      this.onSrtStats(s);
     });
     out.start();
   }
