@@ -149,11 +149,6 @@ export class SenderLink {
     this.socket.send(buf, this.target);
   }
 
-  /** Datagrams the kernel refused on this link (no route, a firewall) or that found its buffer full. */
-  get sendErrors(): number {
-    return this.socket?.stats().sendErrors ?? 0;
-  }
-
   close(): void {
     if (this.closed) return;
     this.closed = true;

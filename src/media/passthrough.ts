@@ -58,6 +58,7 @@ export class TsPassthroughSource extends TypedEmitter<PassthroughEvents> {
   private chunks = 0;
   private bytes = 0;
   private closed = false;
+  private truncationCheck: NodeJS.Timeout | undefined;
   private socket: BatchUdp | undefined;
   private stream: Readable | undefined;
   private paceTimer: NodeJS.Timeout | undefined;
@@ -94,6 +95,7 @@ export class TsPassthroughSource extends TypedEmitter<PassthroughEvents> {
     if (this.closed) return;
     this.closed = true;
     clearTimeout(this.paceTimer);
+    clearInterval(this.truncationCheck);
     void this.socket?.close();
     if (this.stream && this.stream !== process.stdin) this.stream.destroy();
   }
@@ -103,7 +105,6 @@ export class TsPassthroughSource extends TypedEmitter<PassthroughEvents> {
     const v6 = isIP(host) === 6;
     const multicast =
       isIP(host) === 4 ? Number(host.split('.')[0]) >= 224 && Number(host.split('.')[0]) <= 239 : host.toLowerCase().startsWith('ff');
-    let warnedTruncated = false;
     try {
       this.socket = await openBatchUdp(
         {
@@ -119,10 +120,6 @@ export class TsPassthroughSource extends TypedEmitter<PassthroughEvents> {
         (msg) => {
           if (msg.length % TS_PACKET !== 0 || msg[0] !== 0x47) log.debug('datagram not whole TS packets; resyncing', { bytes: msg.length });
           this.chunker.push(msg);
-          if (!warnedTruncated && (this.socket?.stats().truncated ?? 0) > 0) {
-            warnedTruncated = true;
-            log.warn(`UDP input: datagrams larger than ${UDP_MAX_DATAGRAM} bytes are dropped (send at most 43 TS packets per datagram)`);
-          }
         },
         (e) => this.emit('error', new InputError(`UDP input failed: ${e instanceof Error ? e.message : String(e)}`)),
       );
@@ -133,6 +130,13 @@ export class TsPassthroughSource extends TypedEmitter<PassthroughEvents> {
       void this.socket.close();
       return;
     }
+    // Oversized datagrams are looked for once a second, not per datagram (the count is a native call).
+    const socket = this.socket;
+    this.truncationCheck = setInterval(() => {
+      if (socket.stats().truncated === 0) return;
+      log.warn(`UDP input: datagrams larger than ${UDP_MAX_DATAGRAM} bytes are dropped (send at most 43 TS packets per datagram)`);
+      clearInterval(this.truncationCheck);
+    }, 1000).unref();
     log.info('listening for TS', { input: `udp://${addr}` });
   }
 
