@@ -51,6 +51,10 @@ export const SCENARIOS: Record<string, { description: string; load: () => Promis
     description: 'the appliance image in qemu: power-on to fieldcast.service READY and to the first packet at a listener; image size',
     load: () => import('./boot.js'),
   },
+  record: {
+    description: 'recording at 10 Mbit/s: its CPU and write rate; upload to s3rver while live, with the live CC errors',
+    load: () => import('./record.js'),
+  },
   'receiver-scale': {
     description: 'fieldcast receive with 50 senders x 3 links at 4 Mbit/s: receiver CPU per stream',
     load: () => import('./receiver-scale.js'),

@@ -8,6 +8,7 @@
  * do something about it, what to do.
  */
 
+import type { RecorderStats } from '../record/index.js';
 import type { DataUsage } from '../uplinks/ledger.js';
 import type { ModemStatus } from '../uplinks/modems/index.js';
 
@@ -126,6 +127,8 @@ export interface StreamStatus {
     /** The last crash or hang, in words. */
     lastError?: string;
   };
+  /** The recording of what is sent (config `recording`), while it is on: see src/record. */
+  recording?: RecorderStats;
 }
 
 /** One uplink of the box as the status page's card shows it: what it is, and what it carries now. */

@@ -234,6 +234,7 @@ function streamStatus(i: StatusInputs): StreamStatus {
       restarts: s?.pipeline.restarts ?? 0,
       ...(s?.pipeline.lastError ? { lastError: s.pipeline.lastError } : {}),
     },
+    ...(s?.recording ? { recording: s.recording } : {}),
   };
 }
 

@@ -12,7 +12,10 @@
  * process, where no driver or encoder runs: when the pipeline process dies or
  * hangs, it is restarted and its new TS is spliced on (continuity counters
  * and the clock carried on, PAT/PMT and PCR filled meanwhile), so the
- * destination keeps its session and sees one stream. When the destination
+ * destination keeps its session and sees one stream. With `recording`, the
+ * splicer's output (what is handed towards SRT, connected or not) is also
+ * recorded (src/record), with what SRT's acknowledgements say reached the
+ * destination; the recorder never holds the stream back. When the destination
  * (re)connects, the stream starts at a random access point: the encoder is
  * asked for a keyframe; a passthrough's last keyframe is kept for it.
  */
@@ -25,6 +28,7 @@ import { createLogger } from '../lib/logger.js';
 import { AbrController } from '../media/abr.js';
 import { isFileInput, type PipelineEvent, type PipelineSpec, type PipelineStats } from '../media/channel.js';
 import { type SplicerStats, StartGate, type StartGateStats, type StartMode, TsSplicer } from '../mux/index.js';
+import { type DeliverySample, type RecorderStats, type RecordingSettings, StreamRecorder } from '../record/index.js';
 import { parseSrtUrl, SrtOutput, type SrtStats } from '../srt/index.js';
 import { PipelineChild, type PipelineCrashedError } from './pipeline-child.js';
 
@@ -55,6 +59,8 @@ export interface StreamSpec {
 export interface StreamUnitOptions {
   /** Have the pipeline make a small JPEG of the picture on air once a second (the status page's); encode only. */
   thumbnails?: boolean;
+  /** Record the stream into this folder (the state directory's recordings/), with these settings. */
+  recording?: { dir: string; settings: RecordingSettings };
 }
 
 /** Programme levels of the last whole second of sound on air, one entry per channel (see PipelineStats). */
@@ -104,6 +110,7 @@ export interface StreamStats {
   splicer: SplicerStats;
   gate: StartGateStats;
   bond?: BondSenderStats;
+  recording?: RecorderStats;
 }
 
 export type StreamUnitEvents = {
@@ -165,6 +172,9 @@ export class StreamUnit extends TypedEmitter<StreamUnitEvents> {
   private endCode: string | null = null;
   private fileReady = false;
   private connectedAt = 0;
+  private recorder: StreamRecorder | undefined;
+  /** SRT outputs made so far: with the output's connect count, names each connection for the recorder's timeline. */
+  private outputCount = 0;
 
   constructor(
     spec: StreamSpec,
@@ -184,6 +194,7 @@ export class StreamUnit extends TypedEmitter<StreamUnitEvents> {
       // A passthrough goes out as it came: only an encoded stream's gaps are filled.
       fill: source.kind === 'encode',
       onChunk: (c, info) => {
+        this.recorder?.write(c, info);
         if (this.passAll) {
           if (this.output?.connected) this.output.send(c);
         } else this.gate.push(c, info);
@@ -254,6 +265,7 @@ export class StreamUnit extends TypedEmitter<StreamUnitEvents> {
         throw err;
       }
     }
+    if (this.options.recording) await this.openRecorder(this.options.recording);
     this.connect(this.current.destination);
 
     const child = new PipelineChild({ spec: this.pipelineSpec() });
@@ -289,10 +301,35 @@ export class StreamUnit extends TypedEmitter<StreamUnitEvents> {
     this.statsTimer = setInterval(() => this.emit('stats', this.stats()), STATS_INTERVAL_MS);
   }
 
+  /** A recorder that cannot open (a read-only or missing partition) is reported; the stream goes on without it. */
+  private async openRecorder(r: { dir: string; settings: RecordingSettings }): Promise<void> {
+    try {
+      this.recorder = await StreamRecorder.open({ dir: r.dir, settings: r.settings, probe: () => this.deliverySample() });
+    } catch (e) {
+      const err = e instanceof FieldcastError ? e : new FieldcastError('RECORDING_UNAVAILABLE', String(e));
+      log.error(err.message, { code: err.code });
+      this.raise({ code: err.code, message: err.message, level: 'error' });
+    }
+  }
+
+  /** The SRT output's state as the recorder's timeline reads it. */
+  private deliverySample(): DeliverySample {
+    const out = this.output;
+    const s = out?.stats;
+    const c = out?.counters;
+    return {
+      connection: this.outputCount * 1_000_000 + (c?.connects ?? 0),
+      connected: out?.connected ?? false,
+      sentBytes: c?.sentBytes ?? 0,
+      ...(s ? { srt: { sentUnique: s.pktSentUniqueTotal, sndBuf: s.pktSndBuf, dropped: s.pktSndDropTotal } } : {}),
+    };
+  }
+
   /** Calls the destination (the bonding sender's port when bonded) with a new SRT output. */
   private connect(d: DestinationConfigT): void {
     const out = new SrtOutput(parseSrtUrl(destinationUrl(d, this.bond?.port)), { statsIntervalMs: SRT_STATS_INTERVAL_MS });
     this.output = out;
+    this.outputCount++;
     const mine = (): boolean => this.output === out;
     out.on('connecting', (attempt) => {
       if (mine() && attempt === 1) this.setState(this.stateValue === 'live' ? 'reconnecting' : 'connecting');
@@ -452,6 +489,7 @@ export class StreamUnit extends TypedEmitter<StreamUnitEvents> {
       splicer: this.splicer.stats,
       gate: this.gate.stats,
       ...(this.bond ? { bond: this.bond.stats() } : {}),
+      ...(this.recorder ? { recording: this.recorder.stats() } : {}),
     };
   }
 
@@ -526,9 +564,11 @@ export class StreamUnit extends TypedEmitter<StreamUnitEvents> {
     clearInterval(this.statsTimer);
     await this.child?.stop();
     this.splicer.stop();
+    this.recorder?.endStream();
     // Let the last pictures reach the destination whole before hanging up.
     await this.output?.end();
     await this.bond?.close();
+    await this.recorder?.close();
     this.setState('stopped');
     this.emit('finished', this.endCode);
   }

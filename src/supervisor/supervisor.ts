@@ -21,6 +21,7 @@
  */
 import { promises as fs } from 'node:fs';
 import type http from 'node:http';
+import path from 'node:path';
 import {
   type Assignment,
   applySettings,
@@ -38,6 +39,7 @@ import { describeError, FieldcastError } from '../lib/errors.js';
 import { createLogger } from '../lib/logger.js';
 import { hostPortOf, streamSpecFromConfig } from '../media/spec.js';
 import { serveMetrics, supervisorMetrics } from '../metrics/index.js';
+import { RECORDINGS_DIR } from '../record/index.js';
 import type { StatusService } from '../status/server/service.js';
 import { runPreflight } from '../uplinks/preflight.js';
 import { BoardSide } from './board-side.js';
@@ -382,7 +384,12 @@ export class Supervisor {
   async #startUnit(spec: ReturnType<typeof streamSpecFromConfig>, signal: AbortSignal): Promise<void> {
     await this.#board.prepareCapture(this.#config.input.video);
     // Thumbnails only for a page to show them: a box without the page spends nothing on them.
-    const unit = new StreamUnit(spec, { thumbnails: this.#config.status.port !== 0 });
+    const { enabled: recording, ...recordingSettings } = this.#config.recording;
+    const unit = new StreamUnit(spec, {
+      thumbnails: this.#config.status.port !== 0,
+      // Read at each start: a change of the recording settings applies from the next stream.
+      ...(recording ? { recording: { dir: path.join(this.#o.stateDir, RECORDINGS_DIR), settings: recordingSettings } } : {}),
+    });
     unit.on('restarting', (e, ms) => this.#record({ kind: 'restart', code: e.code, message: e.message, restartInMs: ms }));
     unit.on('event', (e) => {
       if (e.level !== 'info') log[e.level](e.message, { code: e.code });
