@@ -101,17 +101,37 @@ export function checkTs(file: Buffer): TsFileCheck {
   };
 }
 
+/** Where a part of one destination's stream sits in the other's, and how much of it was compared. */
+export interface Overlap {
+  /** Offset in `whole` (a packet boundary), or -1 when its first packets are not found there. */
+  at: number;
+  /** Bytes of `part` compared with `whole` (where both have them) and the same. */
+  same: number;
+  /** Bytes compared that differ: 0 when the two were sent the same bytes. */
+  differ: number;
+}
+
 /**
- * Where `part` is found whole, byte for byte, in `whole`, at a packet
- * boundary: its offset, or -1 when it is not (the two were not sent the same bytes).
+ * Finds `part` (one listener's run) in `whole` (the other's file) by its
+ * first seven packets, at a packet boundary, and compares the two byte for
+ * byte wherever both have the bytes: either may end first (a listener
+ * stopped, or killed mid-stream).
  */
-export function offsetIn(whole: Buffer, part: Buffer): number {
-  if (part.length === 0) return 0;
+export function overlap(whole: Buffer, part: Buffer): Overlap {
+  const head = part.subarray(0, Math.min(part.length, 7 * TS_PACKET_SIZE));
   let from = 0;
   for (;;) {
-    const at = whole.indexOf(part.subarray(0, Math.min(part.length, 7 * TS_PACKET_SIZE)), from);
-    if (at < 0) return -1;
-    if (at % TS_PACKET_SIZE === 0 && whole.subarray(at, at + part.length).equals(part)) return at;
+    const at = whole.indexOf(head, from);
+    if (at < 0) return { at: -1, same: 0, differ: 0 };
+    if (at % TS_PACKET_SIZE === 0) {
+      const n = Math.min(part.length, whole.length - at);
+      let differ = 0;
+      for (let i = 0; i < n; i += TS_PACKET_SIZE) {
+        const end = Math.min(n, i + TS_PACKET_SIZE);
+        if (!whole.subarray(at + i, at + end).equals(part.subarray(i, end))) differ += end - i;
+      }
+      return { at, same: n - differ, differ };
+    }
     from = at + 1;
   }
 }
