@@ -51,6 +51,10 @@ export const SCENARIOS: Record<string, { description: string; load: () => Promis
     description: 'the appliance image in qemu: power-on to fieldcast.service READY and to the first packet at a listener; image size',
     load: () => import('./boot.js'),
   },
+  dual: {
+    description: 'two destinations, one listener killed for 10 s: lost TS packets on the other, byte identity outside the outage',
+    load: () => import('./dual.js'),
+  },
   'receiver-scale': {
     description: 'fieldcast receive with 50 senders x 3 links at 4 Mbit/s: receiver CPU per stream',
     load: () => import('./receiver-scale.js'),
