@@ -306,8 +306,10 @@ export class Supervisor {
   // ---- desired and actual state ----
 
   #desired(): DesiredState {
-    const dest = this.#config.destinations[0];
+    const [dest, second] = this.#config.destinations;
     const spec = dest ? streamSpecFromConfig(this.#config, dest) : undefined;
+    // The second destination gets the same TS (the config allows it only unbonded: BOND_ONE_DESTINATION).
+    if (spec && second && !spec.bond) spec.secondDestination = second;
     // The links: those configured or every usable uplink found, less those whose data plan ran out.
     if (spec?.bond && this.#uplinks) spec.bond.links = this.#uplinks.links();
     return { on: this.#on, spec };
@@ -360,7 +362,10 @@ export class Supervisor {
         this.#unit?.setVideoRange(step.range);
         return;
       case 'setDestination':
-        this.#unit?.setDestination(step.destination);
+        this.#unit?.setDestination(step.destination, step.index);
+        return;
+      case 'removeDestination':
+        this.#unit?.removeSecondDestination();
         return;
       case 'addLink':
         await this.#unit?.addLink(step.link);
