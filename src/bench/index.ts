@@ -55,6 +55,10 @@ export const SCENARIOS: Record<string, { description: string; load: () => Promis
     description: 'recording at 10 Mbit/s: its CPU and write rate; upload to s3rver while live, with the live CC errors',
     load: () => import('./record.js'),
   },
+  dual: {
+    description: 'two destinations, one listener killed for 10 s: lost TS packets on the other, byte identity outside the outage',
+    load: () => import('./dual.js'),
+  },
   'receiver-scale': {
     description: 'fieldcast receive with 50 senders x 3 links at 4 Mbit/s: receiver CPU per stream',
     load: () => import('./receiver-scale.js'),

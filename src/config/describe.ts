@@ -13,7 +13,8 @@ function unwrap(schema: z.ZodType): z.ZodType {
   for (;;) {
     if (s instanceof z.ZodDefault || s instanceof z.ZodPrefault || s instanceof z.ZodOptional) {
       s = s.unwrap() as z.ZodType;
-    } else return s;
+    } else if (s instanceof z.ZodPipe) s = s.out as z.ZodType;
+    else return s;
   }
 }
 

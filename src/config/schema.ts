@@ -87,6 +87,35 @@ export const MuxConfig = z
   })
   .describe('MPEG-TS multiplexing');
 
+/** A MediaConnect flow takes two sources (FAILOVER or MERGE); Fieldcast feeds at most that many. */
+export const MAX_DESTINATIONS = 2;
+
+/**
+ * Why a bonded stream has one destination (the config's problem code): with
+ * bond.enabled the destination's URL names the bonding receiver, and one
+ * bonding group carries one SRT session. Two bonded destinations would need
+ * either two bonding groups over the same uplinks (twice the registrations,
+ * keepalives and scheduler state, and two streams competing for the same
+ * cellular capacity with two controllers that do not know of each other) or
+ * the receiver sending its one stream on to two listeners. The second is the
+ * cleaner: the uplinks carry the stream once, and the fan-out happens in the
+ * cloud where bandwidth is cheap — which is what MediaConnect itself does
+ * (one flow, outputs to many places). Fieldcast does not build either yet:
+ * the config refuses two bonded destinations instead of using only one.
+ */
+export const BOND_ONE_DESTINATION = 'BOND_ONE_DESTINATION';
+
+/** Whether two SRT URLs name the same listener (host and port; the query's options aside). */
+function sameListener(a: string, b: string): boolean {
+  try {
+    const x = new URL(a);
+    const y = new URL(b);
+    return x.hostname.toLowerCase() === y.hostname.toLowerCase() && x.port === y.port;
+  } catch {
+    return a === b;
+  }
+}
+
 export const DestinationConfig = z
   .object({
     name: z.string().min(1).max(40).default('ingest').describe('Name shown on the status page'),
@@ -352,9 +381,11 @@ export const ConfigSchema = z
     mux: MuxConfig.prefault({}),
     destinations: z
       .array(DestinationConfig)
-      .max(1)
+      .max(MAX_DESTINATIONS, `at most ${MAX_DESTINATIONS} destinations (a MediaConnect flow takes two sources)`)
       .default([])
-      .describe('Where the stream goes: one SRT destination (none: the box stays idle until one is set)'),
+      .describe(
+        "Where the stream goes: one or two SRT destinations, sent byte-identical TS (a flow's two sources in FAILOVER or MERGE mode, or two flows); none: the box stays idle until one is set",
+      ),
     bond: BondConfig.prefault({}),
     uplinks: UplinksConfig.prefault({}),
     modems: ModemsConfig.prefault({}),
@@ -375,6 +406,29 @@ export const ConfigSchema = z
       });
     }
     const b = ctx.value.bond;
+    const dests = ctx.value.destinations;
+    dests.forEach((d, i) => {
+      const first = dests.findIndex((o) => sameListener(o.url, d.url));
+      if (first < i)
+        ctx.issues.push({
+          code: 'custom',
+          path: ['destinations', i, 'url'],
+          input: d.url,
+          message: `a listener no other destination has (destinations.${first}.url is the same)`,
+        });
+      if (dests.findIndex((o) => o.name === d.name) < i)
+        ctx.issues.push({ code: 'custom', path: ['destinations', i, 'name'], input: d.name, message: 'a name no other destination has' });
+    });
+    // Bonded, one destination: see BOND_ONE_DESTINATION.
+    if (b.enabled && dests.length > 1)
+      ctx.issues.push({
+        code: 'custom',
+        path: ['destinations', 1],
+        input: dests[1]?.url,
+        params: { code: BOND_ONE_DESTINATION },
+        message:
+          'one destination when bond.enabled: a bonded stream goes to one bonding receiver, which forwards to one listener; remove destinations.1, or turn bonding off to send to two listeners directly',
+      });
     const plans = new Set<string>();
     ctx.value.uplinks.dataPlans.forEach((p, i) => {
       if ((p.link === undefined) === (p.iccid === undefined))

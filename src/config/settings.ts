@@ -107,7 +107,8 @@ function unwrap(schema: AnySchema): AnySchema {
   for (;;) {
     if (s instanceof z.ZodDefault || s instanceof z.ZodPrefault || s instanceof z.ZodOptional || s instanceof z.ZodNullable) {
       s = s.unwrap() as AnySchema;
-    } else return s;
+    } else if (s instanceof z.ZodPipe) s = s.out as AnySchema;
+    else return s;
   }
 }
 
@@ -182,6 +183,8 @@ function setAt(root: Record<string, unknown>, path: readonly string[], value: un
       }
       // A new element or section: made from what is set in it (the schema's defaults fill the rest).
       next = /^\d+$/.test(path[i + 1] ?? '') ? [] : {};
+      // A second destination is named ingest-2, not the first's default: names label the metrics and the page.
+      if (Array.isArray(holder) && path[i - 1] === 'destinations' && i === 1 && Number(p) > 0) next = { name: `ingest-${Number(p) + 1}` };
       (holder as Record<string, unknown>)[p] = next;
     }
     node = next;

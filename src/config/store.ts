@@ -31,7 +31,8 @@ function problemsOf(error: z.ZodError, input: unknown): ConfigProblem[] {
       return { key: keys.join(', '), value: valueAt(input, [...issue.path, issue.keys[0] ?? '']), expected: 'no such key' };
     }
     if (issue.path.some((p) => SECRET.test(String(p))) && typeof value === 'string') value = '[redacted]';
-    return { key, value, expected: issue.message };
+    const code = issue.code === 'custom' && typeof issue.params?.code === 'string' ? issue.params.code : undefined;
+    return { key, value, expected: issue.message, ...(code ? { code } : {}) };
   });
 }
 

@@ -43,7 +43,8 @@ export type Step =
   | { kind: 'restartStream'; spec: StreamSpec; reason: string }
   | { kind: 'restartPipeline'; source: StreamSource; mux: MuxConfigT; reason: string }
   | { kind: 'setVideoRange'; range: VideoRange }
-  | { kind: 'setDestination'; destination: DestinationConfigT }
+  | { kind: 'setDestination'; index: 0 | 1; destination: DestinationConfigT }
+  | { kind: 'removeDestination'; index: 1 }
   | { kind: 'addLink'; link: BondLinkOptions }
   | { kind: 'removeLink'; name: string }
   | { kind: 'setMeteredPolicy'; whenNeeded: boolean };
@@ -80,8 +81,16 @@ export function plan(actual: ActualState, desired: DesiredState): Step[] {
     const range = pickRange(wanted.source.settings);
     if (!isDeepStrictEqual(pickRange(running.source.settings), range)) steps.push({ kind: 'setVideoRange', range });
   }
+  // Each destination is changed by itself: the other keeps its session.
   if (!isDeepStrictEqual(running.destination, wanted.destination)) {
-    steps.push({ kind: 'setDestination', destination: wanted.destination });
+    steps.push({ kind: 'setDestination', index: 0, destination: wanted.destination });
+  }
+  if (!isDeepStrictEqual(running.secondDestination, wanted.secondDestination)) {
+    steps.push(
+      wanted.secondDestination
+        ? { kind: 'setDestination', index: 1, destination: wanted.secondDestination }
+        : { kind: 'removeDestination', index: 1 },
+    );
   }
   if (running.bond && wanted.bond) {
     const whenNeeded = wanted.bond.meteredWhenNeeded ?? true;

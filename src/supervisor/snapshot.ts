@@ -160,11 +160,19 @@ export interface BondStatus {
   links: LinkStatus[];
 }
 
+/** The box: its id (made at first start, identity.ts), the operator's name for it, the firmware, how long it has run. */
+export interface DeviceInfo {
+  id: string;
+  name: string;
+  version: string;
+  uptimeS: number;
+}
+
 export interface StatusSnapshot {
   version: 1;
   /** When it was taken (ISO 8601). */
   at: string;
-  device: { name: string; version: string; uptimeS: number };
+  device: DeviceInfo;
   state: OperatorState;
   /** Why, in plain words: "live to ingest over 3 links", "no answer from ingest.example.com:5000". */
   reason: string;

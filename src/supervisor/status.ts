@@ -26,6 +26,7 @@ import type {
   Alert,
   BondStatus,
   DestinationStatus,
+  DeviceInfo,
   HealthSnapshot,
   OperatorState,
   StatusSnapshot,
@@ -37,7 +38,7 @@ import type { StreamAudioLevels, StreamSpec, StreamStats } from './stream-unit.j
 export interface StatusInputs {
   /** Wall clock, ms since the epoch. */
   now: number;
-  device: { name: string; version: string; uptimeS: number };
+  device: DeviceInfo;
   /** The config as it stands (what is wanted). */
   config: Config;
   /** The operator's word: stream or not. */
@@ -197,6 +198,21 @@ function streamAlerts(i: StatusInputs): AlertBody[] {
       action: 'add an uplink, move to better coverage, or lower video.minBitrate',
     });
   }
+  // While the stream is live to one destination, the other one down is a limit, named with its own index.
+  if (s.state === 'live') {
+    for (const o of s.destinations) {
+      if (o.connected) continue;
+      const d = i.config.destinations[o.index];
+      const where = d ? `${d.name} (${hostPort(d.url)})` : o.name;
+      const code = o.lastError?.code ?? 'DESTINATION_DOWN';
+      out.push({
+        code: `DESTINATION_DOWN:${o.name}`,
+        level: o.needsOperator ? 'error' : 'warn',
+        message: `${where} is not connected${o.lastError ? `: ${o.lastError.message}` : ''}; calling again${o.needsOperator ? ' every 30 s' : ''}`,
+        action: actionFor(code, o.index),
+      });
+    }
+  }
   if (s.pipeline.restarts > 0 && s.pipeline.lastError && s.pipeline.pid === undefined) {
     out.push({ code: 'PIPELINE_RESTARTING', level: 'error', message: s.pipeline.lastError, action: LOOK_AT_LOGS });
   }
@@ -237,29 +253,31 @@ function streamStatus(i: StatusInputs): StreamStatus {
   };
 }
 
+/** Each destination's own state and figures: one down never colours the other. */
 function destinationStatus(i: StatusInputs): DestinationStatus[] {
   const s = i.stream?.stats;
-  return i.config.destinations.map((d) => {
+  return i.config.destinations.map((d, index) => {
+    const o = s?.destinations[index];
     let state: DestinationStatus['state'] = 'stopped';
-    if (s && i.on && s.state !== 'stopped' && s.state !== 'stopping') {
-      if (s.srt.needsOperator && !s.srt.connected) state = 'failed';
-      else if (s.state === 'live') state = 'live';
-      else if (s.state === 'reconnecting') state = 'reconnecting';
+    if (s && o && i.on && s.state !== 'stopped' && s.state !== 'stopping') {
+      if (o.needsOperator && !o.connected) state = 'failed';
+      else if (o.connected) state = 'live';
+      else if (o.state === 'reconnecting') state = 'reconnecting';
       else state = 'connecting';
     }
-    const reason = state !== 'live' && state !== 'stopped' ? s?.srt.lastError?.message : undefined;
+    const reason = state !== 'live' && state !== 'stopped' ? o?.lastError?.message : undefined;
     return {
       name: d.name,
       url: withoutSecrets(d.url),
       state,
       ...(reason ? { reason } : {}),
-      rttMs: s?.srt.rttMs ?? 0,
-      sendBufferMs: s?.srt.sendBufferMs ?? 0,
-      sendRateBps: s?.srt.sendRateBps ?? 0,
-      lossPackets: s?.srt.lossPackets ?? 0,
-      retransPackets: s?.srt.retransPackets ?? 0,
-      dropPackets: s?.srt.dropPackets ?? 0,
-      ...(s?.srt.connectedForS !== undefined ? { connectedForS: s.srt.connectedForS } : {}),
+      rttMs: o?.rttMs ?? 0,
+      sendBufferMs: o?.sendBufferMs ?? 0,
+      sendRateBps: o?.sendRateBps ?? 0,
+      lossPackets: o?.lossPackets ?? 0,
+      retransPackets: o?.retransPackets ?? 0,
+      dropPackets: o?.dropPackets ?? 0,
+      ...(o?.connectedForS !== undefined ? { connectedForS: o.connectedForS } : {}),
     };
   });
 }
@@ -291,16 +309,17 @@ function uplinkStatus(uplinks: UplinkInfo[], bond: BondStatus | undefined, modem
   });
 }
 
-/** What the operator can do about an error, by its code. */
-function actionFor(code: string): string {
+/** What the operator can do about an error, by its code; `index` is the destination's place in `destinations`. */
+function actionFor(code: string, index = 0): string {
+  const d = `destinations.${index}`;
   switch (code) {
     case 'SRT_AUTH_FAILED':
-      return 'set the same passphrase on both sides: fieldcast ctl set destinations.0.passphrase=…';
+      return `set the same passphrase on both sides: fieldcast ctl set ${d}.passphrase=…`;
     case 'SRT_ENCRYPTION_MISMATCH':
-      return 'the destination and this box disagree on encryption: set or remove destinations.0.passphrase to match';
+      return `the destination and this box disagree on encryption: set or remove ${d}.passphrase to match`;
     case 'SRT_CONNECT_REJECTED':
     case 'SRT_STREAMID_REJECTED':
-      return 'check destinations.0.streamId and the passphrase with the ingest operator';
+      return `check ${d}.streamId and the passphrase with the ingest operator`;
     case 'SRT_LISTENER_BUSY':
       return 'the destination already has a sender: stop the other one, or use another port';
     case 'SRT_CONNECT_TIMEOUT':
@@ -308,7 +327,7 @@ function actionFor(code: string): string {
     case 'SRT_PEER_CLOSED':
       return 'check that the destination is running and that this box has an uplink';
     case 'BOND_RECEIVER_UNREACHABLE':
-      return 'check the host name in destinations.0.url (the bonding receiver) and the uplinks';
+      return `check the host name in ${d}.url (the bonding receiver) and the uplinks`;
     case 'BOND_LINK_UNAVAILABLE':
     case 'BOND_CONFIG_INVALID':
       return 'check the address or interface of each link in bond.links';

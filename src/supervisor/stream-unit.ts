@@ -3,10 +3,19 @@
  * wired in one place (`send`, `demo`, the benchmarks and `run` all use it).
  *
  *   pipeline process (capture, encode, mux) ──TS pipe──> TsSplicer
- *     ──> StartGate ──> SrtOutput ──> the destination, or the local BondSender
- *                                      ──> one socket per uplink ──> receiver
- *   AbrController <── SrtOutput statistics + the bonding sender's capacity
- *                 ──> the pipeline's bit rate
+ *     ──> for each destination (one or two): StartGate ──> SrtOutput
+ *           ──> the destination, or the local BondSender
+ *                 ──> one socket per uplink ──> receiver
+ *   AbrController <── the leading destination's SRT statistics + the bonding
+ *                     sender's capacity ──> the pipeline's bit rate
+ *
+ * Two destinations (a flow's two sources, or two flows) get the same chunks
+ * in the same turns, each through its own DestinationOutput
+ * (destination-output.ts): one that is down or slow drops its own packets and
+ * reconnects by itself; the other is not touched. The bit rate follows the
+ * leading destination: the first in config order that is connected, so a
+ * second destination that struggles never lowers the picture for the first
+ * (it drops what comes too late, as SRT live mode does).
  *
  * The SRT session and the bonding sender live here, in the supervisor's
  * process, where no driver or encoder runs: when the pipeline process dies or
@@ -27,15 +36,15 @@ import { TypedEmitter } from '../lib/events.js';
 import { createLogger } from '../lib/logger.js';
 import { AbrController } from '../media/abr.js';
 import { isFileInput, type PipelineEvent, type PipelineSpec, type PipelineStats } from '../media/channel.js';
-import { type SplicerStats, StartGate, type StartGateStats, type StartMode, TsSplicer } from '../mux/index.js';
+import { type SplicerStats, type StartGateStats, type StartMode, TsSplicer } from '../mux/index.js';
 import { type DeliverySample, type RecorderStats, type RecordingSettings, StreamRecorder } from '../record/index.js';
-import { parseSrtUrl, SrtOutput, type SrtStats } from '../srt/index.js';
+import type { SrtStats } from '../srt/index.js';
+import { DestinationOutput, type DestinationSrtStats } from './destination-output.js';
 import { PipelineChild, type PipelineCrashedError } from './pipeline-child.js';
 
 const log = createLogger('supervisor.stream');
 
 const STATS_INTERVAL_MS = 1000;
-const SRT_STATS_INTERVAL_MS = 100;
 /** A passthrough's last keyframe is kept this long for a destination that has not connected yet. */
 const PASSTHROUGH_KEEP_MS = 3000;
 
@@ -46,6 +55,8 @@ export interface StreamSpec {
   source: StreamSource;
   mux: MuxConfigT;
   destination: DestinationConfigT;
+  /** A second destination, sent the same bytes (a flow's second source, or another flow); never bonded (see src/config/schema.ts). */
+  secondDestination?: DestinationConfigT;
   /** Bonded: the receiver (host:port; the destination's address is where it forwards) and the uplinks. */
   /** Bonded: the receiver, the uplinks, and whether metered links carry only what the free ones cannot (default true). */
   bond?: { receiver: string; links: BondLinkOptions[]; meteredWhenNeeded?: boolean };
@@ -107,7 +118,10 @@ export interface StreamStats {
     needsOperator: boolean;
   };
   pipeline: { pid?: number; restarts: number; lastError?: string };
+  /** Each destination's own figures and state, in config order (`srt` above is the leading one's). */
+  destinations: DestinationSrtStats[];
   splicer: SplicerStats;
+  /** The leading destination's start gate. */
   gate: StartGateStats;
   bond?: BondSenderStats;
   recording?: RecorderStats;
@@ -127,21 +141,7 @@ export type StreamUnitEvents = {
   finished: [code: string | null];
 };
 
-/** The SRT URL to call: the destination's, or the local bonding sender's port with the destination's options. */
-export function destinationUrl(d: DestinationConfigT, bondPort?: number): string {
-  const u = new URL(d.url);
-  if (bondPort !== undefined) {
-    u.hostname = '127.0.0.1';
-    u.port = String(bondPort);
-  }
-  u.searchParams.set('latency', String(d.latencyMs));
-  if (d.passphrase) {
-    u.searchParams.set('passphrase', d.passphrase);
-    u.searchParams.set('pbkeylen', String(d.pbkeylen));
-  }
-  if (d.streamId) u.searchParams.set('streamid', d.streamId);
-  return u.toString();
-}
+export { destinationUrl } from './destination-output.js';
 
 /** A link change on a stream that is not bonded. */
 export class StreamNotBondedError extends FieldcastError {
@@ -154,10 +154,13 @@ export class StreamUnit extends TypedEmitter<StreamUnitEvents> {
   /** What runs now: the spec it started with, as changed live since. */
   private current: StreamSpec;
   private child: PipelineChild | undefined;
-  private output: SrtOutput | undefined;
+  /** One per destination, in config order (index 0 is `destination`, 1 is `secondDestination`). */
+  private outputs: DestinationOutput[] = [];
+  /** A file input waits for its destinations; once one is up the others get this long to join. */
+  private readyTimer: NodeJS.Timeout | undefined;
   private bond: BondSender | undefined;
   private readonly splicer: TsSplicer;
-  private readonly gate: StartGate;
+  private readonly startMode: StartMode;
   private abr: AbrController | undefined;
   private capacityBps: number | undefined;
   private videoBitrate = 0;
@@ -171,9 +174,8 @@ export class StreamUnit extends TypedEmitter<StreamUnitEvents> {
   /** Why the stream ended by itself (a code), or null for a clean end. */
   private endCode: string | null = null;
   private fileReady = false;
-  private connectedAt = 0;
   private recorder: StreamRecorder | undefined;
-  /** SRT outputs made so far: with the output's connect count, names each connection for the recorder's timeline. */
+  /** Outputs made for the first destination so far: with its connect count, names each connection for the recorder's timeline. */
   private outputCount = 0;
 
   constructor(
@@ -184,20 +186,18 @@ export class StreamUnit extends TypedEmitter<StreamUnitEvents> {
     this.current = structuredClone(spec);
     const source = spec.source;
     const mode: StartMode | 'all' = source.kind === 'encode' ? 'next' : isFileInput(source.input) ? 'all' : 'buffered';
-    this.gate = new StartGate({
-      mode: mode === 'all' ? 'buffered' : mode,
-      bufferMs: PASSTHROUGH_KEEP_MS,
-      onChunk: (c) => this.output?.send(c),
-    });
+    this.startMode = mode === 'all' ? 'buffered' : mode;
     this.passAll = mode === 'all';
     this.splicer = new TsSplicer({
       // A passthrough goes out as it came: only an encoded stream's gaps are filled.
       fill: source.kind === 'encode',
+      // Every destination is handed the same chunk in the same turn: the same bytes, cut the same way.
       onChunk: (c, info) => {
         this.recorder?.write(c, info);
-        if (this.passAll) {
-          if (this.output?.connected) this.output.send(c);
-        } else this.gate.push(c, info);
+        for (const o of this.outputs) {
+          if (this.passAll) o.sendIfConnected(c);
+          else o.push(c, info);
+        }
       },
     });
     if (source.kind === 'encode') {
@@ -266,7 +266,8 @@ export class StreamUnit extends TypedEmitter<StreamUnitEvents> {
       }
     }
     if (this.options.recording) await this.openRecorder(this.options.recording);
-    this.connect(this.current.destination);
+    this.connect(this.current.destination, 0);
+    if (this.current.secondDestination) this.connect(this.current.secondDestination, 1);
 
     const child = new PipelineChild({ spec: this.pipelineSpec() });
     this.child = child;
@@ -312,11 +313,11 @@ export class StreamUnit extends TypedEmitter<StreamUnitEvents> {
     }
   }
 
-  /** The SRT output's state as the recorder's timeline reads it. */
+  /** The first destination's SRT state as the recorder's timeline reads it (the timeline is of what reached it). */
   private deliverySample(): DeliverySample {
-    const out = this.output;
-    const s = out?.stats;
-    const c = out?.counters;
+    const out = this.outputs[0];
+    const s = out?.srtStats;
+    const c = out?.stats();
     return {
       connection: this.outputCount * 1_000_000 + (c?.connects ?? 0),
       connected: out?.connected ?? false,
@@ -325,49 +326,70 @@ export class StreamUnit extends TypedEmitter<StreamUnitEvents> {
     };
   }
 
-  /** Calls the destination (the bonding sender's port when bonded) with a new SRT output. */
-  private connect(d: DestinationConfigT): void {
-    const out = new SrtOutput(parseSrtUrl(destinationUrl(d, this.bond?.port)), { statsIntervalMs: SRT_STATS_INTERVAL_MS });
-    this.output = out;
-    this.outputCount++;
-    const mine = (): boolean => this.output === out;
-    out.on('connecting', (attempt) => {
-      if (mine() && attempt === 1) this.setState(this.stateValue === 'live' ? 'reconnecting' : 'connecting');
+  /** Calls a destination (the bonding sender's port when bonded) with a new output of its own. */
+  private connect(d: DestinationConfigT, index: number): void {
+    const out = new DestinationOutput(d, index, {
+      startMode: this.startMode,
+      bufferMs: PASSTHROUGH_KEEP_MS,
+      ...(this.bond ? { bondPort: this.bond.port } : {}),
     });
-    out.on('connected', (info) => {
-      if (mine()) this.onConnected(info.peer);
+    this.outputs[index]?.close();
+    this.outputs[index] = out;
+    if (index === 0) this.outputCount++;
+    const mine = (): boolean => this.outputs[index] === out;
+    const label = this.outputs.length > 1 || index > 0 ? `${d.name}: ` : '';
+    out.on('connecting', (attempt) => {
+      if (mine() && attempt === 1) this.updateState();
+    });
+    out.on('connected', (peer) => {
+      if (mine()) this.onConnected(out, peer);
     });
     out.on('disconnected', (e) => {
       if (!mine()) return;
-      this.gate.close();
-      this.setState('reconnecting', e.message);
-      this.raise({ code: e.code, message: e.message, level: 'warn' });
+      this.updateState(e.message);
+      this.raise({ code: e.code, message: `${label}${e.message}`, level: 'warn' });
     });
     out.on('failed', (e, retryInMs) => {
       if (!mine()) return;
-      this.gate.close();
-      this.raise({ code: e.code, message: e.message, level: out.needsOperator ? 'error' : 'warn' });
-      log.debug('cannot reach the destination', { code: e.code, retryInMs });
+      this.raise({ code: e.code, message: `${label}${e.message}`, level: out.needsOperator ? 'error' : 'warn' });
+      log.debug('cannot reach the destination', { destination: d.name, code: e.code, retryInMs });
     });
     out.on('stats', (s) => {
       if (!mine()) return;
-      this.recorder?.srtSample();
-      this.onSrtStats(s);
+      // The recorder's timeline is of the first destination (deliverySample).
+      if (index === 0) this.recorder?.srtSample();
+      if (this.lead() === out) this.onSrtStats(s);
     });
     out.start();
   }
 
-  /** The destination changed (its URL, latency, passphrase, stream id): hang up and call it anew; the pipeline runs on. */
-  setDestination(d: DestinationConfigT): void {
+  /** The destination the bit rate follows and `stats().srt` shows: the first connected one in config order, else the first. */
+  private lead(): DestinationOutput | undefined {
+    return this.outputs.find((o) => o.connected) ?? this.outputs[0];
+  }
+
+  /**
+   * A destination changed (its URL, latency, passphrase, stream id), or the
+   * second one was added: hang that one up and call it anew. The pipeline and
+   * the other destination run on.
+   */
+  setDestination(d: DestinationConfigT, index = 0): void {
     if (this.stopping) return;
-    const old = this.output;
-    this.current.destination = structuredClone(d);
-    this.gate.close();
-    this.setState('connecting', 'the destination changed');
-    old?.close();
+    if (index === 0) this.current.destination = structuredClone(d);
+    else this.current.secondDestination = structuredClone(d);
+    this.connect(d, index);
+    this.updateState('the destination changed');
     const s = this.current.source;
-    if (s.kind === 'encode') this.abr = this.makeAbr(s.settings, d.latencyMs, this.videoBitrate);
-    this.connect(d);
+    if (index === 0 && s.kind === 'encode') this.abr = this.makeAbr(s.settings, d.latencyMs, this.videoBitrate);
+  }
+
+  /** The second destination was taken out of the config: it is hung up; the first runs on. */
+  removeSecondDestination(): void {
+    if (this.stopping) return;
+    delete this.current.secondDestination;
+    this.outputs[1]?.close();
+    this.outputs.length = Math.min(this.outputs.length, 1);
+    this.updateState();
   }
 
   /**
@@ -456,8 +478,10 @@ export class StreamUnit extends TypedEmitter<StreamUnitEvents> {
   }
 
   stats(): StreamStats {
-    const s = this.output?.stats;
     const c = this.childStats;
+    const destinations = this.outputs.map((o) => o.stats());
+    const lead = this.lead();
+    const l = lead ? destinations[lead.index] : undefined;
     return {
       state: this.stateValue,
       uptimeS: Math.round((Date.now() - this.startedAt) / 1000),
@@ -469,27 +493,26 @@ export class StreamUnit extends TypedEmitter<StreamUnitEvents> {
       picture: c?.picture ?? 'none',
       ...(c?.codec ? { codec: c.codec } : {}),
       srt: {
-        connected: this.output?.connected ?? false,
-        rttMs: s?.msRTT ?? 0,
-        sendRateBps: (s?.mbpsSendRate ?? 0) * 1e6,
-        sendBufferMs: s?.msSndBuf ?? 0,
-        lossPackets: s?.pktSndLossTotal ?? 0,
-        retransPackets: s?.pktRetransTotal ?? 0,
-        dropPackets: s?.pktSndDropTotal ?? 0,
-        bandwidthBps: (s?.mbpsBandwidth ?? 0) * 1e6,
-        ...(this.output?.connected && this.connectedAt > 0 ? { connectedForS: Math.round((Date.now() - this.connectedAt) / 1000) } : {}),
-        ...(this.output?.lastError && !this.output.connected
-          ? { lastError: { code: this.output.lastError.code, message: this.output.lastError.message } }
-          : {}),
-        needsOperator: this.output?.needsOperator ?? false,
+        connected: l?.connected ?? false,
+        rttMs: l?.rttMs ?? 0,
+        sendRateBps: l?.sendRateBps ?? 0,
+        sendBufferMs: l?.sendBufferMs ?? 0,
+        lossPackets: l?.lossPackets ?? 0,
+        retransPackets: l?.retransPackets ?? 0,
+        dropPackets: l?.dropPackets ?? 0,
+        bandwidthBps: l?.bandwidthBps ?? 0,
+        ...(l?.connectedForS !== undefined ? { connectedForS: l.connectedForS } : {}),
+        ...(l?.lastError ? { lastError: l.lastError } : {}),
+        needsOperator: l?.needsOperator ?? false,
       },
+      destinations,
       pipeline: {
         ...(this.child?.pid !== undefined ? { pid: this.child.pid } : {}),
         restarts: this.child?.restartCount ?? 0,
         ...(this.lastError ? { lastError: this.lastError } : {}),
       },
       splicer: this.splicer.stats,
-      gate: this.gate.stats,
+      gate: l?.gate ?? { open: false, heldBack: 0, sentFromBuffer: 0, buffered: 0 },
       ...(this.bond ? { bond: this.bond.stats() } : {}),
       ...(this.recorder ? { recording: this.recorder.stats() } : {}),
     };
@@ -509,22 +532,38 @@ export class StreamUnit extends TypedEmitter<StreamUnitEvents> {
     };
   }
 
-  private onConnected(peer: string): void {
-    this.connectedAt = Date.now();
-    log.info('connected to the destination', { peer });
-    this.setState('live');
+  private onConnected(out: DestinationOutput, peer: string): void {
+    log.info('connected to the destination', { destination: out.destination.name, peer });
+    this.updateState();
     this.raise({ code: 'SRT_CONNECTED', message: `streaming to ${peer}`, level: 'info' });
-    this.gate.open();
+    // The encoder's next picture is a keyframe: the gate of the destination that just came starts there
+    // (the other destination gets that keyframe too, the same bytes as ever).
     if (this.current.source.kind === 'encode') this.child?.send({ type: 'forceKeyframe' });
     else if (this.passAll && !this.fileReady) {
-      this.fileReady = true;
-      this.child?.send({ type: 'outputReady' });
+      // A file is played once the destinations are all up, or a while after the first: one that stays down does not hold it.
+      const ready = (): void => {
+        clearTimeout(this.readyTimer);
+        if (this.fileReady || this.stopping) return;
+        this.fileReady = true;
+        this.child?.send({ type: 'outputReady' });
+      };
+      if (this.outputs.every((o) => o.connected)) ready();
+      else this.readyTimer ??= setTimeout(ready, PASSTHROUGH_KEEP_MS);
     }
+  }
+
+  /** The stream's state from its destinations': live while any is; else calling (again). */
+  private updateState(reason?: string): void {
+    if (this.stopping) return;
+    if (this.outputs.some((o) => o.connected)) this.setState('live');
+    else if (this.outputs.some((o) => o.state === 'reconnecting') || this.stateValue === 'live' || this.stateValue === 'reconnecting')
+      this.setState('reconnecting', reason);
+    else this.setState('connecting', reason);
   }
 
   private onSrtStats(s: SrtStats): void {
     const abr = this.abr;
-    if (!abr || !this.output?.connected || this.stopping) return;
+    if (!abr || !this.lead()?.connected || this.stopping) return;
     const d = abr.update({
       nowMs: performance.now(),
       rttMs: s.msRTT,
@@ -568,7 +607,8 @@ export class StreamUnit extends TypedEmitter<StreamUnitEvents> {
     this.splicer.stop();
     this.recorder?.endStream();
     // Let the last pictures reach the destination whole before hanging up.
-    await this.output?.end();
+    clearTimeout(this.readyTimer);
+    await Promise.all(this.outputs.map((o) => o.end()));
     await this.bond?.close();
     await this.recorder?.close();
     this.setState('stopped');

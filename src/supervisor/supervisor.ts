@@ -35,7 +35,7 @@ import {
   saveConfig,
   sweepSaveLeftovers,
 } from '../config/index.js';
-import { FieldcastError } from '../lib/errors.js';
+import { describeError, FieldcastError } from '../lib/errors.js';
 import { createLogger } from '../lib/logger.js';
 import { hostPortOf, streamSpecFromConfig } from '../media/spec.js';
 import { serveMetrics, supervisorMetrics } from '../metrics/index.js';
@@ -47,6 +47,7 @@ import { type ControlRequestT, ControlServer } from './control.js';
 import { EventLog, type LoggedEvent } from './event-log.js';
 import { Executor } from './executor.js';
 import { EMPTY_HEALTH, HealthMonitor } from './health.js';
+import { loadOrMakeIdentity, newIdentity } from './identity.js';
 import { ensurePrivateDir } from './paths.js';
 import { type ActualState, type DesiredState, plan, type Step } from './plan.js';
 import type { HealthSnapshot, StatusSnapshot } from './snapshot.js';
@@ -106,6 +107,8 @@ export class Supervisor {
   readonly #board: BoardSide;
   readonly #notifier: SystemdNotifier;
   #snapshot: StatusSnapshot | undefined;
+  /** The box's id (identity.ts); a placeholder only until start() has read it. */
+  #deviceId = 'fc-000000000000';
   #tick: NodeJS.Timeout | undefined;
   #lastTickAt = 0;
   readonly #startedAt = Date.now();
@@ -159,9 +162,10 @@ export class Supervisor {
     const swept = await sweepSaveLeftovers(o.configFile);
     this.#config = await this.#loadConfig();
     this.#events = new EventLog({ dir: o.stateDir });
+    await this.#loadIdentity();
     this.#record({
       kind: 'system',
-      message: `fieldcast ${o.version} started as ${this.#config.deviceName}`,
+      message: `fieldcast ${o.version} started as ${this.#config.deviceName} (${this.#deviceId})`,
       config: o.configFile,
       ...(swept.length > 0 ? { removedLeftovers: swept } : {}),
     });
@@ -239,6 +243,25 @@ export class Supervisor {
   }
 
   /** The status API (src/status/server), when status.port is set: the same control core as the socket. */
+  /** The box's identity, made at its first start; a state directory that cannot keep it costs only a changing id, never the stream. */
+  async #loadIdentity(): Promise<void> {
+    try {
+      const r = await loadOrMakeIdentity(this.#o.stateDir);
+      this.#deviceId = r.identity.id;
+      if (r.how === 'made') this.#record({ kind: 'system', message: `first start of this box: its id is ${r.identity.id}` });
+      if (r.how === 'replaced') {
+        this.#record({ kind: 'system', code: 'IDENTITY_REPLACED', message: `${r.why}: this box's id is now ${r.identity.id}` });
+      }
+    } catch (err) {
+      this.#deviceId = newIdentity().id;
+      this.#record({
+        kind: 'system',
+        code: 'IDENTITY_NOT_KEPT',
+        message: `the box's identity cannot be kept in ${this.#o.stateDir} (${describeError(err)}): it is ${this.#deviceId} until the next start`,
+      });
+    }
+  }
+
   async #startStatusServer(): Promise<void> {
     const c = this.#config.status;
     if (c.port === 0) return;
@@ -283,8 +306,10 @@ export class Supervisor {
   // ---- desired and actual state ----
 
   #desired(): DesiredState {
-    const dest = this.#config.destinations[0];
+    const [dest, second] = this.#config.destinations;
     const spec = dest ? streamSpecFromConfig(this.#config, dest) : undefined;
+    // The second destination gets the same TS (the config allows it only unbonded: BOND_ONE_DESTINATION).
+    if (spec && second && !spec.bond) spec.secondDestination = second;
     // The links: those configured or every usable uplink found, less those whose data plan ran out.
     if (spec?.bond && this.#uplinks) spec.bond.links = this.#uplinks.links();
     return { on: this.#on, spec };
@@ -337,7 +362,10 @@ export class Supervisor {
         this.#unit?.setVideoRange(step.range);
         return;
       case 'setDestination':
-        this.#unit?.setDestination(step.destination);
+        this.#unit?.setDestination(step.destination, step.index);
+        return;
+      case 'removeDestination':
+        this.#unit?.removeSecondDestination();
         return;
       case 'addLink':
         await this.#unit?.addLink(step.link);
@@ -533,7 +561,12 @@ export class Supervisor {
     const health: HealthSnapshot | undefined = this.#health?.snapshot();
     return buildSnapshot({
       now: Date.now(),
-      device: { name: this.#config.deviceName, version: this.#o.version, uptimeS: Math.round((Date.now() - this.#startedAt) / 1000) },
+      device: {
+        id: this.#deviceId,
+        name: this.#config.deviceName,
+        version: this.#o.version,
+        uptimeS: Math.round((Date.now() - this.#startedAt) / 1000),
+      },
       config: this.#config,
       on: this.#on,
       ...(unit

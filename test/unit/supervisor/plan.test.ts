@@ -213,3 +213,26 @@ describe('plan(actual, desired)', () => {
     expect({ a, d }).toEqual(before);
   });
 });
+
+describe('plan: a second destination', () => {
+  const withSecond = (s: StreamSpec, url = 'srt://flow-b.example.com:5000'): StreamSpec => ({
+    ...s,
+    secondDestination: validateConfig({ destinations: [{ name: 'backup', url }] }).destinations[0]!,
+  });
+
+  it('added or changed: only that one is called (anew); the first keeps its session', () => {
+    const add = plan(running(spec(BASE)), wanted(withSecond(spec(BASE))));
+    expect(add).toEqual([{ kind: 'setDestination', index: 1, destination: expect.objectContaining({ name: 'backup' }) }]);
+    const change = plan(running(withSecond(spec(BASE))), wanted(withSecond(spec(BASE), 'srt://flow-c.example.com:5000')));
+    expect(change).toMatchObject([{ kind: 'setDestination', index: 1, destination: { url: 'srt://flow-c.example.com:5000' } }]);
+  });
+
+  it('removed: only that one is hung up', () => {
+    expect(plan(running(withSecond(spec(BASE))), wanted(spec(BASE)))).toEqual([{ kind: 'removeDestination', index: 1 }]);
+  });
+
+  it('the first changed while a second runs: only the first is called anew', () => {
+    const moved = withSecond(spec(BASE, (c) => Object.assign(c.destinations![0]!, { latencyMs: 2500 })));
+    expect(plan(running(withSecond(spec(BASE))), wanted(moved))).toMatchObject([{ kind: 'setDestination', index: 0 }]);
+  });
+});

@@ -25,7 +25,33 @@ const CONFIG: ConfigInput = {
 };
 
 function stats(over: Partial<StreamStats> = {}, srt: Partial<StreamStats['srt']> = {}): StreamStats {
+  const state = over.state ?? 'live';
+  const lead = {
+    connected: true,
+    rttMs: 40,
+    sendRateBps: 4.3e6,
+    sendBufferMs: 60,
+    lossPackets: 0,
+    retransPackets: 0,
+    dropPackets: 0,
+    bandwidthBps: 0,
+    needsOperator: false,
+    ...srt,
+  };
+  const destinations: StreamStats['destinations'] = [
+    {
+      ...lead,
+      name: 'ingest',
+      index: 0,
+      state: lead.connected ? 'live' : state === 'reconnecting' ? 'reconnecting' : 'connecting',
+      sentBytes: 0,
+      droppedPackets: 0,
+      connects: 1,
+      gate: {} as StreamStats['gate'],
+    },
+  ];
   return {
+    destinations,
     state: 'live',
     uptimeS: 10,
     videoBitrate: 4_000_000,
@@ -56,7 +82,7 @@ function inputs(over: Partial<StatusInputs> = {}, config: ConfigInput = CONFIG):
   const c = validateConfig(config);
   return {
     now: NOW,
-    device: { name: c.deviceName, version: '1.0.0', uptimeS: 60 },
+    device: { id: 'fc-00112233aabb', name: c.deviceName, version: '1.0.0', uptimeS: 60 },
     config: c,
     on: true,
     ...(c.destinations[0] ? { stream: { spec: streamSpecFromConfig(c, c.destinations[0]), stats: stats() } } : {}),
@@ -281,6 +307,77 @@ describe('the status snapshot', () => {
     expect(JSON.stringify(live)).not.toContain('hidden-in-the-url');
     expect(live.destinations[0]).toMatchObject({ name: 'ingest', state: 'live', rttMs: 40, sendBufferMs: 60 });
     expect(live.stream).toMatchObject({ desired: 'on', picture: 'input', video: { bitrateBps: 4_000_000, width: 1280, height: 720 } });
-    expect(live.device).toEqual({ name: 'truck-2', version: '1.0.0', uptimeS: 60 });
+    expect(live.device).toEqual({ id: 'fc-00112233aabb', name: 'truck-2', version: '1.0.0', uptimeS: 60 });
+  });
+});
+
+describe('the status snapshot with two destinations', () => {
+  const two: ConfigInput = {
+    ...CONFIG,
+    destinations: [
+      { name: 'flow-a', url: 'srt://flow-a.example.com:5000', latencyMs: 1500 },
+      { name: 'flow-b', url: 'srt://flow-b.example.com:5000', latencyMs: 1500 },
+    ],
+  };
+  const dest = (name: string, index: number, up: boolean, over: Partial<StreamStats['destinations'][number]> = {}) => ({
+    name,
+    index,
+    state: up ? ('live' as const) : ('reconnecting' as const),
+    connected: up,
+    rttMs: up ? 40 : 0,
+    sendRateBps: up ? 4.3e6 : 0,
+    sendBufferMs: up ? 60 : 0,
+    lossPackets: 0,
+    retransPackets: 0,
+    dropPackets: 0,
+    bandwidthBps: 0,
+    sentBytes: 0,
+    droppedPackets: 0,
+    connects: 1,
+    needsOperator: false,
+    gate: {} as StreamStats['gate'],
+    ...over,
+  });
+
+  it('one down: its own card says so, the other stays live, and the alert names its own index', () => {
+    const c = validateConfig(two);
+    const spec = streamSpecFromConfig(c, c.destinations[0]!);
+    const s = buildSnapshot({
+      ...inputs({}, two),
+      stream: {
+        spec: { ...spec, secondDestination: c.destinations[1]! },
+        stats: stats({
+          destinations: [
+            dest('flow-a', 0, true),
+            dest('flow-b', 1, false, {
+              needsOperator: true,
+              lastError: { code: 'SRT_AUTH_FAILED', message: 'the destination refused the passphrase' },
+            }),
+          ],
+        }),
+      },
+    });
+    expect(s.destinations.map((d) => [d.name, d.state])).toEqual([
+      ['flow-a', 'live'],
+      ['flow-b', 'failed'],
+    ]);
+    expect(s.destinations[1]?.reason).toMatch(/refused the passphrase/);
+    expect(s.destinations[0]).toMatchObject({ rttMs: 40, sendRateBps: 4.3e6 });
+    expect(s.state).toBe('degraded');
+    expect(s.reason).toMatch(/flow-b \(flow-b\.example\.com:5000\) is not connected: the destination refused the passphrase/);
+    expect(s.action).toMatch(/destinations\.1\.passphrase/);
+  });
+
+  it('both live: live, no alert', () => {
+    const c = validateConfig(two);
+    const s = buildSnapshot({
+      ...inputs({}, two),
+      stream: {
+        spec: { ...streamSpecFromConfig(c, c.destinations[0]!), secondDestination: c.destinations[1]! },
+        stats: stats({ destinations: [dest('flow-a', 0, true), dest('flow-b', 1, true)] }),
+      },
+    });
+    expect(s.state).toBe('live');
+    expect(s.destinations.every((d) => d.state === 'live')).toBe(true);
   });
 });
