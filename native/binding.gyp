@@ -6,7 +6,7 @@
   # its own exports (src/registry.h), so adding a feature is adding its files
   # (and naming it in the SRT list when it belongs there).
   "variables": {
-    "srt_sources": ["src/addon.cc", "src/common.cc", "src/sd_notify.cc", "src/srt_binding.cc", "src/srt_reject.cc", "src/srt_socket.cc"]
+    "srt_sources": ["src/addon.cc", "src/common.cc", "src/sd_notify.cc", "src/srt_binding.cc", "src/srt_reject.cc", "src/srt_socket.cc", "src/udp_batch.cc"]
   },
   "target_defaults": {
     "include_dirs": [

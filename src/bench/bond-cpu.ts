@@ -45,9 +45,28 @@
  *   three alternating runs each at 10 Mbit/s).
  * - libsrt's packets still cross a loopback socket to the bonding sender,
  *   which reads and sends each one again per link — the loopback hop.
- * So the levers left are per-packet wake-ups and the loopback hop: batched
- *   sendmmsg/recvmmsg in a native data plane that follows the scheduler's
- *   choices, and SRT handing its packets to the bonding sender in process.
+ * - Batched sockets (src/native/udp.ts: recvmmsg a 4 ms window at a time on
+ *   the SRT port, one sendmmsg per link per loop turn, a passthrough UDP input
+ *   read in 5 ms windows) gained no CPU above the machine's noise (quick
+ *   runs, sender side 6.9x → 6.7x at 10 Mbit/s): at these rates a 4 ms window
+ *   holds 1.5-8 datagrams and a loop turn rarely more than one per link, so
+ *   the syscalls hardly fell. `strace -c -f` at 4 Mbit/s after them, per
+ *   datagram of the stream: 5.3 futex, 2.4 epoll waits, 1.5 recvmmsg + 0.4
+ *   libsrt recvmsg, 1.4 sendmmsg + 1.2 libsrt sendmsg. `perf record -g`
+ *   of the send process at 4 Mbit/s after them: the JavaScript thread 65 %
+ *   of the process's samples (kernel 23 points of it, most of that
+ *   finish_task_switch, i.e. being woken; V8's inline-cache and call builtins
+ *   about 29, spread thinly over the per-packet path: the splicer, the
+ *   scheduler's choose, flight records, the return path's ACK handling, none
+ *   over 1 %), V8's background threads (GC, compiling) 13 %, libsrt's three
+ *   threads 22 %. No function deoptimises more than once (`--trace-deopt`).
+ * So what is left is the number of processes and hops a packet crosses
+ *   (UDP → pipeline process → pipe → SRT → loopback → bonding sender →
+ *   links, against srt-live-transmit's UDP → SRT → link) and the per-packet
+ *   JavaScript: the levers are a passthrough input read by the process that
+ *   holds SRT, and a native data plane that carries each packet from libsrt's
+ *   socket to the links by the scheduler's choices without entering
+ *   JavaScript per packet.
  */
 import { execFileSync } from 'node:child_process';
 import dgram from 'node:dgram';

@@ -51,6 +51,10 @@ export const SCENARIOS: Record<string, { description: string; load: () => Promis
     description: 'the appliance image in qemu: power-on to fieldcast.service READY and to the first packet at a listener; image size',
     load: () => import('./boot.js'),
   },
+  record: {
+    description: 'recording at 10 Mbit/s: its CPU and write rate; upload to s3rver while live, with the live CC errors',
+    load: () => import('./record.js'),
+  },
   dual: {
     description: 'two destinations, one listener killed for 10 s: lost TS packets on the other, byte identity outside the outage',
     load: () => import('./dual.js'),

@@ -7,14 +7,19 @@
  * socket is bound to the interface's own address (from os.networkInterfaces());
  * with per-uplink source routing (src/uplinks) that sends it out of that
  * interface. An explicit `bind` address wins over `interface`.
+ *
+ * The socket is the addon's batched one where it loads (src/native/udp.ts):
+ * what one turn of the event loop sends on a link leaves in one sendmmsg, and
+ * what arrives is read as soon as it does (the return path is not delayed:
+ * SRT's round-trip time runs through it).
  */
 
-import { createSocket, type Socket } from 'node:dgram';
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import { formatHostPort, type HostPort, parseHostPort } from '../lib/hostport.js';
 import { createLogger } from '../lib/logger.js';
+import { type BatchUdp, openBatchUdp, type UdpTarget } from '../native/udp.js';
 import { BondConfigError, BondLinkError } from './errors.js';
 
 const log = createLogger('bond');
@@ -78,12 +83,11 @@ async function resolve(hp: HostPort, family: 4 | 6 | undefined): Promise<{ addre
 export class SenderLink {
   readonly name: string;
   readonly options: BondLinkOptions;
-  private socket: Socket | undefined;
-  target: { address: string; port: number } | undefined;
+  private socket: BatchUdp | undefined;
+  target: UdpTarget | undefined;
   localAddress: string | undefined;
 
   lastKeepaliveAt = -Infinity;
-  sendErrors = 0;
   private closed = false;
 
   constructor(
@@ -112,30 +116,26 @@ export class SenderLink {
         { name: this.name },
       );
     }
-    const socket = createSocket({ type: target.family === 6 ? 'udp6' : 'udp4', recvBufferSize: 4 << 20, sendBufferSize: 4 << 20 });
-    socket.on('message', (msg) => this.onPacket(this, msg));
-    socket.on('error', (err) => log.warn('uplink socket error', { link: this.name, err }));
-    await new Promise<void>((resolveBind, reject) => {
-      const onError = (err: Error): void => reject(err);
-      socket.once('error', onError);
-      socket.bind({ address: local.address, port: 0, exclusive: true }, () => {
-        socket.off('error', onError);
-        resolveBind();
-      });
-    }).catch((err: unknown) => {
-      socket.close();
+    let socket: BatchUdp;
+    try {
+      socket = await openBatchUdp(
+        { family: target.family, address: local.address, port: 0, coalesceMs: 0, recvBufferBytes: 4 << 20, sendBufferBytes: 4 << 20 },
+        (msg) => this.onPacket(this, msg),
+        (err) => log.warn('uplink socket error', { link: this.name, err }),
+      );
+    } catch (err) {
       throw new BondLinkError(
         `link ${this.name}: cannot send from ${local.address ?? 'any address'} (is that address on this box?)`,
         { name: this.name },
         err,
       );
-    });
+    }
     if (this.closed) {
-      socket.close();
+      void socket.close();
       return;
     }
     this.socket = socket;
-    this.target = { address: target.address, port: dest.port };
+    this.target = socket.target(target.address, dest.port);
     this.localAddress = local.address;
     log.info('uplink open', { link: this.name, from: local.address ?? 'any', to: formatHostPort(target.address, dest.port) });
   }
@@ -146,19 +146,13 @@ export class SenderLink {
 
   send(buf: Uint8Array): void {
     if (!this.socket || !this.target || this.closed) return;
-    this.socket.send(buf, this.target.port, this.target.address, (err) => {
-      if (err) this.sendErrors++;
-    });
+    this.socket.send(buf, this.target);
   }
 
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    try {
-      this.socket?.close();
-    } catch {
-      // already closed
-    }
+    void this.socket?.close();
     this.socket = undefined;
   }
 }

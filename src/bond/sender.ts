@@ -12,13 +12,13 @@
  *   s.addLink({ name: 'cell-d', bind: '10.0.3.2' }); s.removeLink('cell-a');
  *   s.stats(); s.capacityBps(); s.on('link', …); await s.close();
  */
-import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import { isIP } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { describeError } from '../lib/errors.js';
 import { TypedEmitter } from '../lib/events.js';
 import { formatHostPort, type HostPort, parseHostPort } from '../lib/hostport.js';
 import { createLogger } from '../lib/logger.js';
+import { type BatchUdp, openBatchUdp, type UdpPeer, type UdpTarget } from '../native/udp.js';
 import { BondConfigError, BondRefusedError, BondStateError } from './errors.js';
 import { encodeKeepalive, encodeProbe, isRetransmission, SRT_CONTROL, srtControlType, srtDataSeq } from './protocol.js';
 import { type LinkStateName, Scheduler } from './scheduler.js';
@@ -52,6 +52,13 @@ export const SENDER_TIMING = {
   HOLD_MAX_BYTES: 2_500_000,
   /** How often held packets are offered to the links again. */
   HOLD_RETRY_MS: 2,
+  /**
+   * libsrt paces its packets onto the local port one by one; they are read a
+   * window at a time (src/native/udp.ts), so the bonding sender wakes once per
+   * window and what it sends on each link leaves in one sendmmsg. A window is
+   * a few thousandths of the SRT latency.
+   */
+  CALLER_WINDOW_MS: 4,
 } as const;
 
 export interface BondSenderOptions {
@@ -90,8 +97,8 @@ export class BondSender extends TypedEmitter<BondSenderEvents> {
   private readonly data: DataDispatch;
   private readonly returns: ReturnPath;
   private readonly links = new Map<string, SenderLink>();
-  private local: Socket | undefined;
-  private caller: RemoteInfo | undefined;
+  private local: BatchUdp | undefined;
+  private caller: UdpTarget | undefined;
   private timer: NodeJS.Timeout | undefined;
   private started = false;
   private closed = false;
@@ -131,17 +138,18 @@ export class BondSender extends TypedEmitter<BondSenderEvents> {
     if (this.closed) throw new BondStateError('the bonding sender was closed');
     if (this.started) throw new BondStateError('the bonding sender is already running');
     this.started = true;
-    const family = isIP(this.listen.host) === 6 ? 'udp6' : 'udp4';
-    const sock = createSocket({ type: family, recvBufferSize: 4 << 20, sendBufferSize: 4 << 20 });
-    sock.on('message', (msg, rinfo) => this.fromCaller(msg, rinfo));
-    sock.on('error', (err) => log.warn('local SRT socket error', { err }));
-    await new Promise<void>((resolve, reject) => {
-      sock.once('error', reject);
-      sock.bind(this.listen.port, this.listen.host, () => {
-        sock.off('error', reject);
-        resolve();
-      });
-    });
+    const sock = await openBatchUdp(
+      {
+        family: isIP(this.listen.host) === 6 ? 6 : 4,
+        address: this.listen.host,
+        port: this.listen.port,
+        coalesceMs: SENDER_TIMING.CALLER_WINDOW_MS,
+        recvBufferBytes: 4 << 20,
+        sendBufferBytes: 4 << 20,
+      },
+      (msg, from) => this.fromCaller(msg, from),
+      (err) => log.warn('local SRT socket error', { err: describeError(err) }),
+    );
     this.local = sock;
     // Links open in parallel; one that cannot open is reported and left out, the others carry the stream.
     await Promise.all(
@@ -149,7 +157,7 @@ export class BondSender extends TypedEmitter<BondSenderEvents> {
     );
     this.timer = setInterval(() => this.housekeeping(), SENDER_TIMING.HOUSEKEEPING_MS);
     this.timer.unref?.();
-    const port = sock.address().port;
+    const port = sock.port;
     log.info('bonding sender ready', {
       srt: formatHostPort(this.listen.host, port),
       receiver: formatHostPort(this.receiver.host, this.receiver.port),
@@ -158,7 +166,7 @@ export class BondSender extends TypedEmitter<BondSenderEvents> {
   }
 
   get port(): number | undefined {
-    return this.local?.address().port;
+    return this.local?.port;
   }
 
   /** Adds an uplink while live; it registers with the current group and starts carrying once accepted. */
@@ -251,15 +259,16 @@ export class BondSender extends TypedEmitter<BondSenderEvents> {
     this.links.clear();
     const sock = this.local;
     this.local = undefined;
-    if (sock) await new Promise<void>((r) => sock.close(() => r()));
+    await sock?.close();
   }
 
   // -- data path ------------------------------------------------------------
 
-  private fromCaller(msg: Buffer, rinfo: RemoteInfo): void {
+  private fromCaller(msg: Buffer, rinfo: UdpPeer): void {
     this.packetsFromCaller++;
     if (!this.caller || this.caller.port !== rinfo.port || this.caller.address !== rinfo.address) {
-      this.caller = rinfo;
+      if (!this.local) return;
+      this.caller = this.local.target(rinfo.address, rinfo.port);
       const addr = formatHostPort(rinfo.address, rinfo.port);
       log.info('SRT caller connected', { from: addr });
       this.emit('caller', addr);
@@ -308,7 +317,7 @@ export class BondSender extends TypedEmitter<BondSenderEvents> {
         const caller = this.caller;
         if (!caller || !this.local) return;
         this.packetsToCaller++;
-        this.local.send(buf, caller.port, caller.address);
+        this.local.send(buf, caller);
         return;
       }
       case 'probe':

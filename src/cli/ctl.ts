@@ -3,6 +3,7 @@
  * run`, over its control socket (src/supervisor/control.ts).
  */
 import { ConfigInvalidError, type ConfigProblem, parseAssignment } from '../config/index.js';
+import { describeRecording } from '../record/recorder.js';
 import { ControlRequestError, type ControlRequestT, controlCall } from '../supervisor/control.js';
 import type { LoggedEvent } from '../supervisor/event-log.js';
 import { controlSocketPath } from '../supervisor/paths.js';
@@ -136,6 +137,7 @@ function render(req: ControlRequestT, result: unknown): string {
       const s = result as StatusSnapshot;
       const lines = [`${s.device.name}: ${formatStatusLine(s)}`];
       for (const a of s.alerts) lines.push(`  ${a.level.toUpperCase()} ${a.code}: ${a.message}${a.action ? ` → ${a.action}` : ''}`);
+      if (s.stream.recording) lines.push(`  ${describeRecording(s.stream.recording)}`);
       return lines.join('\n');
     }
     case 'start':

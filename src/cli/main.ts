@@ -26,6 +26,10 @@ const COMMANDS: Record<string, { summary: string; load: Loader }> = {
   send: { summary: 'stream live over SRT (directly or bonded), printing a status line a second', load: () => import('./send.js') },
   receive: { summary: 'bonding receiver (SRTLA): merge uplinks and forward to an SRT listener', load: () => import('./receive.js') },
   cloud: { summary: 'set up a MediaConnect flow for Fieldcast and show what the ingest receives', load: () => import('./cloud.js') },
+  record: {
+    summary: 'the recordings of what the box sent: what the ingest missed, and their upload to S3',
+    load: () => import('./record.js'),
+  },
 };
 
 export function registeredCommands(): string[] {

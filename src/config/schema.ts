@@ -322,6 +322,45 @@ export const PanelConfig = z
   })
   .describe('The front panel and the board it is on');
 
+export const RecordingConfig = z
+  .object({
+    enabled: z
+      .boolean()
+      .default(false)
+      .describe(
+        'Record what the box sends, as MPEG-TS segments in the state directory (recordings/), with which seconds the destination acknowledged',
+      ),
+    segmentSeconds: z
+      .number()
+      .int()
+      .min(2)
+      .max(600)
+      .default(30)
+      .describe('Length of one recorded segment (s); each starts on a keyframe and plays alone'),
+    maxBytes: z
+      .number()
+      .int()
+      .min(16 << 20)
+      .default(4 * 1024 ** 3)
+      .describe('Most bytes the recordings may take; the oldest segments go first'),
+    maxAgeMinutes: z
+      .number()
+      .int()
+      .min(1)
+      .max(60 * 24 * 30)
+      .default(24 * 60)
+      .describe('Segments older than this are deleted (minutes)'),
+    minFreeBytes: z
+      .number()
+      .int()
+      .min(1 << 20)
+      .default(512 << 20)
+      .describe(
+        'Free space kept on the state partition: below it the oldest segments go, and recording pauses when none is left to delete',
+      ),
+  })
+  .describe('Recording through outages (see README: recording)');
+
 export const ConfigSchema = z
   .object({
     deviceName: z
@@ -353,6 +392,7 @@ export const ConfigSchema = z
     status: StatusConfig.prefault({}),
     metrics: MetricsConfig.prefault({}),
     panel: PanelConfig.prefault({}),
+    recording: RecordingConfig.prefault({}),
   })
   .strict()
   .check((ctx) => {
@@ -466,3 +506,4 @@ export type PanelConfigT = z.output<typeof PanelConfig>;
 export type BondLinkConfigT = z.infer<typeof BondLinkConfig>;
 export type MuxConfigT = z.infer<typeof MuxConfig>;
 export type BondConfigT = z.infer<typeof BondConfig>;
+export type RecordingConfigT = z.output<typeof RecordingConfig>;

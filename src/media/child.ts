@@ -10,6 +10,7 @@ import { Socket } from 'node:net';
 import { describeError, FieldcastError } from '../lib/errors.js';
 import { createLogger, setLogSink } from '../lib/logger.js';
 import { type ChildMessage, ParentMessage, type ParentMessageT, TS_FD } from './channel.js';
+import { inputReadsInWindows } from './passthrough.js';
 import { Pipeline } from './pipeline.js';
 import { PASSTHROUGH_WINDOW_MS, TsPipeWriter } from './ts-pipe.js';
 
@@ -72,8 +73,10 @@ function handle(msg: ParentMessageT): void {
   switch (msg.type) {
     case 'start': {
       if (pipeline) return;
-      const live = msg.spec.source.kind === 'passthrough';
-      tsPipe = new TsPipeWriter(tsOut, { windowMs: live ? PASSTHROUGH_WINDOW_MS : 0, maxBufferedBytes: MAX_BUFFERED_BYTES });
+      // A live input not already read in windows (standard input) is gathered by the pipe.
+      const src = msg.spec.source;
+      const gather = src.kind === 'passthrough' && !inputReadsInWindows(src.input);
+      tsPipe = new TsPipeWriter(tsOut, { windowMs: gather ? PASSTHROUGH_WINDOW_MS : 0, maxBufferedBytes: MAX_BUFFERED_BYTES });
       const p = new Pipeline(msg.spec, sink);
       pipeline = p;
       p.on('state', (state, reason) => send({ type: 'state', state, ...(reason ? { reason } : {}) }));

@@ -5,7 +5,6 @@
  * optionally looped), or `-` for standard input (already real time). SRT
  * inputs are opened by the pipeline with the SRT receiver.
  */
-import dgram from 'node:dgram';
 import { createReadStream } from 'node:fs';
 import { isIP } from 'node:net';
 import type { Readable } from 'node:stream';
@@ -14,6 +13,7 @@ import { FieldcastError } from '../lib/errors.js';
 import { TypedEmitter } from '../lib/events.js';
 import { parseHostPort } from '../lib/hostport.js';
 import { createLogger } from '../lib/logger.js';
+import { type BatchUdp, openBatchUdp } from '../native/udp.js';
 import { CHUNK_BYTES, packetPcr, packetPid, TS_PACKET, TsChunker } from './ts-chunker.js';
 
 const log = createLogger('passthrough');
@@ -39,12 +39,27 @@ export interface PassthroughStats {
 /** Longest a PCR-paced file reader waits for one chunk; a larger PCR jump is a discontinuity, not a pause. */
 const MAX_PACE_GAP_MS = 500;
 
+/**
+ * A UDP input is read a window at a time (src/native/udp.ts): one wake-up of
+ * this process per window instead of one per datagram, and what a window
+ * brings goes down the TS pipe in one write.
+ */
+export const UDP_INPUT_WINDOW_MS = 5;
+/** Largest UDP datagram taken (43 TS packets); larger ones are counted and dropped. */
+const UDP_MAX_DATAGRAM = 8192;
+
+/** True when the input arrives in windows by itself (the pipe to the stream unit need not gather it again). */
+export function inputReadsInWindows(input: string): boolean {
+  return input.startsWith('udp://');
+}
+
 export class TsPassthroughSource extends TypedEmitter<PassthroughEvents> {
   private readonly chunker: TsChunker;
   private chunks = 0;
   private bytes = 0;
   private closed = false;
-  private socket: dgram.Socket | undefined;
+  private truncationCheck: NodeJS.Timeout | undefined;
+  private socket: BatchUdp | undefined;
   private stream: Readable | undefined;
   private paceTimer: NodeJS.Timeout | undefined;
 
@@ -80,32 +95,49 @@ export class TsPassthroughSource extends TypedEmitter<PassthroughEvents> {
     if (this.closed) return;
     this.closed = true;
     clearTimeout(this.paceTimer);
-    this.socket?.close();
+    clearInterval(this.truncationCheck);
+    void this.socket?.close();
     if (this.stream && this.stream !== process.stdin) this.stream.destroy();
   }
 
-  private startUdp(addr: string): Promise<void> {
+  private async startUdp(addr: string): Promise<void> {
     const { host, port } = parseHostPort(addr, 'UDP input');
     const v6 = isIP(host) === 6;
-    const sock = dgram.createSocket({ type: v6 ? 'udp6' : 'udp4', reuseAddr: true });
-    this.socket = sock;
     const multicast =
       isIP(host) === 4 ? Number(host.split('.')[0]) >= 224 && Number(host.split('.')[0]) <= 239 : host.toLowerCase().startsWith('ff');
-    sock.on('message', (msg) => {
-      if (msg.length % TS_PACKET !== 0 || msg[0] !== 0x47) log.debug('datagram not whole TS packets; resyncing', { bytes: msg.length });
-      this.chunker.push(msg);
-    });
-    return new Promise((resolve, reject) => {
-      sock.once('error', (e) => reject(new InputError(`cannot listen for TS on udp://${addr}: ${e.message}`)));
-      sock.bind(port, multicast ? undefined : host, () => {
-        sock.removeAllListeners('error');
-        sock.on('error', (e) => this.emit('error', new InputError(`UDP input failed: ${e.message}`)));
-        if (multicast) sock.addMembership(host);
-        sock.setRecvBufferSize(4 * 1024 * 1024);
-        log.info('listening for TS', { input: `udp://${addr}` });
-        resolve();
-      });
-    });
+    try {
+      this.socket = await openBatchUdp(
+        {
+          family: v6 ? 6 : 4,
+          address: multicast ? undefined : host,
+          port,
+          reuseAddr: true,
+          multicast: multicast ? host : undefined,
+          coalesceMs: UDP_INPUT_WINDOW_MS,
+          recvBufferBytes: 4 << 20,
+          maxDatagram: UDP_MAX_DATAGRAM,
+        },
+        (msg) => {
+          if (msg.length % TS_PACKET !== 0 || msg[0] !== 0x47) log.debug('datagram not whole TS packets; resyncing', { bytes: msg.length });
+          this.chunker.push(msg);
+        },
+        (e) => this.emit('error', new InputError(`UDP input failed: ${e instanceof Error ? e.message : String(e)}`)),
+      );
+    } catch (e) {
+      throw new InputError(`cannot listen for TS on udp://${addr}: ${e instanceof Error ? e.message : String(e)}`);
+    }
+    if (this.closed) {
+      void this.socket.close();
+      return;
+    }
+    // Oversized datagrams are looked for once a second, not per datagram (the count is a native call).
+    const socket = this.socket;
+    this.truncationCheck = setInterval(() => {
+      if (socket.stats().truncated === 0) return;
+      log.warn(`UDP input: datagrams larger than ${UDP_MAX_DATAGRAM} bytes are dropped (send at most 43 TS packets per datagram)`);
+      clearInterval(this.truncationCheck);
+    }, 1000).unref();
+    log.info('listening for TS', { input: `udp://${addr}` });
   }
 
   private startStream(stream: Readable): Promise<void> {

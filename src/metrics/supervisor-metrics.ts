@@ -62,7 +62,9 @@ export function supervisorMetrics(getSnapshot: () => StatusSnapshot, options: Su
 
   enumGauge(registry, 'fieldcast_state', 'Operator state: 1 for the current one', 'state', OPERATOR_STATES, () => snap().state);
   gauge(registry, 'fieldcast_uptime_seconds', 'Uptime of the unit, seconds', () => snap().device.uptimeS);
-  gaugeVec(registry, 'fieldcast_info', 'Firmware version (always 1)', ['version'], (emit) => emit({ version: snap().device.version }, 1));
+  gaugeVec(registry, 'fieldcast_info', "Firmware version and the box's id (always 1)", ['version', 'device_id'], (emit) =>
+    emit({ version: snap().device.version, device_id: snap().device.id }, 1),
+  );
 
   gauge(registry, 'fieldcast_input_signal', 'Input has a signal (1) or not (0)', () => bool(snap().stream.input.signal));
   enumGauge(registry, 'fieldcast_picture', 'What is on air: 1 for the current one', 'picture', PICTURES, () => snap().stream.picture);

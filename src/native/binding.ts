@@ -5,6 +5,8 @@
  * libraries: `fieldcast.node` (capture, encoders, the slate; the pipeline
  * process and tools load it through `loadNative()`) and `fieldcast_srt.node`
  * (libsrt and sd_notify; the supervisor loads it through `loadSrtNative()`).
+ * Both carry the batched UDP socket of the bonded path (udp.ts), reached
+ * through `loadUdpNative()` from whichever addon the process already holds.
  * Each is loaded once, routes its log lines into the logger, and fails with
  * one clear message naming the fix when the build is missing. Every export is
  * declared in the interfaces below; the feature files beside this one
@@ -20,11 +22,12 @@ import type { CaptureExports } from './capture.js';
 import type { CoreExports, SystemExports } from './core.js';
 import type { MediaExports } from './media.js';
 import type { SrtExports } from './srt.js';
+import type { UdpExports } from './udp.js';
 
 /** fieldcast.node: capture, encoders, the slate. */
-export interface NativeAddon extends CoreExports, MediaExports, CaptureExports {}
+export interface NativeAddon extends CoreExports, MediaExports, CaptureExports, UdpExports {}
 /** fieldcast_srt.node: SRT and sd_notify. */
-export interface SrtAddon extends CoreExports, SrtExports, SystemExports {}
+export interface SrtAddon extends CoreExports, SrtExports, SystemExports, UdpExports {}
 
 /** An addon could not be loaded: not built, or a system library is missing. */
 export class NativeUnavailableError extends FieldcastError {
@@ -75,6 +78,15 @@ export function loadNative(): NativeAddon {
 /** Loads the SRT addon (once): all the supervisor's native code. Throws NativeUnavailableError. */
 export function loadSrtNative(): SrtAddon {
   return load<SrtAddon>(SRT_PATH, 'SRT');
+}
+
+/**
+ * The batched UDP socket is in both addons: the one this process has loaded
+ * already (the media addon in the pipeline process), else the SRT addon.
+ */
+export function loadUdpNative(): UdpExports {
+  const media = loaded.get(MEDIA_PATH) as NativeAddon | undefined;
+  return media ?? loadSrtNative();
 }
 
 /** True when both addons load; for `fieldcast probe` and tests that report what is missing. */

@@ -66,7 +66,7 @@ function base(): StatusSnapshot {
   return {
     version: 1,
     at: AT,
-    device: { name: 'fieldcast-cam2', version: '0.1.0', uptimeS: 5412 },
+    device: { id: 'fc-3f9a1c07b2d4', name: 'fieldcast-cam2', version: '0.1.0', uptimeS: 5412 },
     state: 'live',
     reason: 'live to ingest over 3 links',
     since: SINCE,

@@ -8,6 +8,7 @@
  * do something about it, what to do.
  */
 
+import type { RecorderStats } from '../record/index.js';
 import type { DataUsage } from '../uplinks/ledger.js';
 import type { ModemStatus } from '../uplinks/modems/index.js';
 
@@ -126,6 +127,8 @@ export interface StreamStatus {
     /** The last crash or hang, in words. */
     lastError?: string;
   };
+  /** The recording of what is sent (config `recording`), while it is on: see src/record. */
+  recording?: RecorderStats;
 }
 
 /** One uplink of the box as the status page's card shows it: what it is, and what it carries now. */
@@ -157,11 +160,19 @@ export interface BondStatus {
   links: LinkStatus[];
 }
 
+/** The box: its id (made at first start, identity.ts), the operator's name for it, the firmware, how long it has run. */
+export interface DeviceInfo {
+  id: string;
+  name: string;
+  version: string;
+  uptimeS: number;
+}
+
 export interface StatusSnapshot {
   version: 1;
   /** When it was taken (ISO 8601). */
   at: string;
-  device: { name: string; version: string; uptimeS: number };
+  device: DeviceInfo;
   state: OperatorState;
   /** Why, in plain words: "live to ingest over 3 links", "no answer from ingest.example.com:5000". */
   reason: string;

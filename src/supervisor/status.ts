@@ -26,6 +26,7 @@ import type {
   Alert,
   BondStatus,
   DestinationStatus,
+  DeviceInfo,
   HealthSnapshot,
   OperatorState,
   StatusSnapshot,
@@ -37,7 +38,7 @@ import type { StreamAudioLevels, StreamSpec, StreamStats } from './stream-unit.j
 export interface StatusInputs {
   /** Wall clock, ms since the epoch. */
   now: number;
-  device: { name: string; version: string; uptimeS: number };
+  device: DeviceInfo;
   /** The config as it stands (what is wanted). */
   config: Config;
   /** The operator's word: stream or not. */
@@ -248,6 +249,7 @@ function streamStatus(i: StatusInputs): StreamStatus {
       restarts: s?.pipeline.restarts ?? 0,
       ...(s?.pipeline.lastError ? { lastError: s.pipeline.lastError } : {}),
     },
+    ...(s?.recording ? { recording: s.recording } : {}),
   };
 }
 

@@ -21,7 +21,10 @@
  * process, where no driver or encoder runs: when the pipeline process dies or
  * hangs, it is restarted and its new TS is spliced on (continuity counters
  * and the clock carried on, PAT/PMT and PCR filled meanwhile), so the
- * destination keeps its session and sees one stream. When the destination
+ * destination keeps its session and sees one stream. With `recording`, the
+ * splicer's output (what is handed towards SRT, connected or not) is also
+ * recorded (src/record), with what SRT's acknowledgements say reached the
+ * destination; the recorder never holds the stream back. When the destination
  * (re)connects, the stream starts at a random access point: the encoder is
  * asked for a keyframe; a passthrough's last keyframe is kept for it.
  */
@@ -34,6 +37,7 @@ import { createLogger } from '../lib/logger.js';
 import { AbrController } from '../media/abr.js';
 import { isFileInput, type PipelineEvent, type PipelineSpec, type PipelineStats } from '../media/channel.js';
 import { type SplicerStats, type StartGateStats, type StartMode, TsSplicer } from '../mux/index.js';
+import { type DeliverySample, type RecorderStats, type RecordingSettings, StreamRecorder } from '../record/index.js';
 import type { SrtStats } from '../srt/index.js';
 import { DestinationOutput, type DestinationSrtStats } from './destination-output.js';
 import { PipelineChild, type PipelineCrashedError } from './pipeline-child.js';
@@ -66,6 +70,8 @@ export interface StreamSpec {
 export interface StreamUnitOptions {
   /** Have the pipeline make a small JPEG of the picture on air once a second (the status page's); encode only. */
   thumbnails?: boolean;
+  /** Record the stream into this folder (the state directory's recordings/), with these settings. */
+  recording?: { dir: string; settings: RecordingSettings };
 }
 
 /** Programme levels of the last whole second of sound on air, one entry per channel (see PipelineStats). */
@@ -118,6 +124,7 @@ export interface StreamStats {
   /** The leading destination's start gate. */
   gate: StartGateStats;
   bond?: BondSenderStats;
+  recording?: RecorderStats;
 }
 
 export type StreamUnitEvents = {
@@ -167,6 +174,9 @@ export class StreamUnit extends TypedEmitter<StreamUnitEvents> {
   /** Why the stream ended by itself (a code), or null for a clean end. */
   private endCode: string | null = null;
   private fileReady = false;
+  private recorder: StreamRecorder | undefined;
+  /** Outputs made for the first destination so far: with its connect count, names each connection for the recorder's timeline. */
+  private outputCount = 0;
 
   constructor(
     spec: StreamSpec,
@@ -183,6 +193,7 @@ export class StreamUnit extends TypedEmitter<StreamUnitEvents> {
       fill: source.kind === 'encode',
       // Every destination is handed the same chunk in the same turn: the same bytes, cut the same way.
       onChunk: (c, info) => {
+        this.recorder?.write(c, info);
         for (const o of this.outputs) {
           if (this.passAll) o.sendIfConnected(c);
           else o.push(c, info);
@@ -254,6 +265,7 @@ export class StreamUnit extends TypedEmitter<StreamUnitEvents> {
         throw err;
       }
     }
+    if (this.options.recording) await this.openRecorder(this.options.recording);
     this.connect(this.current.destination, 0);
     if (this.current.secondDestination) this.connect(this.current.secondDestination, 1);
 
@@ -290,6 +302,30 @@ export class StreamUnit extends TypedEmitter<StreamUnitEvents> {
     this.statsTimer = setInterval(() => this.emit('stats', this.stats()), STATS_INTERVAL_MS);
   }
 
+  /** A recorder that cannot open (a read-only or missing partition) is reported; the stream goes on without it. */
+  private async openRecorder(r: { dir: string; settings: RecordingSettings }): Promise<void> {
+    try {
+      this.recorder = await StreamRecorder.open({ dir: r.dir, settings: r.settings, probe: () => this.deliverySample() });
+    } catch (e) {
+      const err = e instanceof FieldcastError ? e : new FieldcastError('RECORDING_UNAVAILABLE', String(e));
+      log.error(err.message, { code: err.code });
+      this.raise({ code: err.code, message: err.message, level: 'error' });
+    }
+  }
+
+  /** The first destination's SRT state as the recorder's timeline reads it (the timeline is of what reached it). */
+  private deliverySample(): DeliverySample {
+    const out = this.outputs[0];
+    const s = out?.srtStats;
+    const c = out?.stats();
+    return {
+      connection: this.outputCount * 1_000_000 + (c?.connects ?? 0),
+      connected: out?.connected ?? false,
+      sentBytes: c?.sentBytes ?? 0,
+      ...(s ? { srt: { sentUnique: s.pktSentUniqueTotal, sndBuf: s.pktSndBuf, dropped: s.pktSndDropTotal } } : {}),
+    };
+  }
+
   /** Calls a destination (the bonding sender's port when bonded) with a new output of its own. */
   private connect(d: DestinationConfigT, index: number): void {
     const out = new DestinationOutput(d, index, {
@@ -299,6 +335,7 @@ export class StreamUnit extends TypedEmitter<StreamUnitEvents> {
     });
     this.outputs[index]?.close();
     this.outputs[index] = out;
+    if (index === 0) this.outputCount++;
     const mine = (): boolean => this.outputs[index] === out;
     // With two destinations, what one says is prefixed with its name.
     const label = (): string => (this.current.secondDestination ? `${d.name}: ` : '');
@@ -475,6 +512,7 @@ export class StreamUnit extends TypedEmitter<StreamUnitEvents> {
       splicer: this.splicer.stats,
       gate: l?.gate ?? { open: false, heldBack: 0, sentFromBuffer: 0, buffered: 0 },
       ...(this.bond ? { bond: this.bond.stats() } : {}),
+      ...(this.recorder ? { recording: this.recorder.stats() } : {}),
     };
   }
 
@@ -565,10 +603,12 @@ export class StreamUnit extends TypedEmitter<StreamUnitEvents> {
     clearInterval(this.statsTimer);
     await this.child?.stop();
     this.splicer.stop();
+    this.recorder?.endStream();
     // Let the last pictures reach the destination whole before hanging up.
     clearTimeout(this.readyTimer);
     await Promise.all(this.outputs.map((o) => o.end()));
     await this.bond?.close();
+    await this.recorder?.close();
     this.setState('stopped');
     this.emit('finished', this.endCode);
   }

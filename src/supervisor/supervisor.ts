@@ -21,6 +21,7 @@
  */
 import { promises as fs } from 'node:fs';
 import type http from 'node:http';
+import path from 'node:path';
 import {
   type Assignment,
   applySettings,
@@ -34,10 +35,11 @@ import {
   saveConfig,
   sweepSaveLeftovers,
 } from '../config/index.js';
-import { FieldcastError } from '../lib/errors.js';
+import { describeError, FieldcastError } from '../lib/errors.js';
 import { createLogger } from '../lib/logger.js';
 import { hostPortOf, streamSpecFromConfig } from '../media/spec.js';
 import { serveMetrics, supervisorMetrics } from '../metrics/index.js';
+import { RECORDINGS_DIR } from '../record/index.js';
 import type { StatusService } from '../status/server/service.js';
 import { runPreflight } from '../uplinks/preflight.js';
 import { BoardSide } from './board-side.js';
@@ -45,6 +47,7 @@ import { type ControlRequestT, ControlServer } from './control.js';
 import { EventLog, type LoggedEvent } from './event-log.js';
 import { Executor } from './executor.js';
 import { EMPTY_HEALTH, HealthMonitor } from './health.js';
+import { loadOrMakeIdentity, newIdentity } from './identity.js';
 import { ensurePrivateDir } from './paths.js';
 import { type ActualState, type DesiredState, plan, type Step } from './plan.js';
 import type { HealthSnapshot, StatusSnapshot } from './snapshot.js';
@@ -104,6 +107,8 @@ export class Supervisor {
   readonly #board: BoardSide;
   readonly #notifier: SystemdNotifier;
   #snapshot: StatusSnapshot | undefined;
+  /** The box's id (identity.ts); a placeholder only until start() has read it. */
+  #deviceId = 'fc-000000000000';
   #tick: NodeJS.Timeout | undefined;
   #lastTickAt = 0;
   readonly #startedAt = Date.now();
@@ -157,9 +162,10 @@ export class Supervisor {
     const swept = await sweepSaveLeftovers(o.configFile);
     this.#config = await this.#loadConfig();
     this.#events = new EventLog({ dir: o.stateDir });
+    await this.#loadIdentity();
     this.#record({
       kind: 'system',
-      message: `fieldcast ${o.version} started as ${this.#config.deviceName}`,
+      message: `fieldcast ${o.version} started as ${this.#config.deviceName} (${this.#deviceId})`,
       config: o.configFile,
       ...(swept.length > 0 ? { removedLeftovers: swept } : {}),
     });
@@ -237,6 +243,25 @@ export class Supervisor {
   }
 
   /** The status API (src/status/server), when status.port is set: the same control core as the socket. */
+  /** The box's identity, made at its first start; a state directory that cannot keep it costs only a changing id, never the stream. */
+  async #loadIdentity(): Promise<void> {
+    try {
+      const r = await loadOrMakeIdentity(this.#o.stateDir);
+      this.#deviceId = r.identity.id;
+      if (r.how === 'made') this.#record({ kind: 'system', message: `first start of this box: its id is ${r.identity.id}` });
+      if (r.how === 'replaced') {
+        this.#record({ kind: 'system', code: 'IDENTITY_REPLACED', message: `${r.why}: this box's id is now ${r.identity.id}` });
+      }
+    } catch (err) {
+      this.#deviceId = newIdentity().id;
+      this.#record({
+        kind: 'system',
+        code: 'IDENTITY_NOT_KEPT',
+        message: `the box's identity cannot be kept in ${this.#o.stateDir} (${describeError(err)}): it is ${this.#deviceId} until the next start`,
+      });
+    }
+  }
+
   async #startStatusServer(): Promise<void> {
     const c = this.#config.status;
     if (c.port === 0) return;
@@ -364,7 +389,12 @@ export class Supervisor {
   async #startUnit(spec: ReturnType<typeof streamSpecFromConfig>, signal: AbortSignal): Promise<void> {
     await this.#board.prepareCapture(this.#config.input.video);
     // Thumbnails only for a page to show them: a box without the page spends nothing on them.
-    const unit = new StreamUnit(spec, { thumbnails: this.#config.status.port !== 0 });
+    const { enabled: recording, ...recordingSettings } = this.#config.recording;
+    const unit = new StreamUnit(spec, {
+      thumbnails: this.#config.status.port !== 0,
+      // Read at each start: a change of the recording settings applies from the next stream.
+      ...(recording ? { recording: { dir: path.join(this.#o.stateDir, RECORDINGS_DIR), settings: recordingSettings } } : {}),
+    });
     unit.on('restarting', (e, ms) => this.#record({ kind: 'restart', code: e.code, message: e.message, restartInMs: ms }));
     unit.on('event', (e) => {
       if (e.level !== 'info') log[e.level](e.message, { code: e.code });
@@ -531,7 +561,12 @@ export class Supervisor {
     const health: HealthSnapshot | undefined = this.#health?.snapshot();
     return buildSnapshot({
       now: Date.now(),
-      device: { name: this.#config.deviceName, version: this.#o.version, uptimeS: Math.round((Date.now() - this.#startedAt) / 1000) },
+      device: {
+        id: this.#deviceId,
+        name: this.#config.deviceName,
+        version: this.#o.version,
+        uptimeS: Math.round((Date.now() - this.#startedAt) / 1000),
+      },
       config: this.#config,
       on: this.#on,
       ...(unit

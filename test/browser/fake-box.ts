@@ -149,7 +149,7 @@ export function sampleSnapshot(): StatusSnapshot {
   return {
     version: 1,
     at: now,
-    device: { name: 'truck-2', version: '0.1.0', uptimeS: 7384 },
+    device: { id: 'fc-5e21b0c4a987', name: 'truck-2', version: '0.1.0', uptimeS: 7384 },
     state: 'no-signal',
     reason: 'the input has no signal: the slate is on air',
     action: 'check the camera and its SDI/HDMI cable',

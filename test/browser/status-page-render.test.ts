@@ -69,6 +69,7 @@ describe.skipIf(skip)('the status page drawn in Chromium', () => {
     expect(await alerts.textContent()).toContain('sim-a has used 85% of its 50 GB');
     expect(await page.getByTestId('input-signal').textContent()).toBe('no signal');
     expect(await page.getByTestId('resolution').textContent()).toBe('1920×1080');
+    expect(await page.getByTestId('device-id').textContent()).toBe('fc-5e21b0c4a987');
   });
 
   it('audio meters per channel in dBFS, silence in words; the thumbnail, fetched again when a new one is announced', async () => {

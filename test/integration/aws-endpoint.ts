@@ -17,8 +17,11 @@
  * Query protocol); AWS Signature Version 4 (IAM user guide).
  */
 import { createHash, createHmac, randomBytes } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 
 export const TEST_ACCOUNT = '111122223333';
 export const TEST_REGION = 'us-west-2';
@@ -210,6 +213,25 @@ function hmac(key: string | Buffer, data: string): Buffer {
 /** RFC 3986 escaping as SigV4 wants it (encodeURIComponent plus !'()*). */
 function escapeUri(s: string): string {
   return encodeURIComponent(s).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+}
+
+/**
+ * An environment for a `fieldcast` child that talks only to `endpoint`: none
+ * of the user's AWS variables, config or credential files, no instance metadata.
+ */
+export function isolatedAwsEnv(endpoint: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const home = mkdtempSync(path.join(tmpdir(), 'fc-aws-home-'));
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('AWS_')) env[k] = v;
+  return {
+    ...env,
+    HOME: home,
+    AWS_CONFIG_FILE: path.join(home, 'none'),
+    AWS_SHARED_CREDENTIALS_FILE: path.join(home, 'none'),
+    AWS_EC2_METADATA_DISABLED: 'true',
+    AWS_ENDPOINT_URL: endpoint,
+    ...extra,
+  };
 }
 
 export class AwsTestEndpoint {

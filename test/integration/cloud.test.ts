@@ -26,7 +26,7 @@ import {
 } from '../../src/cloud/index.js';
 import { validateConfig } from '../../src/config/index.js';
 import { skipWithout } from '../peers.js';
-import { AwsTestEndpoint, TEST_CREDENTIALS, TEST_REGION } from './aws-endpoint.js';
+import { AwsTestEndpoint, isolatedAwsEnv, TEST_CREDENTIALS, TEST_REGION } from './aws-endpoint.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const CLI = path.join(ROOT, 'bin/fieldcast.js');
@@ -265,20 +265,7 @@ const skipCli = skipWithout('fieldcast cloud (CLI)', existsSync(path.join(ROOT, 
 
 describe.skipIf(skipCli)('fieldcast cloud as an operator runs it', () => {
   /** An environment with no AWS credentials or config of the user's. */
-  function bareEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-    const home = mkdtempSync(path.join(tmpdir(), 'fc-cloud-home-'));
-    const env: NodeJS.ProcessEnv = {};
-    for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('AWS_')) env[k] = v;
-    return {
-      ...env,
-      HOME: home,
-      AWS_CONFIG_FILE: path.join(home, 'none'),
-      AWS_SHARED_CREDENTIALS_FILE: path.join(home, 'none'),
-      AWS_EC2_METADATA_DISABLED: 'true',
-      AWS_ENDPOINT_URL: aws.url,
-      ...extra,
-    };
-  }
+  const bareEnv = (extra: Record<string, string> = {}) => isolatedAwsEnv(aws.url, extra);
 
   function cli(args: string[], env: NodeJS.ProcessEnv) {
     return new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {

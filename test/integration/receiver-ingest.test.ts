@@ -7,12 +7,10 @@
  * with AWS unreachable or slow, /metrics says so and the receiver keeps
  * forwarding.
  */
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
+import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { skipWithout } from '../peers.js';
-import { AwsTestEndpoint, TEST_CREDENTIALS } from './aws-endpoint.js';
+import { AwsTestEndpoint, isolatedAwsEnv, TEST_CREDENTIALS } from './aws-endpoint.js';
 import { FakeListener, freeTcpPort, missingBuild, Opened, registerGroup, startReceiver, TestLink, waitUntil } from './receiver-helpers.js';
 
 const skip = skipWithout('fieldcast receive --flow (CLI)', missingBuild());
@@ -21,19 +19,10 @@ const opened = new Opened();
 afterEach(() => opened.closeAll());
 
 function awsEnv(endpoint: string): NodeJS.ProcessEnv {
-  const home = mkdtempSync(path.join(tmpdir(), 'fc-ingest-home-'));
-  const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('AWS_')) env[k] = v;
-  return {
-    ...env,
-    HOME: home,
-    AWS_CONFIG_FILE: path.join(home, 'none'),
-    AWS_SHARED_CREDENTIALS_FILE: path.join(home, 'none'),
-    AWS_EC2_METADATA_DISABLED: 'true',
-    AWS_ENDPOINT_URL: endpoint,
+  return isolatedAwsEnv(endpoint, {
     AWS_ACCESS_KEY_ID: TEST_CREDENTIALS.accessKeyId,
     AWS_SECRET_ACCESS_KEY: TEST_CREDENTIALS.secretAccessKey,
-  };
+  });
 }
 
 async function endpoint(): Promise<AwsTestEndpoint> {

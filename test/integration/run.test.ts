@@ -115,6 +115,10 @@ describe.skipIf(skip)('fieldcast run, driven by fieldcast ctl', () => {
     const s = await waitForState('live');
     expect(s.reason).toMatch(/^live to ingest \(127\.0\.0\.1:\d+\)$/);
     expect(s.device.name).toBe('run-test');
+    // Its identity, made at this first start and kept on the state directory.
+    const identity = JSON.parse(readFileSync(path.join(dir, 'state', 'identity.json'), 'utf8')) as { id: string };
+    expect(s.device.id).toMatch(/^fc-[0-9a-f]{12}$/);
+    expect(s.device.id).toBe(identity.id);
     await waitUntil('pictures at the listener', () => arrivals.pictures.length > 30, 30_000);
     // The first picture the far end got is a keyframe with its parameter sets, after a PAT and a PMT.
     const first = arrivals.pictures[0]!;
@@ -312,7 +316,8 @@ describe.skipIf(skip)('fieldcast run, driven by fieldcast ctl', () => {
     expect(ctl('get', 'destinations.0').stdout).toMatch(/"passphrase": "\[set\]"/);
     const r = ctl('events');
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).toMatch(/system\s+fieldcast \S+ started as run-test/);
+    expect(r.stdout).toMatch(/system\s+fieldcast \S+ started as run-test \(fc-[0-9a-f]{12}\)/);
+    expect(r.stdout).toMatch(/system\s+first start of this box: its id is fc-[0-9a-f]{12}/);
     expect(r.stdout).toMatch(new RegExp(`system\\s+BOARD: board: generic \\(architecture ${process.arch}\\)`));
     expect(r.stdout).toMatch(/state\s+LIVE: live to ingest/);
     expect(r.stdout).toMatch(/operator\s+ctl \(uid \d+, pid \d+\) set video\.maxBitrate to 700k/);

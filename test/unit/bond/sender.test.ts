@@ -28,8 +28,9 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
+/** A socket with a receive buffer as large as an SRT listener's: the receiver forwards a released hold as one burst. */
 async function udp(host = '127.0.0.1', type: 'udp4' | 'udp6' = 'udp4'): Promise<Socket> {
-  const s = createSocket(type);
+  const s = createSocket({ type, recvBufferSize: 4 << 20 });
   await new Promise<void>((r) => s.bind(0, host, r));
   cleanups.push(() => new Promise<void>((r) => s.close(() => r())));
   return s;

@@ -10,7 +10,7 @@ function slateOnAir(): StatusSnapshot {
   return {
     version: 1,
     at: '2025-05-01T10:00:00.000Z',
-    device: { name: 'cam-7', version: '0.1.0', uptimeS: 5400 },
+    device: { id: 'fc-0a1b2c3d4e5f', name: 'cam-7', version: '0.1.0', uptimeS: 5400 },
     state: 'no-signal',
     reason: `no signal on hdmi0: slate on air to srt://ingest.example.com:5000?passphrase=${PASSPHRASE}`,
     since: '2025-05-01T09:58:00.000Z',
@@ -122,7 +122,7 @@ describe('supervisorMetrics', () => {
     );
     expect(sampleOf(m, 'fieldcast_input_signal')).toBe(0);
     expect(sampleOf(m, 'fieldcast_uptime_seconds')).toBe(5400);
-    expect(samples(m, 'fieldcast_info')).toEqual([{ version: '0.1.0', value: 1 }]);
+    expect(samples(m, 'fieldcast_info')).toEqual([{ version: '0.1.0', device_id: 'fc-0a1b2c3d4e5f', value: 1 }]);
   });
 
   it('shows the encoder: bit rate, its bounds, the ABR reason, the TS rate, frames and pipeline restarts', async () => {

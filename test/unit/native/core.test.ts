@@ -25,7 +25,8 @@ describe.skipIf(skip)('the two addons', () => {
   it('each carries only its own exports: the supervisor side never holds capture or encoder code', () => {
     const media = Object.keys(loadNative()).sort();
     const srt = Object.keys(loadSrtNative()).sort();
-    const core = ['addonVersion', 'monotonicMicros', 'setLogCallback'];
+    // Both carry the batched UDP socket: the bonding sender (SRT side) and a passthrough input (media side).
+    const core = ['addonVersion', 'monotonicMicros', 'setLogCallback', 'UdpBatchSocket'];
     expect(srt).toEqual([...core, 'SrtSocket', 'sdNotify', 'srtVersion'].sort());
     expect(media).toEqual(
       [

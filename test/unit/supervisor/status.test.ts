@@ -82,7 +82,7 @@ function inputs(over: Partial<StatusInputs> = {}, config: ConfigInput = CONFIG):
   const c = validateConfig(config);
   return {
     now: NOW,
-    device: { name: c.deviceName, version: '1.0.0', uptimeS: 60 },
+    device: { id: 'fc-00112233aabb', name: c.deviceName, version: '1.0.0', uptimeS: 60 },
     config: c,
     on: true,
     ...(c.destinations[0] ? { stream: { spec: streamSpecFromConfig(c, c.destinations[0]), stats: stats() } } : {}),
@@ -307,7 +307,7 @@ describe('the status snapshot', () => {
     expect(JSON.stringify(live)).not.toContain('hidden-in-the-url');
     expect(live.destinations[0]).toMatchObject({ name: 'ingest', state: 'live', rttMs: 40, sendBufferMs: 60 });
     expect(live.stream).toMatchObject({ desired: 'on', picture: 'input', video: { bitrateBps: 4_000_000, width: 1280, height: 720 } });
-    expect(live.device).toEqual({ name: 'truck-2', version: '1.0.0', uptimeS: 60 });
+    expect(live.device).toEqual({ id: 'fc-00112233aabb', name: 'truck-2', version: '1.0.0', uptimeS: 60 });
   });
 });
 
