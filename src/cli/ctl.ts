@@ -116,7 +116,7 @@ export const command: Command = {
         if (values.json) out(JSON.stringify({ ok: false, error: { code: e.code, message: e.message, problems } }));
         else {
           err('refused, nothing changed:');
-          for (const p of problems) err(`  ${p.key}: ${p.expected} (got ${JSON.stringify(p.value)})`);
+          for (const p of problems) err(`  ${p.key}: ${p.code ? `[${p.code}] ` : ''}${p.expected} (got ${JSON.stringify(p.value)})`);
         }
         return 1;
       }

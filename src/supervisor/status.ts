@@ -199,7 +199,7 @@ function streamAlerts(i: StatusInputs): AlertBody[] {
     });
   }
   // While the stream is live to one destination, the other one down is a limit, named with its own index.
-  if (s.state === 'live') {
+  if (s.state === 'live' && s.destinations.length > 1) {
     for (const o of s.destinations) {
       if (o.connected) continue;
       const d = i.config.destinations[o.index];

@@ -337,7 +337,8 @@ export class StreamUnit extends TypedEmitter<StreamUnitEvents> {
     this.outputs[index] = out;
     if (index === 0) this.outputCount++;
     const mine = (): boolean => this.outputs[index] === out;
-    const label = this.outputs.length > 1 || index > 0 ? `${d.name}: ` : '';
+    // With two destinations, what one says is prefixed with its name.
+    const label = (): string => (this.current.secondDestination ? `${d.name}: ` : '');
     out.on('connecting', (attempt) => {
       if (mine() && attempt === 1) this.updateState();
     });
@@ -347,11 +348,11 @@ export class StreamUnit extends TypedEmitter<StreamUnitEvents> {
     out.on('disconnected', (e) => {
       if (!mine()) return;
       this.updateState(e.message);
-      this.raise({ code: e.code, message: `${label}${e.message}`, level: 'warn' });
+      this.raise({ code: e.code, message: `${label()}${e.message}`, level: 'warn' });
     });
     out.on('failed', (e, retryInMs) => {
       if (!mine()) return;
-      this.raise({ code: e.code, message: `${label}${e.message}`, level: out.needsOperator ? 'error' : 'warn' });
+      this.raise({ code: e.code, message: `${label()}${e.message}`, level: out.needsOperator ? 'error' : 'warn' });
       log.debug('cannot reach the destination', { destination: d.name, code: e.code, retryInMs });
     });
     out.on('stats', (s) => {

@@ -10,6 +10,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DualListener } from '../../src/bench/dual-rig.js';
 import { TsArrivals } from '../../src/mux/index.js';
 import { nativeAvailable } from '../../src/native/index.js';
 import type { StatusSnapshot } from '../../src/supervisor/snapshot.js';
@@ -261,6 +262,53 @@ describe.skipIf(skip)('fieldcast run, driven by fieldcast ctl', () => {
     await waitUntil('pictures after the panel came on', () => arrivals.picturesAfter(setAt + 1000).length > 10, 20_000);
     expect(ctl('set', 'panel.enabled=false', 'panel.board=auto').code).toBe(0);
   }, 40_000);
+
+  it('ctl set destinations.1.url adds a second destination live: both live with their own state, the first keeps its session; a bonded pair is refused', async () => {
+    const second = new DualListener(await freeUdpPort(), 200);
+    second.start();
+    try {
+      await waitUntil('the second listener to bind', () => udpPortBound(second.port), 10_000);
+      // (The box's state may be degraded by a busy machine's CPU alert: each destination's own state is what is checked.)
+      await waitUntil('the first live', () => status().destinations[0]?.state === 'live', 30_000);
+      await sleep(1100);
+      const before = status().destinations[0]!.connectedForS ?? 0;
+      const setAt = performance.now();
+      const r = ctl('set', `destinations.1.url=srt://127.0.0.1:${second.port}`);
+      expect(r.code, r.stderr).toBe(0);
+      await waitUntil('the second live', () => status().destinations[1]?.state === 'live', 20_000);
+      await waitUntil('TS at the second listener', () => second.received() > 20_000, 20_000);
+      const s = status();
+      expect(s.destinations.map((d) => [d.name, d.state])).toEqual([
+        ['ingest', 'live'],
+        ['ingest-2', 'live'],
+      ]);
+      // The first was not called again: its session has run on since before the change, pictures without a gap.
+      expect(s.destinations[0]!.connectedForS).toBeGreaterThanOrEqual(before);
+      expect(arrivals.longestGap(setAt)).toBeLessThan(1000);
+      expect(s.alerts.filter((a) => a.code.startsWith('DESTINATION_DOWN'))).toEqual([]);
+      const bonded = ctl('set', 'bond.enabled=true');
+      expect(bonded.code).not.toBe(0);
+      expect(bonded.stderr).toMatch(/BOND_ONE_DESTINATION/);
+      // The second one's listener gone: its own card says so, an alert names it and its own key; the first runs on.
+      await second.kill();
+      let down: StatusSnapshot | undefined;
+      await waitUntil(
+        'the second seen down',
+        () => {
+          down = status();
+          return down.alerts.some((a) => a.code === 'DESTINATION_DOWN:ingest-2');
+        },
+        20_000,
+      );
+      expect(down!.destinations.map((d) => d.state)).toEqual(['live', expect.stringMatching(/connecting|reconnecting/)]);
+      expect(down!.state).toBe('degraded');
+      const alert = down!.alerts.find((a) => a.code === 'DESTINATION_DOWN:ingest-2')!;
+      expect(alert.message).toMatch(/^ingest-2 \(127\.0\.0\.1:\d+\) is not connected/);
+      expect(alert.action).toMatch(/check that the destination is running/);
+    } finally {
+      await second.kill();
+    }
+  }, 60_000);
 
   it('the event log has the state changes, the restart and who changed what; no secret', async () => {
     const set = ctl('set', 'destinations.0.passphrase=a passphrase nobody may read');
