@@ -44,6 +44,8 @@ the same inputs changes nothing.
   --source NAME          which source, when the flow has two
   --config FILE          the box's config: latency, stream id, passphrase and the
                          bonding receiver's address of its destination
+  --destination N        which of the config's destinations, 0 or 1 (default 0):
+                         one run per source, e.g. a flow's two sources in MERGE
   --latency-ms N         minimum SRT latency (default: the config's, else 1500)
   --stream-id S          SRT stream id (default: the config's; none: left as is)
   --start                start the flow when it is not running
@@ -85,6 +87,7 @@ async function setup(argv: string[]): Promise<number> {
     'secret-name': { type: 'string' },
     source: { type: 'string' },
     config: { type: 'string' },
+    destination: { type: 'string' },
     'latency-ms': { type: 'string' },
     'stream-id': { type: 'string' },
     start: { type: 'boolean' },
@@ -102,6 +105,7 @@ async function setup(argv: string[]): Promise<number> {
       roleArn: values['role-arn'],
       secretName: values['secret-name'],
       source: values.source,
+      destination: values.destination,
       start: values.start,
     },
     await readConfig(values.config),

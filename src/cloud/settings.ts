@@ -54,6 +54,8 @@ export interface SetupFlags {
   roleArn?: string;
   secretName?: string;
   source?: string;
+  /** Which of the config's destinations (0 or 1) gives the latency, stream id, passphrase and address. */
+  destination?: string;
   start?: boolean;
 }
 
@@ -74,8 +76,10 @@ function numberFlag(text: string, flag: string): number {
 }
 
 /** The sender's address from the config: with bonding, the receiver in the destination URL (a name is resolved). */
-async function senderFromConfig(config: SetupConfig | undefined): Promise<{ cidr: string; from: string } | undefined> {
-  const dest = config?.destinations[0];
+async function senderFromConfig(
+  config: SetupConfig | undefined,
+  dest: SetupConfig['destinations'][number] | undefined,
+): Promise<{ cidr: string; from: string } | undefined> {
   if (!dest || !config?.bond.enabled) return undefined;
   const host = parseSrtUrl(dest.url).host;
   let ip = host;
@@ -95,7 +99,12 @@ async function senderFromConfig(config: SetupConfig | undefined): Promise<{ cidr
 
 export async function setupOptions(f: SetupFlags, config: SetupConfig | undefined): Promise<SetupOptions> {
   const flow = parseFlowArn(f.flow);
-  const dest = config?.destinations[0];
+  const index = f.destination === undefined ? 0 : numberFlag(f.destination, '--destination');
+  if (index !== 0 && index !== 1)
+    throw new CloudInputError(`--destination must be 0 or 1 (got "${f.destination}")`, { flag: '--destination' });
+  const dest = config?.destinations[index];
+  if (config && index > 0 && !dest)
+    throw new CloudInputError(`the config has no destinations.${index}: add it, or leave out --destination`, { flag: '--destination' });
   const bonded = config?.bond.enabled === true;
   let whitelistCidr: string;
   let cidrFrom: string;
@@ -103,7 +112,7 @@ export async function setupOptions(f: SetupFlags, config: SetupConfig | undefine
     whitelistCidr = parseCidr(f.cidr);
     cidrFrom = '--cidr';
   } else {
-    const s = await senderFromConfig(config);
+    const s = await senderFromConfig(config, dest);
     if (!s)
       throw new CloudInputError(
         dest && !bonded

@@ -205,6 +205,27 @@ describe('fieldcast cloud setup against a local endpoint checking the documented
     expect(d).toMatchObject({ ingestPort: 5000, minLatency: 1500, whitelistCidr: '0.0.0.0/0' });
     expect(aws.requests).toEqual([]);
   });
+
+  it('takes the second destination with --destination 1 (a flow source each), and refuses one the config does not have', async () => {
+    const two = validateConfig({
+      destinations: [
+        { name: 'a', url: 'srt://198.51.100.20:5000', latencyMs: 2000, streamId: 'cam1-a' },
+        { name: 'b', url: 'srt://198.51.100.21:5001', latencyMs: 3000, streamId: 'cam1-b' },
+      ],
+    });
+    const second = await setupOptions({ flow: aws.addFlow('Two').flowArn, cidr: '203.0.113.7/32', destination: '1' }, two);
+    expect(second).toMatchObject({ ingestPort: 5001, minLatency: 3000, streamId: 'cam1-b' });
+    const first = await setupOptions({ flow: aws.addFlow('Two0').flowArn, cidr: '203.0.113.7/32' }, two);
+    expect(first).toMatchObject({ ingestPort: 5000, minLatency: 2000, streamId: 'cam1-a' });
+    const one = validateConfig({ destinations: [{ url: 'srt://198.51.100.20:5000' }] });
+    await expect(setupOptions({ flow: aws.addFlow('One').flowArn, cidr: '203.0.113.7/32', destination: '1' }, one)).rejects.toThrow(
+      /the config has no destinations\.1/,
+    );
+    await expect(setupOptions({ flow: aws.addFlow('Bad').flowArn, cidr: '203.0.113.7/32', destination: '2' }, two)).rejects.toThrow(
+      /--destination must be 0 or 1/,
+    );
+    expect(aws.requests).toEqual([]);
+  });
 });
 
 describe('fieldcast cloud status against the local endpoint', () => {
