@@ -162,6 +162,21 @@ describe.skipIf(skip)('the status page drawn in Chromium', () => {
     expect(await page.content()).not.toContain('[redacted]');
   });
 
+  it('a second destination is set from its own form, only what was typed sent', async () => {
+    box.control = () => ({ status: 200, json: { applied: ['connectDestination'] } });
+    const form = page.getByTestId('setting-destination-2');
+    expect(await form.getByLabel('SRT URL').inputValue()).toBe('');
+    await form.getByLabel('SRT URL').fill('srt://ingest-b.example.com:5001');
+    await form.getByRole('button', { name: 'Apply' }).click();
+    await waitUntil('the set request', () => box.calls.some((c) => JSON.stringify(c.body ?? {}).includes('destinations.1.url')), 10_000);
+    const set = box.calls.filter((c) => c.path === '/api/v1/control').at(-1);
+    expect(set).toMatchObject({
+      csrf: CSRF,
+      body: { op: 'set', assignments: [{ key: 'destinations.1.url', value: 'srt://ingest-b.example.com:5001' }] },
+    });
+    expect(await page.getByTestId('second-destination-bonded').count()).toBe(0);
+  });
+
   it('breaks no rule of the Content-Security-Policy, and throws nothing', () => {
     expect(problems).toEqual([]);
   });

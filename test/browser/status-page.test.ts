@@ -181,6 +181,9 @@ describe.skipIf(skip)('the status page in Chromium', () => {
     const dest = page.getByTestId('setting-destination');
     expect(await dest.getByTestId('secret-status').textContent()).toBe('set');
     expect(await dest.getByLabel('Passphrase').inputValue()).toBe('');
+    // Bonded: one destination, said so where the second one's form would be.
+    expect(await page.getByTestId('second-destination-bonded').textContent()).toContain('one destination');
+    expect(await page.getByTestId('setting-destination-2').count()).toBe(0);
   }, 90_000);
 
   it('stop on the page stops the stream at the listener; start brings it back', async () => {

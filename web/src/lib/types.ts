@@ -43,6 +43,7 @@ export interface PageConfig {
   input?: { name?: string; audio?: string; video?: string };
   video?: { minBitrate?: number; maxBitrate?: number; bitrate?: number; adaptive?: boolean };
   destinations?: { name?: string; url?: string; latencyMs?: number; passphrase?: string }[];
+  bond?: { enabled?: boolean };
 }
 
 /** A field of a settings form (SettingForm.svelte): one config key. */
