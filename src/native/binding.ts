@@ -5,7 +5,7 @@
  * libraries: `fieldcast.node` (capture, encoders, the slate; the pipeline
  * process and tools load it through `loadNative()`) and `fieldcast_srt.node`
  * (libsrt and sd_notify; the supervisor loads it through `loadSrtNative()`).
- * Both carry the batched UDP socket of the bonded path (udp.ts), reached
+ * Both carry the batched UDP socket of the bonded path (udp-exports.ts, wrapped by udp.ts), reached
  * through `loadUdpNative()` from whichever addon the process already holds.
  * Each is loaded once, routes its log lines into the logger, and fails with
  * one clear message naming the fix when the build is missing. Every export is
@@ -22,7 +22,7 @@ import type { CaptureExports } from './capture.js';
 import type { CoreExports, SystemExports } from './core.js';
 import type { MediaExports } from './media.js';
 import type { SrtExports } from './srt.js';
-import type { UdpExports } from './udp.js';
+import type { UdpExports } from './udp-exports.js';
 
 /** fieldcast.node: capture, encoders, the slate. */
 export interface NativeAddon extends CoreExports, MediaExports, CaptureExports, UdpExports {}
