@@ -25,6 +25,7 @@ const COMMANDS: Record<string, { summary: string; load: Loader }> = {
   demo: { summary: 'the whole chain on this machine, with live figures (npm start)', load: () => import('./demo.js') },
   send: { summary: 'stream live over SRT (directly or bonded), printing a status line a second', load: () => import('./send.js') },
   receive: { summary: 'bonding receiver (SRTLA): merge uplinks and forward to an SRT listener', load: () => import('./receive.js') },
+  update: { summary: 'install a signed update bundle into the other root slot (A/B, RAUC)', load: () => import('./update.js') },
 };
 
 export function registeredCommands(): string[] {
