@@ -187,6 +187,8 @@ tar -C "$repo" -ch \
   tar -C "$app" -x
 chown -R 0:0 "$app"
 install -m 0644 "$repo/systemd/fieldcast.service" "$root/etc/systemd/system/fieldcast.service"
+# `fieldcast` on the PATH of a root shell: fieldcast update, ctl, probe.
+ln -sfn /opt/fieldcast/bin/fieldcast.js "$root/usr/local/bin/fieldcast"
 
 systemctl --root="$root" set-default multi-user.target >/dev/null
 # The keyring RAUC checks bundles against.

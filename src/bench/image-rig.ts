@@ -221,11 +221,20 @@ export class BootedImage {
     return new BootedImage(qemu, port);
   }
 
-  /** Resolves the first match of `re` in the console's whole lines, with the ms since qemu started; null at the deadline or when qemu ends. */
-  async waitFor(re: RegExp, deadline: number): Promise<{ match: RegExpMatchArray; atMs: number } | null> {
+  /** Where the console is now: waitFor(re, deadline, mark) looks only at what comes after. */
+  mark(): number {
+    return this.console.length;
+  }
+
+  /**
+   * Resolves the first match of `re` in the console's whole lines (from
+   * `from`, a mark()), with the ms since qemu started; null at the deadline
+   * or when qemu ends.
+   */
+  async waitFor(re: RegExp, deadline: number, from = 0): Promise<{ match: RegExpMatchArray; atMs: number } | null> {
     for (;;) {
       // Whole lines only: the console comes in chunks, and a line cut short would match a shorter .*
-      const match = this.console.slice(0, this.console.lastIndexOf('\n') + 1).match(re);
+      const match = this.console.slice(from, this.console.lastIndexOf('\n') + 1).match(re);
       if (match) return { match, atMs: Date.now() - this.startedAt };
       const left = deadline - Date.now();
       if (left <= 0 || this.exited) return null;

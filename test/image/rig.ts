@@ -14,6 +14,8 @@ export {
   buildImage,
   diskWithConfig,
   freePort,
+  GuestAgent,
+  type GuestExecResult,
   IMAGE_DIR,
   OVMF,
   partitionOffset,
