@@ -1,18 +1,27 @@
 #!/usr/bin/env bash
 # Builds the appliance's disk image (amd64): Debian 12 from mmdebstrap, Node.js
 # 20, Fieldcast in /opt/fieldcast run by systemd, on a GPT disk laid out for
-# A/B updates.
+# A/B updates with RAUC, booted by GRUB (UEFI).
 #
-#   image/build.sh [--out DIR]      (npm run image; default DIR: .cache/image)
+#   image/build.sh [--out DIR] [--keys DIR] [--bundle]   (npm run image [-- --bundle])
 #
-# Writes into DIR:
+# Writes into DIR (default .cache/image):
 #   fieldcast-amd64.img      the disk (sparse raw, GPT):
-#                              1 esp       64 MiB  placeholder for the boot loader (not formatted yet)
-#                              2 rootfs-a  ext4, the root built here
-#                              3 rootfs-b  ext4, empty (the other update slot)
+#                              1 esp       64 MiB  FAT: EFI/BOOT/BOOTX64.EFI (GRUB with image/grub/grub.cfg
+#                                                  built in) and EFI/BOOT/grubenv (the A/B slot state)
+#                              2 rootfs-a  ext4, the root built here (slot A, rootfs.0)
+#                              3 rootfs-b  empty (slot B, rootfs.1: the first update goes here)
 #                              4 state     ext4 labelled fieldcast-state, /var/lib/fieldcast
-#   fieldcast-amd64.vmlinuz  the kernel and initrd of rootfs-a's /boot, for
-#   fieldcast-amd64.initrd   booting the disk with qemu -kernel (no boot loader yet)
+#   rootfs.ext4              the root's file system as written into slot A: what
+#                            image/bundle.sh puts in an update bundle
+# With --bundle, also the signed update bundle of this root (image/bundle.sh).
+#
+# Keys (--keys DIR, default DIR/keys): the RAUC keyring the box trusts,
+# ca.cert.pem, goes into /etc/rauc/keyring.pem. When the directory has none, a
+# development CA and a signing key under it are made there (openssl); they
+# are for development and tests only and never committed. A production
+# build is given the directory holding the production CA's certificate (its
+# key stays elsewhere: image/bundle.sh signs with the signing key only).
 #
 # Cached: the Debian root (mmdebstrap) is kept in DIR/base-<hash>, keyed by
 # image/packages and the recipe of build_base below; it is rebuilt only when
@@ -24,15 +33,20 @@ set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 repo="$(cd "$here/.." && pwd)"
 out="$repo/.cache/image"
+keys=""
+bundle=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --out) out="$2"; shift 2 ;;
-    -h | --help) sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
-    *) echo "image: unknown argument $1 (image/build.sh [--out DIR])" >&2; exit 2 ;;
+    --keys) keys="$2"; shift 2 ;;
+    --bundle) bundle=1; shift ;;
+    -h | --help) sed -n '2,36p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "image: unknown argument $1 (image/build.sh [--out DIR] [--keys DIR] [--bundle])" >&2; exit 2 ;;
   esac
 done
 mkdir -p "$out"
 out="$(cd "$out" && pwd)"
+keys="${keys:-$out/keys}"
 
 # Sizes in MiB. The slots are fixed: an update writes a whole root into the
 # other one, so they hold the next images too, not only this one.
@@ -46,7 +60,7 @@ SECURITY=http://deb.debian.org/debian-security
 
 die() { echo "image: $*" >&2; exit 2; }
 [ "$(id -u)" -eq 0 ] || die "needs root (mmdebstrap's root mode, and the root's files owned by their users)"
-for tool in mmdebstrap mke2fs sfdisk npm tar sha256sum; do
+for tool in mmdebstrap mke2fs sfdisk npm tar sha256sum grub-mkstandalone grub-editenv mkfs.vfat mmd mcopy openssl; do
   command -v "$tool" >/dev/null || die "'$tool' is missing (run npm run setup)"
 done
 for f in dist/cli/main.js native/build/Release/fieldcast.node dist/web/index.html; do
@@ -123,6 +137,10 @@ if [ ! -f "$tgz" ]; then
 fi
 phase "node.js $nodever"
 
+# --- The keyring ----------------------------------------------------------------
+"$here/keys.sh" "$keys" >/dev/null || die "no keyring in $keys (image/keys.sh)"
+phase "keys ($keys)"
+
 # --- The root of slot A: the base, then the system settings and Fieldcast ----
 root="$out/rootfs"
 rm -rf "$root"
@@ -169,9 +187,20 @@ tar -C "$repo" -ch \
   tar -C "$app" -x
 chown -R 0:0 "$app"
 install -m 0644 "$repo/systemd/fieldcast.service" "$root/etc/systemd/system/fieldcast.service"
+# `fieldcast` on the PATH of a root shell: fieldcast update, ctl, probe.
+ln -sfn /opt/fieldcast/bin/fieldcast.js "$root/usr/local/bin/fieldcast"
 
 systemctl --root="$root" set-default multi-user.target >/dev/null
-systemctl --root="$root" enable fieldcast.service fieldcast-console-status.service \
+# The keyring RAUC checks bundles against.
+install -m 0644 "$keys/ca.cert.pem" "$root/etc/rauc/keyring.pem"
+# The ESP's mount point (fstab); GRUB loads /vmlinuz and /initrd.img of the
+# slot it boots (Debian's kernel package keeps these links, made here if not).
+install -d -m 0755 "$root/efi"
+kver="$(ls "$root"/boot/vmlinuz-* | sed 's|.*/vmlinuz-||' | sort -V | tail -n1)"
+[ -e "$root/vmlinuz" ] || ln -sfn "boot/vmlinuz-$kver" "$root/vmlinuz"
+[ -e "$root/initrd.img" ] || ln -sfn "boot/initrd.img-$kver" "$root/initrd.img"
+
+systemctl --root="$root" enable fieldcast.service fieldcast-console-status.service fieldcast-boot-health.service \
   systemd-networkd.service systemd-resolved.service serial-getty@ttyS0.service >/dev/null 2>&1
 # No questions on the console at a first boot, no seed to save on a
 # read-only /var (the kernel's RNG is seeded by itself), and no package
@@ -195,17 +224,35 @@ chown "$fc_uid:$fc_gid" "$state/config.json"
 chmod 0640 "$state/config.json"
 chown "$fc_uid:$fc_gid" "$state"
 chmod 0750 "$state"
-cp "$(ls "$root"/boot/vmlinuz-* | sort -V | tail -n1)" "$out/fieldcast-amd64.vmlinuz"
-cp "$(ls "$root"/boot/initrd.img-* | sort -V | tail -n1)" "$out/fieldcast-amd64.initrd"
+rm -f "$out/fieldcast-amd64.vmlinuz" "$out/fieldcast-amd64.initrd" "$out/fieldcast-amd64.vmlinux" # the old -kernel boot's
 phase "fieldcast files"
 
 # --- File systems and the disk ------------------------------------------------
 used_mib=$(($(du -sm "$root" | cut -f1)))
 [ "$used_mib" -lt $((ROOT_MIB * 85 / 100)) ] || die "the root is $used_mib MiB, too big for a $ROOT_MIB MiB slot"
-rm -f "$out"/part-*.ext4
-mke2fs -q -F -t ext4 -L rootfs-a -m 0 -d "$root" "$out/part-a.ext4" "${ROOT_MIB}M" >/dev/null
-mke2fs -q -F -t ext4 -L rootfs-b -m 0 "$out/part-b.ext4" "${ROOT_MIB}M" >/dev/null
+rm -f "$out"/part-*
+# The root's file system only as large as it needs (a fifth free, for ext4's
+# own tables): that is what an update writes into a slot, so the smaller, the
+# quicker. The slot's partition stays ROOT_MIB for the images to come. Its
+# label is the same in both slots; the boot loader and RAUC find slots by
+# their GPT partition names.
+fs_mib=$((used_mib * 6 / 5 + 64))
+mke2fs -q -F -t ext4 -L fieldcast-root -m 0 -d "$root" "$out/rootfs.ext4" "${fs_mib}M" >/dev/null
 mke2fs -q -F -t ext4 -L fieldcast-state -m 0 -d "$state" "$out/part-state.ext4" "${STATE_MIB}M" >/dev/null
+
+# The ESP: GRUB as one EFI file with its script built in (and only the modules
+# that script uses), at the removable-media path every UEFI firmware boots
+# without an NVRAM entry; beside it the environment, slot A good and first.
+esp="$out/part-esp.vfat"
+mods="part_gpt fat ext2 linux normal echo test regexp loadenv serial terminal"
+grub-mkstandalone -O x86_64-efi --modules="$mods" --install-modules="$mods" \
+  --locales= --fonts= --themes= -o "$out/part-BOOTX64.EFI" "boot/grub/grub.cfg=$here/grub/grub.cfg"
+grub-editenv "$out/part-grubenv" create
+grub-editenv "$out/part-grubenv" set ORDER="A B" A_OK=1 A_TRY=0 B_OK=0 B_TRY=0
+mkfs.vfat -C -n FIELDCAST "$esp" $((ESP_MIB * 1024)) >/dev/null
+mmd -i "$esp" ::/EFI ::/EFI/BOOT
+mcopy -i "$esp" "$out/part-BOOTX64.EFI" ::/EFI/BOOT/BOOTX64.EFI
+mcopy -i "$esp" "$out/part-grubenv" ::/EFI/BOOT/grubenv
 
 img="$out/fieldcast-amd64.img"
 rm -f "$img"
@@ -218,16 +265,17 @@ size=${ROOT_MIB}MiB, type=4F68BCE3-E8CD-4DB1-96E7-FBCAF984B709, name=rootfs-a
 size=${ROOT_MIB}MiB, type=4F68BCE3-E8CD-4DB1-96E7-FBCAF984B709, name=rootfs-b
 size=${STATE_MIB}MiB, type=0FC63DAF-8483-4772-8E79-3D69D8477DE4, name=state
 EOF
-at=$((1 + ESP_MIB))
-for p in a b state; do
-  dd if="$out/part-$p.ext4" of="$img" bs=1M seek="$at" conv=notrunc,sparse status=none
-  case "$p" in state) ;; *) at=$((at + ROOT_MIB)) ;; esac
-done
-rm -f "$out"/part-*.ext4
+dd if="$esp" of="$img" bs=1M seek=1 conv=notrunc,sparse status=none
+dd if="$out/rootfs.ext4" of="$img" bs=1M seek=$((1 + ESP_MIB)) conv=notrunc,sparse status=none
+dd if="$out/part-state.ext4" of="$img" bs=1M seek=$((1 + ESP_MIB + 2 * ROOT_MIB)) conv=notrunc,sparse status=none
+rm -f "$out"/part-*
 phase "file systems and disk"
 
 alloc_mib=$(($(du -m "$img" | cut -f1)))
-echo "image: root $used_mib MiB; disk $total_mib MiB ($alloc_mib MiB allocated, sparse); built in $((SECONDS - t_start)) s"
-echo "image: boot it: qemu-system-x86_64 -m 1024 -nographic -drive file=$img,if=virtio,format=raw,snapshot=on \\"
-echo "         -kernel $out/fieldcast-amd64.vmlinuz -initrd $out/fieldcast-amd64.initrd -append 'root=PARTLABEL=rootfs-a ro console=ttyS0'"
+echo "image: root $used_mib MiB (its file system $fs_mib MiB); disk $total_mib MiB ($alloc_mib MiB allocated, sparse); built in $((SECONDS - t_start)) s"
+if [ "$bundle" = 1 ]; then
+  "$here/bundle.sh" --out "$out" --keys "$keys" >&2 || die "the bundle failed (image/bundle.sh)"
+fi
+echo "image: boot it: qemu-system-x86_64 -m 1024 -nographic -bios /usr/share/ovmf/OVMF.fd \\"
+echo "         -drive file=$img,if=virtio,format=raw,snapshot=on"
 echo "$img"

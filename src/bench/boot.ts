@@ -1,7 +1,8 @@
 /**
  * `fieldcast bench boot` (issue 14): the appliance image from power-on to
- * pictures, in qemu (TCG: this machine has no KVM, so every figure is
- * slower than on the box's own CPU).
+ * pictures, in qemu (TCG, no KVM, so every figure is
+ * slower than on the box's own CPU), booted as the box boots: UEFI firmware
+ * (OVMF), GRUB, slot A.
  *
  *   image/build.sh (cached) → a copy of the disk whose state partition's
  *   config streams vivid's HDMI input to an srt-live-transmit listener on
@@ -22,7 +23,7 @@ import { rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { freeUdpPort } from '../lib/udp-ports.js';
-import { BootedImage, buildImage, diskWithConfig, extractVmlinux, imageSizes, VIVID_CMDLINE, vividStreamConfig } from './image-rig.js';
+import { BootedImage, buildImage, diskWithConfig, imageSizes, VIVID_CMDLINE, vividStreamConfig } from './image-rig.js';
 import { FigureSheet, NotObservedError, type Scenario, type ScenarioResult } from './types.js';
 
 const run = promisify(execFile);
@@ -45,14 +46,13 @@ export const scenario: Scenario = {
     const built = await buildImage(BUILD_TIMEOUT_MS);
     if ('unreachable' in built) throw new NotObservedError('boot_ready_s', built.unreachable);
     if ('failed' in built) throw new NotObservedError('boot_ready_s', `image/build.sh failed: ${built.failed}`);
-    const vmlinux = extractVmlinux(built.vmlinuz);
     const sheet = new FigureSheet();
     const sizes = imageSizes(built.log);
     const runs = asked ?? (quick ? 1 : 3);
     const boots: Boot[] = [];
     for (let i = 0; i < runs; i++) {
       signal.throwIfAborted();
-      const b = await bootOnce(built.disk, vmlinux, built.initrd, path.join(workDir, `boot-${i}`), signal);
+      const b = await bootOnce(built.disk, path.join(workDir, `boot-${i}`), signal);
       boots.push(b);
       sheet.add(
         `run_${i + 1}`,
@@ -77,7 +77,7 @@ export const scenario: Scenario = {
   },
 };
 
-async function bootOnce(image: string, vmlinux: string, initrd: string, diskBase: string, signal: AbortSignal): Promise<Boot> {
+async function bootOnce(image: string, diskBase: string, signal: AbortSignal): Promise<Boot> {
   const srtPort = await freeUdpPort();
   const udpPort = await freeUdpPort();
   const received: Buffer[] = [];
@@ -98,8 +98,8 @@ async function bootOnce(image: string, vmlinux: string, initrd: string, diskBase
   const disk = `${diskBase}.img`;
   let vm: BootedImage | undefined;
   try {
-    await diskWithConfig(image, vividStreamConfig(srtPort), disk);
-    vm = await BootedImage.boot({ disk, vmlinux, initrd, cmdline: VIVID_CMDLINE });
+    await diskWithConfig(image, vividStreamConfig(srtPort), disk, VIVID_CMDLINE);
+    vm = await BootedImage.boot({ disk });
     const deadline = Date.now() + BOOT_TIMEOUT_MS;
     const ready = await vm.waitFor(
       /fieldcast-console-status: uptime=\S+ (?:StatusText|ActiveState|SubState)=.*ActiveState=active/,
@@ -123,6 +123,6 @@ async function bootOnce(image: string, vmlinux: string, initrd: string, diskBase
     await vm?.stop();
     listener.kill('SIGKILL');
     far.close();
-    for (const f of [disk, `${disk}.config.json`, `${disk}.debugfs`]) rmSync(f, { force: true });
+    rmSync(disk, { force: true });
   }
 }

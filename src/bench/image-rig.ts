@@ -1,13 +1,16 @@
 /**
  * The appliance image in qemu: builds the disk with image/build.sh (cached in
- * .cache/image), makes a copy with another config on its state partition,
- * and boots a disk under qemu (TCG), its serial console read as it comes and
- * its port 8080 forwarded to the host. Used by `fieldcast bench boot` and
- * test/image/*.test.ts (which checks first what the machine lacks).
+ * .cache/image), makes a copy with another config on its state partition
+ * (and GRUB's environment on its ESP changed), and boots a disk under qemu
+ * (TCG) the way a box boots: UEFI firmware (OVMF), GRUB from the ESP, the
+ * slot GRUB's A/B environment chooses. Its serial console is read as it
+ * comes and its port 8080 forwarded to the host. Used by `fieldcast bench
+ * boot` and test/image/*.test.ts (which checks first what the machine lacks).
  */
-import { type ChildProcess, execFile, spawn, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -19,8 +22,8 @@ export const IMAGE_DIR = join(REPO, '.cache/image');
 
 export interface BuiltImage {
   disk: string;
-  vmlinuz: string;
-  initrd: string;
+  /** The root's file system as in slot A (what an update bundle holds). */
+  rootfs: string;
   /** image/build.sh's output: its phase times and the sizes. */
   log: string;
 }
@@ -50,36 +53,13 @@ export async function buildImage(timeoutMs: number): Promise<BuiltImage | { unre
       maxBuffer: 16 * 1024 * 1024,
     });
     const disk = stdout.trim().split('\n').pop() ?? '';
-    return {
-      disk,
-      vmlinuz: join(IMAGE_DIR, 'fieldcast-amd64.vmlinuz'),
-      initrd: join(IMAGE_DIR, 'fieldcast-amd64.initrd'),
-      log: stdout + stderr,
-    };
+    return { disk, rootfs: join(IMAGE_DIR, 'rootfs.ext4'), log: stdout + stderr };
   } catch (err) {
     const e = err as Error & { stdout?: string; stderr?: string };
     const tail = `${e.stdout ?? ''}${e.stderr ?? e.message}`.trim().split('\n').slice(-8).join('\n');
     if (!(await archiveReachable())) return { unreachable: `the Debian archive (deb.debian.org) does not answer; build.sh: ${tail}` };
     return { failed: tail };
   }
-}
-
-/**
- * The uncompressed kernel inside the bzImage, like image/vm/prepare.sh: the
- * in-guest XZ decompressor is very slow under TCG. The payload starts at the
- * XZ magic FD 37 7A 58 5A 00; xz stops at the end of its stream (and says so
- * about what follows, which is ignored).
- */
-export function extractVmlinux(vmlinuz: string): string {
-  const out = vmlinuz.replace(/\.vmlinuz$/, '.vmlinux');
-  if (existsSync(out) && statSync(out).mtimeMs >= statSync(vmlinuz).mtimeMs) return out;
-  const bz = readFileSync(vmlinuz);
-  const at = bz.indexOf(Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]));
-  if (at < 0) throw new Error(`no XZ payload in ${vmlinuz}`);
-  const xz = spawnSync('xz', ['-dc', '--single-stream'], { input: bz.subarray(at), maxBuffer: 512 * 1024 * 1024 });
-  if (!xz.stdout || xz.stdout.length < 1024 * 1024) throw new Error(`could not extract vmlinux from ${vmlinuz}`);
-  writeFileSync(out, xz.stdout);
-  return out;
 }
 
 export async function freePort(): Promise<number> {
@@ -94,20 +74,66 @@ export async function freePort(): Promise<number> {
   });
 }
 
+/** The byte offset of the partition named `name` (image/build.sh: esp, rootfs-a, rootfs-b, state). */
+export async function partitionOffset(disk: string, name: string): Promise<number> {
+  const { stdout } = await run('sfdisk', ['--json', disk]);
+  const table = JSON.parse(stdout) as { partitiontable: { sectorsize?: number; partitions: Array<{ start: number; name?: string }> } };
+  const part = table.partitiontable.partitions.find((p) => p.name === name);
+  if (!part) throw new Error(`${disk} has no partition named ${name}`);
+  return part.start * (table.partitiontable.sectorsize ?? 512);
+}
+
+/** Where GRUB's environment is on the ESP (image/grub/grub.cfg: beside BOOTX64.EFI). */
+const GRUBENV = '::/EFI/BOOT/grubenv';
+
+/**
+ * GRUB's environment on the disk's ESP (the A/B slot state: ORDER, A_OK,
+ * A_TRY, B_OK, B_TRY; EXTRA_CMDLINE), read with mtools at the partition's
+ * offset, nothing mounted.
+ */
+export async function readGrubEnv(disk: string): Promise<Record<string, string>> {
+  const at = await partitionOffset(disk, 'esp');
+  const dir = mkdtempSync(join(tmpdir(), 'fieldcast-grubenv-'));
+  try {
+    await run('mcopy', ['-n', '-i', `${disk}@@${at}`, GRUBENV, join(dir, 'grubenv')]);
+    const { stdout } = await run('grub-editenv', [join(dir, 'grubenv'), 'list']);
+    return Object.fromEntries(
+      stdout
+        .split('\n')
+        .filter((l) => l.includes('='))
+        .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Sets variables in GRUB's environment on the disk's ESP (written back whole, as grub-editenv makes it). */
+export async function setGrubEnv(disk: string, vars: Record<string, string>): Promise<void> {
+  const at = await partitionOffset(disk, 'esp');
+  const dir = mkdtempSync(join(tmpdir(), 'fieldcast-grubenv-'));
+  try {
+    const file = join(dir, 'grubenv');
+    await run('mcopy', ['-n', '-i', `${disk}@@${at}`, GRUBENV, file]);
+    await run('grub-editenv', [file, 'set', ...Object.entries(vars).map(([k, v]) => `${k}=${v}`)]);
+    await run('mcopy', ['-o', '-i', `${disk}@@${at}`, file, GRUBENV]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 /**
  * A copy of the built disk whose state partition holds `config` as
  * /var/lib/fieldcast/config.json (owned by the fieldcast user, as the build
  * writes it), for a boot that must do something the image's default config
- * does not. The copy is sparse (the disk's empty slot costs nothing); the
- * file is written with debugfs at the partition's offset, nothing mounted.
+ * does not; `cmdline`, when given, is added to the kernel's command line
+ * through GRUB's EXTRA_CMDLINE (on the ESP: it holds for both slots). The
+ * copy is sparse (the disk's empty slot costs nothing); the file is written
+ * with debugfs at the partition's offset, nothing mounted.
  */
-export async function diskWithConfig(disk: string, config: unknown, out: string): Promise<string> {
+export async function diskWithConfig(disk: string, config: unknown, out: string, cmdline?: string): Promise<string> {
   await run('cp', ['--sparse=always', disk, out]);
-  const { stdout } = await run('sfdisk', ['--json', out]);
-  const table = JSON.parse(stdout) as { partitiontable: { sectorsize?: number; partitions: Array<{ start: number; name?: string }> } };
-  const state = table.partitiontable.partitions.find((p) => p.name === 'state');
-  if (!state) throw new Error(`${disk} has no partition named state`);
-  const fs = `${out}?offset=${state.start * (table.partitiontable.sectorsize ?? 512)}`;
+  const fs = `${out}?offset=${await partitionOffset(out, 'state')}`;
   const { stdout: stat } = await run('debugfs', ['-R', 'stat /config.json', fs]);
   const owner = stat.match(/User:\s+(\d+)\s+Group:\s+(\d+)/);
   if (!owner) throw new Error(`the state partition of ${disk} has no config.json to replace`);
@@ -123,7 +149,29 @@ export async function diskWithConfig(disk: string, config: unknown, out: string)
   const scriptFile = `${out}.debugfs`;
   writeFileSync(scriptFile, `${script}\n`);
   await run('debugfs', ['-w', '-f', scriptFile, fs]);
+  rmSync(file, { force: true });
+  rmSync(scriptFile, { force: true });
+  if (cmdline) await setGrubEnv(out, { EXTRA_CMDLINE: cmdline });
   return out;
+}
+
+/** The UEFI firmware qemu boots the disk with (Debian's ovmf: the 2 MiB build, all in one file). */
+export const OVMF = '/usr/share/ovmf/OVMF.fd';
+
+export interface BootOptions {
+  disk: string;
+  /**
+   * Default true: the disk opened with snapshot=on, so it stays as it was;
+   * false when the boot is to change it (an update, GRUB's boot counter) for
+   * the next boot.
+   */
+  snapshot?: boolean;
+  /** Default true: qemu ends when the box reboots; false to let it boot again in the same process. */
+  noReboot?: boolean;
+  /** More disks (raw files), read-only, after the boot disk: /dev/vdb, /dev/vdc, … inside. */
+  readOnlyDisks?: string[];
+  /** A unix socket for the guest agent (virtio port org.qemu.guest_agent.0): GuestAgent in test/image. */
+  agentSocket?: string;
 }
 
 /** A booted image: its serial console so far, and a way to wait on it. */
@@ -150,28 +198,43 @@ export class BootedImage {
   }
 
   /**
-   * Boots the disk: slot A's kernel and initrd given to qemu (the image has
-   * no boot loader yet), the root found by its partition label, the disk
-   * opened with snapshot=on so the image stays as built.
+   * Boots the disk as a box does: OVMF, then GRUB from the ESP, which boots
+   * the slot its A/B environment chooses (image/grub/grub.cfg).
    */
-  static async boot(image: { disk: string; vmlinux: string; initrd: string; cmdline?: string }): Promise<BootedImage> {
+  static async boot(o: BootOptions): Promise<BootedImage> {
     const port = await freePort();
     const args = [
-      ...['-accel', 'tcg', '-cpu', 'max', '-m', '1024', '-smp', '2', '-nographic', '-no-reboot'],
-      ...['-drive', `file=${image.disk},if=virtio,format=raw,snapshot=on`],
-      ...['-kernel', image.vmlinux, '-initrd', image.initrd],
-      ...['-append', `root=PARTLABEL=rootfs-a ro console=ttyS0 loglevel=4 systemd.show_status=1 panic=-1 ${image.cmdline ?? ''}`.trim()],
+      ...['-accel', 'tcg', '-cpu', 'max', '-m', '1024', '-smp', '2', '-nographic'],
+      ...(o.noReboot === false ? [] : ['-no-reboot']),
+      ...['-bios', OVMF],
+      ...['-drive', `file=${o.disk},if=virtio,format=raw${o.snapshot === false ? '' : ',snapshot=on'}`],
+      ...(o.readOnlyDisks ?? []).flatMap((d) => ['-drive', `file=${d},if=virtio,format=raw,readonly=on`]),
       ...['-nic', `user,model=virtio-net-pci,hostfwd=tcp:127.0.0.1:${port}-:8080`],
+      ...(o.agentSocket
+        ? [
+            ...['-chardev', `socket,path=${o.agentSocket},server=on,wait=off,id=qga0`],
+            ...['-device', 'virtio-serial', '-device', 'virtserialport,chardev=qga0,name=org.qemu.guest_agent.0'],
+          ]
+        : []),
     ];
     const qemu = spawn('qemu-system-x86_64', args, { stdio: ['ignore', 'pipe', 'pipe'] });
     return new BootedImage(qemu, port);
   }
 
-  /** Resolves the first match of `re` in the console's whole lines, with the ms since qemu started; null at the deadline or when qemu ends. */
-  async waitFor(re: RegExp, deadline: number): Promise<{ match: RegExpMatchArray; atMs: number } | null> {
+  /** Where the console is now: waitFor(re, deadline, mark) looks only at what comes after. */
+  mark(): number {
+    return this.console.length;
+  }
+
+  /**
+   * Resolves the first match of `re` in the console's whole lines (from
+   * `from`, a mark()), with the ms since qemu started; null at the deadline
+   * or when qemu ends.
+   */
+  async waitFor(re: RegExp, deadline: number, from = 0): Promise<{ match: RegExpMatchArray; atMs: number } | null> {
     for (;;) {
       // Whole lines only: the console comes in chunks, and a line cut short would match a shorter .*
-      const match = this.console.slice(0, this.console.lastIndexOf('\n') + 1).match(re);
+      const match = this.console.slice(from, this.console.lastIndexOf('\n') + 1).match(re);
       if (match) return { match, atMs: Date.now() - this.startedAt };
       const left = deadline - Date.now();
       if (left <= 0 || this.exited) return null;
@@ -185,6 +248,12 @@ export class BootedImage {
     }
   }
 
+  /** True until qemu has ended (a power cut, or the box's reboot with noReboot). */
+  get running(): boolean {
+    return !this.exited;
+  }
+
+  /** Pulls the plug: qemu is killed, what the guest had not written is lost. */
   async stop(): Promise<void> {
     if (this.exited) return;
     const closed = new Promise<void>((resolve) => this.qemu.once('close', () => resolve()));
@@ -212,6 +281,111 @@ export function vividStreamConfig(srtPort: number): Record<string, unknown> {
 
 /** The line image/build.sh prints last but one: the root's and the disk's sizes, MiB. */
 export function imageSizes(log: string): { rootMiB: number; diskMiB: number; allocatedMiB: number } | undefined {
-  const m = log.match(/image: root (\d+) MiB; disk (\d+) MiB \((\d+) MiB allocated/);
+  const m = log.match(/image: root (\d+) MiB \(its file system \d+ MiB\); disk (\d+) MiB \((\d+) MiB allocated/);
   return m ? { rootMiB: Number(m[1]), diskMiB: Number(m[2]), allocatedMiB: Number(m[3]) } : undefined;
+}
+
+/** What a command run in the guest gave back. */
+export interface GuestExecResult {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * The guest agent's channel (qemu-guest-agent in the image, on the virtio
+ * port qemu's BootOptions.agentSocket makes): runs commands in the box as
+ * root, the way the VM tests act as an operator at its shell. One request at
+ * a time; a connection per request, so a reboot in between costs nothing.
+ */
+export class GuestAgent {
+  constructor(private readonly socket: string) {}
+
+  private async request(execute: string, args: Record<string, unknown>, timeoutMs: number): Promise<unknown> {
+    const { connect } = await import('node:net');
+    return await new Promise((resolve, reject) => {
+      const conn = connect(this.socket);
+      let buf = '';
+      const timer = setTimeout(() => {
+        conn.destroy();
+        reject(new Error(`the guest agent did not answer ${execute} within ${timeoutMs} ms`));
+      }, timeoutMs);
+      // guest-sync first: whatever an earlier connection left unread is skipped up to its answer.
+      const id = Math.floor(Math.random() * 1e9);
+      let synced = false;
+      conn.on('connect', () => {
+        conn.write(`${JSON.stringify({ execute: 'guest-sync', arguments: { id } })}\n`);
+      });
+      conn.on('data', (d) => {
+        buf += d.toString();
+        for (let nl = buf.indexOf('\n'); nl >= 0; nl = buf.indexOf('\n')) {
+          const line = buf.slice(0, nl).trim();
+          buf = buf.slice(nl + 1);
+          if (!line) continue;
+          let msg: { return?: unknown; error?: { desc?: string } };
+          try {
+            msg = JSON.parse(line) as typeof msg;
+          } catch {
+            continue;
+          }
+          if (!synced) {
+            if (msg.return === id) {
+              synced = true;
+              conn.write(`${JSON.stringify({ execute, arguments: args })}\n`);
+            }
+            continue;
+          }
+          clearTimeout(timer);
+          conn.destroy();
+          if (msg.error) reject(new Error(`guest agent ${execute}: ${msg.error.desc ?? 'failed'}`));
+          else resolve(msg.return);
+          return;
+        }
+      });
+      conn.on('error', (err) => {
+        clearTimeout(timer);
+        reject(err);
+      });
+    });
+  }
+
+  /** Resolves once the agent answers (the box has booted far enough), false at the deadline. */
+  async waitUp(deadline: number): Promise<boolean> {
+    while (Date.now() < deadline) {
+      try {
+        await this.request('guest-ping', {}, 5000);
+        return true;
+      } catch {
+        await new Promise((r) => setTimeout(r, 2000));
+      }
+    }
+    return false;
+  }
+
+  /** Runs `sh -c script` in the guest as root and waits for it (at most timeoutMs). */
+  async sh(script: string, timeoutMs = 60_000): Promise<GuestExecResult> {
+    const started = (await this.request('guest-exec', { path: '/bin/sh', arg: ['-c', script], 'capture-output': true }, 10_000)) as {
+      pid: number;
+    };
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const st = (await this.request('guest-exec-status', { pid: started.pid }, 10_000)) as {
+        exited: boolean;
+        exitcode?: number;
+        'out-data'?: string;
+        'err-data'?: string;
+      };
+      if (st.exited) {
+        const text = (b64?: string): string => (b64 ? Buffer.from(b64, 'base64').toString() : '');
+        return { exitCode: st.exitcode ?? -1, stdout: text(st['out-data']), stderr: text(st['err-data']) };
+      }
+      if (Date.now() > deadline) throw new Error(`the guest command did not end within ${timeoutMs} ms: ${script}`);
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+
+  /** Starts `sh -c script` in the guest and does not wait for it. */
+  async spawn(script: string): Promise<void> {
+    await this.request('guest-exec', { path: '/bin/sh', arg: ['-c', script] }, 10_000);
+  }
 }

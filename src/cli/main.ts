@@ -30,6 +30,7 @@ const COMMANDS: Record<string, { summary: string; load: Loader }> = {
     summary: 'the recordings of what the box sent: what the ingest missed, and their upload to S3',
     load: () => import('./record.js'),
   },
+  update: { summary: 'install a signed update bundle into the other root slot (A/B, RAUC)', load: () => import('./update.js') },
 };
 
 export function registeredCommands(): string[] {

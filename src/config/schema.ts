@@ -361,6 +361,20 @@ export const RecordingConfig = z
   })
   .describe('Recording through outages (see README: recording)');
 
+export const UpdateConfig = z
+  .object({
+    markGoodAfterS: z
+      .number()
+      .int()
+      .min(10)
+      .max(3600)
+      .default(60)
+      .describe(
+        'After an update (A/B root slots, RAUC), how long fieldcast run must be healthy (streaming, or ready to stream) before the booted slot is marked good; unmarked, the box returns to the other slot',
+      ),
+  })
+  .describe('Updates of the appliance image');
+
 export const ConfigSchema = z
   .object({
     deviceName: z
@@ -393,6 +407,7 @@ export const ConfigSchema = z
     metrics: MetricsConfig.prefault({}),
     panel: PanelConfig.prefault({}),
     recording: RecordingConfig.prefault({}),
+    update: UpdateConfig.prefault({}),
   })
   .strict()
   .check((ctx) => {
@@ -503,6 +518,7 @@ export type ConfigInput = z.input<typeof ConfigSchema>;
 export type DestinationConfigT = z.infer<typeof DestinationConfig>;
 export type StatusConfigT = z.output<typeof StatusConfig>;
 export type PanelConfigT = z.output<typeof PanelConfig>;
+export type UpdateConfigT = z.output<typeof UpdateConfig>;
 export type BondLinkConfigT = z.infer<typeof BondLinkConfig>;
 export type MuxConfigT = z.infer<typeof MuxConfig>;
 export type BondConfigT = z.infer<typeof BondConfig>;

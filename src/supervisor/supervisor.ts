@@ -41,6 +41,7 @@ import { hostPortOf, streamSpecFromConfig } from '../media/spec.js';
 import { serveMetrics, supervisorMetrics } from '../metrics/index.js';
 import { RECORDINGS_DIR } from '../record/index.js';
 import type { StatusService } from '../status/server/service.js';
+import { Rauc, SlotMarker } from '../update/index.js';
 import { runPreflight } from '../uplinks/preflight.js';
 import { BoardSide } from './board-side.js';
 import { type ControlRequestT, ControlServer } from './control.js';
@@ -85,6 +86,8 @@ export interface SupervisorOptions {
   notifier?: SystemdNotifier;
   /** Injected for tests: the first retry delay of a failed step (default 1 s). */
   initialBackoffMs?: number;
+  /** Injected for tests: RAUC, which marks the booted root slot good once the box has been healthy a while (src/update). */
+  rauc?: Rauc;
 }
 
 export type SupervisorEvent = LoggedEvent;
@@ -109,6 +112,8 @@ export class Supervisor {
   #snapshot: StatusSnapshot | undefined;
   /** The box's id (identity.ts); a placeholder only until start() has read it. */
   #deviceId = 'fc-000000000000';
+  /** Marks the booted A/B slot good after update.markGoodAfterS healthy (src/update/mark-good.ts). */
+  #slotMarker: SlotMarker | undefined;
   #tick: NodeJS.Timeout | undefined;
   #lastTickAt = 0;
   readonly #startedAt = Date.now();
@@ -186,6 +191,32 @@ export class Supervisor {
       this.#config,
     );
     await this.#uplinks.start();
+    const rauc = o.rauc ?? new Rauc();
+    const slot = await rauc.bootedSlot();
+    this.#slotMarker = new SlotMarker({
+      slot,
+      healthyForMs: () => this.#config.update.markGoodAfterS * 1000,
+      markGood: () => rauc.markGood(),
+      now: () => performance.now(),
+      onEvent: (e) =>
+        e.kind === 'marked'
+          ? this.#record({
+              kind: 'system',
+              code: 'SLOT_MARKED_GOOD',
+              message: `root slot ${e.slot} marked good after ${Math.round(e.healthyForMs / 1000)} s healthy: the boot loader keeps it`,
+            })
+          : this.#record({
+              kind: 'system',
+              code: 'SLOT_MARK_GOOD_FAILED',
+              message: `could not mark root slot ${e.slot} good (${e.message}); trying again in ${Math.round(e.retryInMs / 1000)} s`,
+            }),
+    });
+    if (slot !== undefined) {
+      this.#record({
+        kind: 'system',
+        message: `booted root slot ${slot}: it is marked good once fieldcast has been healthy for ${this.#config.update.markGoodAfterS} s`,
+      });
+    }
     this.#on = this.#config.autostart && this.#config.destinations.length > 0;
     this.#lastTickAt = Date.now();
     this.#tick = setInterval(() => this.#onTick(), TICK_MS);
@@ -589,6 +620,7 @@ export class Supervisor {
     this.#uplinks?.feedModems(now);
     this.#statusPage?.tick(now);
     this.#board.update();
+    this.#slotMarker?.observe(now.state);
     if (this.#unit && this.#unitLiveSince > 0 && Date.now() - this.#unitLiveSince > STABLE_MS) this.#executor.recovered();
     this.#notifier.status(`${now.state}: ${now.reason}`);
     this.#o.onStatusLine?.(formatStatusLine(now), now);
