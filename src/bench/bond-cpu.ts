@@ -47,8 +47,9 @@
  *   which reads and sends each one again per link — the loopback hop.
  * - Batched sockets (src/native/udp.ts: recvmmsg a 4 ms window at a time on
  *   the SRT port, one sendmmsg per link per loop turn, a passthrough UDP input
- *   read in 5 ms windows) gained no CPU above the machine's noise (quick
- *   runs, sender side 6.9x → 6.7x at 10 Mbit/s): at these rates a 4 ms window
+ *   read in 5 ms windows) gained no CPU above the machine's noise (full
+ *   runs one after the other, before → after: sender side 6.2 → 6.7x at 4
+ *   Mbit/s, 6.0 → 6.3x at 10, 5.6 → 5.9x at 20): at these rates a 4 ms window
  *   holds 1.5-8 datagrams and a loop turn rarely more than one per link, so
  *   the syscalls hardly fell. `strace -c -f` at 4 Mbit/s after them, per
  *   datagram of the stream: 5.3 futex, 2.4 epoll waits, 1.5 recvmmsg + 0.4
