@@ -51,6 +51,39 @@ export interface DestinationSrtStats {
   gate: StartGateStats;
 }
 
+/** The figures of the destination the bit rate follows, as `StreamStats.srt` carries them. */
+export type LeadSrtStats = Pick<
+  DestinationSrtStats,
+  | 'connected'
+  | 'rttMs'
+  | 'sendRateBps'
+  | 'sendBufferMs'
+  | 'lossPackets'
+  | 'retransPackets'
+  | 'dropPackets'
+  | 'bandwidthBps'
+  | 'connectedForS'
+  | 'lastError'
+  | 'needsOperator'
+>;
+
+/** The leading destination's figures, or zero ones while there is none. */
+export function leadSrtStats(d: DestinationSrtStats | undefined): LeadSrtStats {
+  return {
+    connected: d?.connected ?? false,
+    rttMs: d?.rttMs ?? 0,
+    sendRateBps: d?.sendRateBps ?? 0,
+    sendBufferMs: d?.sendBufferMs ?? 0,
+    lossPackets: d?.lossPackets ?? 0,
+    retransPackets: d?.retransPackets ?? 0,
+    dropPackets: d?.dropPackets ?? 0,
+    bandwidthBps: d?.bandwidthBps ?? 0,
+    ...(d?.connectedForS !== undefined ? { connectedForS: d.connectedForS } : {}),
+    ...(d?.lastError ? { lastError: d.lastError } : {}),
+    needsOperator: d?.needsOperator ?? false,
+  };
+}
+
 export type DestinationOutputEvents = {
   connecting: [attempt: number];
   connected: [peer: string];

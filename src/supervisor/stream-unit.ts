@@ -39,7 +39,7 @@ import { isFileInput, type PipelineEvent, type PipelineSpec, type PipelineStats 
 import { type SplicerStats, type StartGateStats, type StartMode, TsSplicer } from '../mux/index.js';
 import { type DeliverySample, type RecorderStats, type RecordingSettings, StreamRecorder } from '../record/index.js';
 import type { SrtStats } from '../srt/index.js';
-import { DestinationOutput, type DestinationSrtStats } from './destination-output.js';
+import { DestinationOutput, type DestinationSrtStats, type LeadSrtStats, leadSrtStats } from './destination-output.js';
 import { PipelineChild, type PipelineCrashedError } from './pipeline-child.js';
 
 const log = createLogger('supervisor.stream');
@@ -102,21 +102,8 @@ export interface StreamStats {
   picture: PipelineStats['picture'] | 'none';
   /** The H.264 encoder that opened in the pipeline. */
   codec?: string;
-  srt: {
-    connected: boolean;
-    rttMs: number;
-    sendRateBps: number;
-    sendBufferMs: number;
-    lossPackets: number;
-    retransPackets: number;
-    dropPackets: number;
-    bandwidthBps: number;
-    /** Seconds since the connection came up, while it is up. */
-    connectedForS?: number;
-    /** Why it is not up, in words, and whether only the operator can fix it (a wrong passphrase). */
-    lastError?: { code: string; message: string };
-    needsOperator: boolean;
-  };
+  /** The leading destination's SRT figures (zero while there is none). */
+  srt: LeadSrtStats;
   pipeline: { pid?: number; restarts: number; lastError?: string };
   /** Each destination's own figures and state, in config order (`srt` above is the leading one's). */
   destinations: DestinationSrtStats[];
@@ -493,19 +480,7 @@ export class StreamUnit extends TypedEmitter<StreamUnitEvents> {
       framesDropped: c?.framesDropped ?? 0,
       picture: c?.picture ?? 'none',
       ...(c?.codec ? { codec: c.codec } : {}),
-      srt: {
-        connected: l?.connected ?? false,
-        rttMs: l?.rttMs ?? 0,
-        sendRateBps: l?.sendRateBps ?? 0,
-        sendBufferMs: l?.sendBufferMs ?? 0,
-        lossPackets: l?.lossPackets ?? 0,
-        retransPackets: l?.retransPackets ?? 0,
-        dropPackets: l?.dropPackets ?? 0,
-        bandwidthBps: l?.bandwidthBps ?? 0,
-        ...(l?.connectedForS !== undefined ? { connectedForS: l.connectedForS } : {}),
-        ...(l?.lastError ? { lastError: l.lastError } : {}),
-        needsOperator: l?.needsOperator ?? false,
-      },
+      srt: leadSrtStats(l),
       destinations,
       pipeline: {
         ...(this.child?.pid !== undefined ? { pid: this.child.pid } : {}),
