@@ -79,7 +79,7 @@ describe.skipIf(skip)('fieldcast record: what the ingest missed, uploaded to s3r
     expect(list.out).toContain(`2026-12-03 12:00:41 to 12:00:53 UTC (12 s): nothing arrived — in ${files[1]}`);
 
     s3 = await startS3rver();
-    const up = await cli([
+    const missedToShow = [
       'upload',
       '--state-dir',
       stateDir,
@@ -90,25 +90,15 @@ describe.skipIf(skip)('fieldcast record: what the ingest missed, uploaded to s3r
       '--missed',
       '--endpoint',
       s3.endpoint,
-    ]).done;
+    ];
+    const up = await cli(missedToShow).done;
     expect(up.out).toContain('Done: 1 uploaded, 0 already there');
     expect(up.code).toBe(0);
     expect(await s3.keys()).toEqual([`show/${files[1]}`]);
     expect((await s3.get(`show/${files[1]}`)).equals(readFileSync(path.join(dir, files[1]!)))).toBe(true);
 
     // Again: nothing is sent twice.
-    const again = await cli([
-      'upload',
-      '--state-dir',
-      stateDir,
-      '--bucket',
-      s3.bucket,
-      '--prefix',
-      'show/',
-      '--missed',
-      '--endpoint',
-      s3.endpoint,
-    ]).done;
+    const again = await cli(missedToShow).done;
     expect(again.out).toContain('Done: 0 uploaded, 1 already there');
   }, 60_000);
 
