@@ -98,7 +98,7 @@ async function recordingCost(sheet: FigureSheet, o: ScenarioOptions): Promise<vo
   const recorder = await StreamRecorder.open({
     dir,
     settings: { ...RecordingConfig.parse({}), segmentSeconds: 10 },
-    probe: () => ({ connection: 0, connected: false, sentBytes: 0 }),
+    probe: () => [{ connection: 0, connected: false, sentBytes: 0 }],
   });
   let without = 0;
   let withRec = 0;

@@ -6,6 +6,7 @@
  */
 import { setPriority } from 'node:os';
 import path from 'node:path';
+import { MAX_DESTINATIONS } from '../config/schema.js';
 import { formatBitrate, parseBitrate } from '../lib/units.js';
 import {
   findGaps,
@@ -18,22 +19,25 @@ import {
   uploadSegments,
 } from '../record/index.js';
 import { stateDir } from '../supervisor/paths.js';
-import { type Command, out, parseOptions, UsageError } from './command.js';
+import { type Command, numberOption, out, parseOptions, UsageError } from './command.js';
 
 /** 2 Mbit/s: under what one cellular uplink leaves beside a live stream. */
 const DEFAULT_RATE = '2M';
 
 const usage = `Usage: fieldcast record list [--state-dir DIR] [--json]
-       fieldcast record upload --bucket B [--prefix P] (--missed | --all | --from T --to T)
+       fieldcast record upload --bucket B [--prefix P] (--missed [--destination N] | --all | --from T --to T)
                                [--rate R] [--region R] [--endpoint URL] [--state-dir DIR]
 
   list     what is recorded and which stretches the destination never
-           acknowledged (the ingest missed them), in UTC
+           acknowledged (the ingest missed them), in UTC; each destination's
+           own when there were two
   upload   send segments to an S3 bucket as one object each (PREFIX + file name),
            by multipart upload; run it again after an interruption and it
            resumes where it stopped (upload-state.json beside the segments)
 
-  --missed          the segments that hold what the ingest missed
+  --missed          the segments that hold what the ingest missed (with two
+                    destinations, what either of them missed)
+  --destination N   with --missed: only what destination N (1 or 2) missed
   --all             every segment kept
   --from T --to T   the segments holding time between T and T (ISO 8601,
                     e.g. 2026-12-03T12:05:00Z)
@@ -65,6 +69,7 @@ export const command: Command = {
         bucket: { type: 'string' },
         prefix: { type: 'string' },
         missed: { type: 'boolean' },
+        destination: { type: 'string' },
         all: { type: 'boolean' },
         from: { type: 'string' },
         to: { type: 'string' },
@@ -87,8 +92,13 @@ export const command: Command = {
     const picks = [values.missed, values.all, values.from !== undefined || values.to !== undefined].filter(Boolean).length;
     if (picks !== 1) throw new UsageError('say what to upload: one of --missed, --all, or --from T --to T');
     let segments = summary.segments;
-    if (values.missed) segments = missedSegments(summary);
-    else if (!values.all) {
+    if (values.destination !== undefined && !values.missed) throw new UsageError('--destination goes with --missed');
+    if (values.missed) {
+      const n = values.destination === undefined ? undefined : numberOption(values.destination, '--destination', 1, MAX_DESTINATIONS)! - 1;
+      if (n !== undefined && n > 0 && !summary.destinations)
+        throw new RecordInputError(`nothing was recorded while there was a destination ${n + 1}`);
+      segments = missedSegments(summary, n);
+    } else if (!values.all) {
       if (values.from === undefined || values.to === undefined) throw new UsageError('--from and --to go together');
       const from = parseTime(values.from, '--from');
       const to = parseTime(values.to, '--to');

@@ -23,47 +23,94 @@ export interface Gap {
   files: string[];
 }
 
-export interface RecordingSummary {
-  segments: SegmentLineT[];
+export interface DestinationGaps {
+  /** The destination (config order, 0 the first). */
+  destination: number;
   gaps: Gap[];
-  recordedS: number;
   ackedS: number;
 }
 
+export interface RecordingSummary {
+  segments: SegmentLineT[];
+  /** What any destination missed (a second counts once): what `--missed` uploads. */
+  gaps: Gap[];
+  recordedS: number;
+  /** Seconds every destination acknowledged. */
+  ackedS: number;
+  /** Each destination's own gaps, when the recording had a second destination. */
+  destinations?: DestinationGaps[];
+}
+
+/**
+ * What the ingest missed, per destination and over all: a recorded second
+ * is bad for the first destination unless it acknowledged it (no entry is
+ * missed: the box lost power before the acknowledgement); for the second
+ * only where its timeline has it as missed or partial (no entry: there was
+ * no second destination then). Two flows, or a flow's two sources, may each
+ * miss a different stretch; uploading what either missed never skips a loss.
+ */
 export function findGaps(ix: RecordingIndex): RecordingSummary {
-  const gaps: Gap[] = [];
-  let recordedS = 0;
-  let ackedS = 0;
-  let open: Gap | undefined;
-  let lastBad = -Infinity;
-  const seen = new Set<number>();
-  for (const seg of ix.segments) {
+  const seconds = recordedSeconds(ix.segments);
+  const verdict = (n: number, t: number): DeliveryT | undefined => ix.seconds[n]?.get(t) ?? (n === 0 ? 'missed' : undefined);
+  const worst = (t: number): DeliveryT => {
+    let d: DeliveryT = 'acked';
+    for (let n = 0; n < Math.max(1, ix.seconds.length); n++) {
+      const v = verdict(n, t);
+      if (v === 'missed') return v;
+      if (v === 'partial') d = v;
+    }
+    return d;
+  };
+  const all = gapsOf(seconds, worst);
+  const summary: RecordingSummary = { segments: [...ix.segments], gaps: all.gaps, recordedS: seconds.length, ackedS: all.ackedS };
+  const second = ix.seconds[1];
+  if (second && second.size > 0) {
+    summary.destinations = ix.seconds.map((_, n) => {
+      const own = gapsOf(seconds, (t) => verdict(n, t) ?? 'acked');
+      return { destination: n, gaps: own.gaps, ackedS: own.ackedS };
+    });
+  }
+  return summary;
+}
+
+/** Each recorded second once (epoch s, in order) with the segments that hold it. */
+function recordedSeconds(segments: readonly SegmentLineT[]): { t: number; files: string[] }[] {
+  const byT = new Map<number, string[]>();
+  for (const seg of segments) {
     const first = Math.floor(seg.from / 1000);
     const last = Math.max(first, Math.ceil(seg.to / 1000) - 1);
     for (let t = first; t <= last; t++) {
-      if (seen.has(t)) {
-        if (open && t <= open.to && !open.files.includes(seg.file)) open.files.push(seg.file);
-        continue;
-      }
-      seen.add(t);
-      recordedS++;
-      const d: DeliveryT = ix.seconds.get(t) ?? 'missed';
-      if (d === 'acked') {
-        ackedS++;
-        continue;
-      }
-      if (open && t - lastBad <= JOIN_S) open.to = t;
-      else {
-        open = { from: t, to: t, missedS: 0, partialS: 0, files: [] };
-        gaps.push(open);
-      }
-      lastBad = t;
-      if (d === 'missed') open.missedS++;
-      else open.partialS++;
-      if (!open.files.includes(seg.file)) open.files.push(seg.file);
+      const files = byT.get(t);
+      if (!files) byT.set(t, [seg.file]);
+      else if (!files.includes(seg.file)) files.push(seg.file);
     }
   }
-  return { segments: [...ix.segments], gaps, recordedS, ackedS };
+  return [...byT].sort((a, b) => a[0] - b[0]).map(([t, files]) => ({ t, files }));
+}
+
+/** The runs of seconds `of` does not call acked (joined across short acknowledged stretches). */
+function gapsOf(seconds: readonly { t: number; files: string[] }[], of: (t: number) => DeliveryT): { gaps: Gap[]; ackedS: number } {
+  const gaps: Gap[] = [];
+  let ackedS = 0;
+  let open: Gap | undefined;
+  let lastBad = -Infinity;
+  for (const { t, files } of seconds) {
+    const d = of(t);
+    if (d === 'acked') {
+      ackedS++;
+      continue;
+    }
+    if (open && t - lastBad <= JOIN_S) open.to = t;
+    else {
+      open = { from: t, to: t, missedS: 0, partialS: 0, files: [] };
+      gaps.push(open);
+    }
+    lastBad = t;
+    if (d === 'missed') open.missedS++;
+    else open.partialS++;
+    for (const f of files) if (!open.files.includes(f)) open.files.push(f);
+  }
+  return { gaps, ackedS };
 }
 
 /** Which segments hold time in [fromMs, toMs]. */
@@ -71,9 +118,17 @@ export function segmentsBetween(segments: readonly SegmentLineT[], fromMs: numbe
   return segments.filter((s) => s.to >= fromMs && s.from <= toMs);
 }
 
-/** The segments that hold what the ingest missed. */
-export function missedSegments(summary: RecordingSummary): SegmentLineT[] {
-  const files = new Set(summary.gaps.flatMap((g) => g.files));
+/** The segments that hold what the ingest missed: at any destination, or at `destination` only. */
+export function missedSegments(summary: RecordingSummary, destination?: number): SegmentLineT[] {
+  const gaps =
+    destination === undefined
+      ? summary.gaps
+      : summary.destinations
+        ? (summary.destinations[destination]?.gaps ?? [])
+        : destination === 0
+          ? summary.gaps
+          : [];
+  const files = new Set(gaps.flatMap((g) => g.files));
   return summary.segments.filter((s) => files.has(s.file));
 }
 
@@ -99,12 +154,32 @@ export function formatSummary(r: RecordingSummary): string {
   const torn = r.segments.filter((s) => s.torn);
   if (torn.length > 0) lines.push(`Cut short by a power cut or crash (kept up to the cut): ${torn.map((s) => s.file).join(', ')}.`);
   if (r.gaps.length === 0) {
-    lines.push('The destination acknowledged all of it: the ingest missed nothing.');
+    lines.push(
+      r.destinations
+        ? 'Both destinations acknowledged all of it: the ingest missed nothing.'
+        : 'The destination acknowledged all of it: the ingest missed nothing.',
+    );
     return lines.join('\n');
   }
-  const missed = r.recordedS - r.ackedS;
-  lines.push(`The ingest missed ${formatDuration(missed)} in ${r.gaps.length} ${r.gaps.length === 1 ? 'gap' : 'gaps'}:`);
-  for (const g of r.gaps) {
+  if (!r.destinations) {
+    lines.push(...describeGaps(r.gaps, r.recordedS - r.ackedS, 'The ingest'));
+    lines.push('Upload them with: fieldcast record upload --bucket BUCKET --missed');
+    return lines.join('\n');
+  }
+  for (const d of r.destinations) {
+    const name = `Destination ${d.destination + 1}`;
+    if (d.gaps.length === 0) lines.push(`${name} acknowledged all of it.`);
+    else lines.push(...describeGaps(d.gaps, r.recordedS - d.ackedS, name));
+  }
+  lines.push(
+    "Upload what either missed with: fieldcast record upload --bucket BUCKET --missed (one destination's only: add --destination N)",
+  );
+  return lines.join('\n');
+}
+
+function describeGaps(gaps: readonly Gap[], missedS: number, who: string): string[] {
+  const lines = [`${who} missed ${formatDuration(missedS)} in ${gaps.length} ${gaps.length === 1 ? 'gap' : 'gaps'}:`];
+  for (const g of gaps) {
     const len = g.to - g.from + 1;
     const how =
       g.partialS === 0
@@ -116,6 +191,5 @@ export function formatSummary(r: RecordingSummary): string {
       `  ${clock(g.from * 1000)} to ${clock((g.to + 1) * 1000).slice(11)} UTC (${formatDuration(len)}): ${how} — in ${g.files.join(', ')}`,
     );
   }
-  lines.push('Upload them with: fieldcast record upload --bucket BUCKET --missed');
-  return lines.join('\n');
+  return lines;
 }

@@ -1,13 +1,13 @@
 /**
  * Recording through outages: the stream as MPEG-TS segments on the state
- * partition with the timeline of what the destination acknowledged
+ * partition with the timeline of what each destination acknowledged
  * (recorder.ts, wired into the stream unit by the supervisor), what the
  * ingest missed in plain words (gaps.ts), and the upload of recordings to
  * S3 (upload.ts).
  */
 export { type DeliverySample, DeliveryTimeline, PENDING_LIMIT_S } from './delivery.js';
 export { RecordInputError, RecordingUnavailableError, UploadFailedError } from './errors.js';
-export { findGaps, formatSummary, type Gap, missedSegments, type RecordingSummary, segmentsBetween } from './gaps.js';
+export { type DestinationGaps, findGaps, formatSummary, type Gap, missedSegments, type RecordingSummary, segmentsBetween } from './gaps.js';
 export { type DeliveryT, INDEX_FILE, parseIndex, type RecordingIndex, readIndex } from './index-file.js';
 export { RateLimiter } from './rate-limit.js';
 export {

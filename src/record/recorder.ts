@@ -1,7 +1,9 @@
 /**
  * The stream's recorder: every TS chunk the stream unit hands towards SRT is
  * also written, as segments, to the recordings folder (segment-store.ts),
- * with the timeline of what the destination acknowledged (delivery.ts).
+ * with the timeline of what each destination acknowledged (delivery.ts): one
+ * timeline per destination, made when it first appears in the probe and
+ * closed (what waits in it counted missed) when it goes.
  *
  * It must never block or slow the live stream. `write` is synchronous and
  * cheap: the chunk is copied into a 256 KiB block; full blocks (and, each
@@ -19,7 +21,7 @@
 import { createLogger } from '../lib/logger.js';
 import type { ChunkInfo } from '../mux/index.js';
 import { type DeliverySample, DeliveryTimeline } from './delivery.js';
-import type { DeliveryT } from './index-file.js';
+import type { SecondEntry } from './index-file.js';
 import { SegmentStore } from './segment-store.js';
 import { Segmenter } from './segmenter.js';
 import type { RecordingSettings } from './settings.js';
@@ -35,8 +37,8 @@ const SPACE_CHECK_MS = 5000;
 export interface RecorderOptions {
   dir: string;
   settings: RecordingSettings;
-  /** The SRT output's state now: read a few times a second for the timeline. */
-  probe: () => DeliverySample;
+  /** Each destination's SRT output state now (config order): read a few times a second for the timelines. */
+  probe: () => readonly DeliverySample[];
   /** Wall clock, ms (tests). */
   now?: () => number;
 }
@@ -61,7 +63,8 @@ export interface RecorderStats {
 
 export class StreamRecorder {
   private readonly segmenter: Segmenter;
-  private readonly timeline: DeliveryTimeline;
+  /** One per destination in the probe (config order). */
+  private readonly timelines: DeliveryTimeline[] = [];
   private readonly now: () => number;
   private block = Buffer.allocUnsafe(BLOCK_BYTES);
   private used = 0;
@@ -76,7 +79,7 @@ export class StreamRecorder {
   /** When the last chunk was recorded: a segment closed at the end of the stream ends there. */
   private lastDataAt = 0;
   private second = 0;
-  private readonly pendingSeconds: [number, DeliveryT][] = [];
+  private readonly pendingSeconds: SecondEntry[] = [];
   private tick: NodeJS.Timeout | undefined;
   private spaceTimer: NodeJS.Timeout | undefined;
   private checkingSpace = false;
@@ -91,7 +94,6 @@ export class StreamRecorder {
       onCut: () => this.onCut(),
       onData: (c) => this.onData(c),
     });
-    this.timeline = new DeliveryTimeline((t, d) => this.pendingSeconds.push([t, d]));
     this.second = Math.floor(this.now() / 1000);
   }
 
@@ -143,7 +145,8 @@ export class StreamRecorder {
   /** A new SRT statistics sample: the seconds it acknowledges are settled now (the last ones before a hang-up too). */
   srtSample(): void {
     if (this.state === 'closed') return;
-    this.timeline.update(Math.floor(this.now() / 1000), this.opts.probe());
+    const now = Math.floor(this.now() / 1000);
+    for (const [timeline, s] of this.sampled()) timeline.update(now, s);
   }
 
   /**
@@ -152,7 +155,7 @@ export class StreamRecorder {
    */
   endStream(): void {
     if (this.state === 'closed' || this.secondBytes === 0) return;
-    this.timeline.endSecond(this.second, this.secondBytes, this.opts.probe());
+    for (const [timeline, s] of this.sampled()) timeline.endSecond(this.second, this.secondBytes, s);
     this.secondBytes = 0;
   }
 
@@ -164,7 +167,7 @@ export class StreamRecorder {
     clearInterval(this.spaceTimer);
     this.flushBlock();
     const at = this.lastDataAt || this.now();
-    this.timeline.flush();
+    for (const timeline of this.timelines) timeline.flush();
     const secs = this.pendingSeconds.splice(0);
     this.enqueue(0, async () => {
       await this.store.close(at);
@@ -244,18 +247,32 @@ export class StreamRecorder {
 
   private onTick(): void {
     const now = this.now();
-    const sample = this.opts.probe();
+    const sampled = this.sampled();
     const sec = Math.floor(now / 1000);
     if (sec !== this.second) {
-      this.timeline.endSecond(this.second, this.secondBytes, sample);
+      for (const [timeline, s] of sampled) timeline.endSecond(this.second, this.secondBytes, s);
       this.second = sec;
       this.secondBytes = 0;
-    } else this.timeline.update(sec, sample);
+    } else for (const [timeline, s] of sampled) timeline.update(sec, s);
     if (this.used > 0 && now - this.blockSince >= 1000) this.flushBlock();
     if (this.pendingSeconds.length > 0 && this.state !== 'closed') {
       const secs = this.pendingSeconds.splice(0);
       this.enqueue(0, () => this.store.seconds(secs));
     }
+  }
+
+  /**
+   * The probe's samples, each with its destination's timeline: one is made for
+   * a destination that appeared; one whose destination went is flushed (what
+   * waits in it was never confirmed) and dropped.
+   */
+  private sampled(): [DeliveryTimeline, DeliverySample][] {
+    const samples = this.opts.probe();
+    for (let n = this.timelines.length; n < samples.length; n++) {
+      this.timelines.push(new DeliveryTimeline((t, d) => this.pendingSeconds.push([t, d, n])));
+    }
+    while (this.timelines.length > samples.length) this.timelines.pop()!.flush();
+    return samples.map((s, n) => [this.timelines[n]!, s]);
   }
 
   private checkSpace(): void {

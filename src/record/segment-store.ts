@@ -20,13 +20,13 @@ import { createLogger } from '../lib/logger.js';
 import { TS_PACKET_SIZE } from '../mux/index.js';
 import { RecordingUnavailableError } from './errors.js';
 import {
-  type DeliveryT,
   formatLines,
   INDEX_FILE,
   type IndexLineT,
   type RecordingIndex,
   readIndex,
   rewriteIndex,
+  type SecondEntry,
   type SegmentLineT,
 } from './index-file.js';
 import type { RecordingSettings } from './settings.js';
@@ -115,10 +115,14 @@ export class SegmentStore {
     this.ix.segments.push(line);
   }
 
-  async seconds(entries: readonly [number, DeliveryT][]): Promise<void> {
+  /** Timeline entries: second, what reached the destination, which destination (config order). */
+  async seconds(entries: readonly SecondEntry[]): Promise<void> {
     if (entries.length === 0) return;
-    for (const [t, d] of entries) this.ix.seconds.set(t, d);
-    await this.append(entries.map(([t, d]) => ({ k: 'sec', t, d })));
+    for (const [t, d, n] of entries) {
+      for (let i = this.ix.seconds.length; i <= n; i++) this.ix.seconds.push(new Map());
+      this.ix.seconds[n]!.set(t, d);
+    }
+    await this.append(entries.map(([t, d, n]) => ({ k: 'sec', t, d, ...(n === 0 ? {} : { n }) })));
   }
 
   /**
@@ -141,7 +145,7 @@ export class SegmentStore {
     }
     if (removed > 0) {
       const from = Math.floor((this.ix.segments[0]?.from ?? this.current?.from ?? nowMs) / 1000);
-      for (const t of [...this.ix.seconds.keys()]) if (t < from) this.ix.seconds.delete(t);
+      for (const timeline of this.ix.seconds) for (const t of [...timeline.keys()]) if (t < from) timeline.delete(t);
       await rewriteIndex(this.dir, this.ix);
       free = (await freeSpace(this.dir)).freeBytes;
       log.info('old recordings removed', { removed, left: this.ix.segments.length });

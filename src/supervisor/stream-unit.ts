@@ -162,8 +162,8 @@ export class StreamUnit extends TypedEmitter<StreamUnitEvents> {
   private endCode: string | null = null;
   private fileReady = false;
   private recorder: StreamRecorder | undefined;
-  /** Outputs made for the first destination so far: with its connect count, names each connection for the recorder's timeline. */
-  private outputCount = 0;
+  /** Outputs made for each destination so far: with its connect count, names each connection for the recorder's timelines. */
+  private readonly outputCounts = [0, 0];
 
   constructor(
     spec: StreamSpec,
@@ -292,7 +292,7 @@ export class StreamUnit extends TypedEmitter<StreamUnitEvents> {
   /** A recorder that cannot open (a read-only or missing partition) is reported; the stream goes on without it. */
   private async openRecorder(r: { dir: string; settings: RecordingSettings }): Promise<void> {
     try {
-      this.recorder = await StreamRecorder.open({ dir: r.dir, settings: r.settings, probe: () => this.deliverySample() });
+      this.recorder = await StreamRecorder.open({ dir: r.dir, settings: r.settings, probe: () => this.deliverySamples() });
     } catch (e) {
       const err = e instanceof FieldcastError ? e : new FieldcastError('RECORDING_UNAVAILABLE', String(e));
       log.error(err.message, { code: err.code });
@@ -300,17 +300,18 @@ export class StreamUnit extends TypedEmitter<StreamUnitEvents> {
     }
   }
 
-  /** The first destination's SRT state as the recorder's timeline reads it (the timeline is of what reached it). */
-  private deliverySample(): DeliverySample {
-    const out = this.outputs[0];
-    const s = out?.srtStats;
-    const c = out?.stats();
-    return {
-      connection: this.outputCount * 1_000_000 + (c?.connects ?? 0),
-      connected: out?.connected ?? false,
-      sentBytes: c?.sentBytes ?? 0,
-      ...(s ? { srt: { sentUnique: s.pktSentUniqueTotal, sndBuf: s.pktSndBuf, dropped: s.pktSndDropTotal } } : {}),
-    };
+  /** Each destination's SRT state as the recorder's timelines read it (each is of what reached that destination). */
+  private deliverySamples(): DeliverySample[] {
+    return this.outputs.map((out, n) => {
+      const s = out.srtStats;
+      const c = out.stats();
+      return {
+        connection: (this.outputCounts[n] ?? 0) * 1_000_000 + c.connects,
+        connected: out.connected,
+        sentBytes: c.sentBytes,
+        ...(s ? { srt: { sentUnique: s.pktSentUniqueTotal, sndBuf: s.pktSndBuf, dropped: s.pktSndDropTotal } } : {}),
+      };
+    });
   }
 
   /** Calls a destination (the bonding sender's port when bonded) with a new output of its own. */
@@ -322,7 +323,7 @@ export class StreamUnit extends TypedEmitter<StreamUnitEvents> {
     });
     this.outputs[index]?.close();
     this.outputs[index] = out;
-    if (index === 0) this.outputCount++;
+    this.outputCounts[index] = (this.outputCounts[index] ?? 0) + 1;
     const mine = (): boolean => this.outputs[index] === out;
     // With two destinations, what one says is prefixed with its name.
     const label = (): string => (this.current.secondDestination ? `${d.name}: ` : '');
@@ -344,8 +345,8 @@ export class StreamUnit extends TypedEmitter<StreamUnitEvents> {
     });
     out.on('stats', (s) => {
       if (!mine()) return;
-      // The recorder's timeline is of the first destination (deliverySample).
-      if (index === 0) this.recorder?.srtSample();
+      // Each destination's acknowledgements settle its own timeline (deliverySamples).
+      this.recorder?.srtSample();
       if (this.lead() === out) this.onSrtStats(s);
     });
     out.start();

@@ -30,7 +30,11 @@ afterEach(async () => {
 });
 
 /** A state directory with recordings: segments of `sizes` bytes (TS data), 30 s each, and the seconds `missed` (from T0) never acknowledged. */
-function recordings(sizes: number[], missed: (t: number) => boolean): { stateDir: string; dir: string; files: string[] } {
+function recordings(
+  sizes: number[],
+  missed: (t: number) => boolean,
+  missedBySecond?: (t: number) => boolean,
+): { stateDir: string; dir: string; files: string[] } {
   const tmp = new TempDir();
   temps.push(tmp);
   const ts = makeTestTs(tmp.file('src.ts'), 4).bytes;
@@ -50,6 +54,9 @@ function recordings(sizes: number[], missed: (t: number) => boolean): { stateDir
     lines.push({ k: 'open', file, from }, { k: 'seg', file, from, to: from + 30_000, bytes: size });
   });
   for (let t = 0; t < sizes.length * 30; t++) lines.push({ k: 'sec', t: T0 / 1000 + t, d: missed(t) ? 'missed' : 'acked' });
+  if (missedBySecond) {
+    for (let t = 0; t < sizes.length * 30; t++) lines.push({ k: 'sec', t: T0 / 1000 + t, d: missedBySecond(t) ? 'missed' : 'acked', n: 1 });
+  }
   writeFileSync(path.join(dir, 'index.ndjson'), lines.map((l) => `${JSON.stringify(l)}\n`).join(''));
   return { stateDir, dir, files };
 }
@@ -100,6 +107,35 @@ describe.skipIf(skip)('fieldcast record: what the ingest missed, uploaded to s3r
     // Again: nothing is sent twice.
     const again = await cli(missedToShow).done;
     expect(again.out).toContain('Done: 0 uploaded, 1 already there');
+  }, 60_000);
+
+  it("with two destinations: lists what each missed, uploads what either missed, or one destination's only", async () => {
+    // The first destination missed 12:00:41-52 (segment 2), the second 12:01:05-09 (segment 3).
+    const { stateDir, files } = recordings(
+      [300_000, 300_000, 300_000],
+      (t) => t >= 41 && t < 53,
+      (t) => t >= 65 && t < 70,
+    );
+    const list = await cli(['list', '--state-dir', stateDir]).done;
+    expect(list.code).toBe(0);
+    expect(list.out).toContain('Destination 1 missed 12 s in 1 gap:');
+    expect(list.out).toContain(
+      `Destination 2 missed 5 s in 1 gap:\n  2026-12-03 12:01:05 to 12:01:10 UTC (5 s): nothing arrived — in ${files[2]}`,
+    );
+
+    const wrong = await cli(['upload', '--state-dir', stateDir, '--bucket', 'b', '--all', '--destination', '2']).done;
+    expect(wrong.code).not.toBe(0);
+    expect(wrong.out).toContain('--destination goes with --missed');
+    const third = await cli(['upload', '--state-dir', stateDir, '--bucket', 'b', '--missed', '--destination', '3']).done;
+    expect(third.code).not.toBe(0);
+    expect(third.out).toContain('--destination');
+
+    s3 = await startS3rver();
+    const up = ['upload', '--state-dir', stateDir, '--bucket', s3.bucket, '--endpoint', s3.endpoint, '--missed'];
+    expect((await cli([...up, '--destination', '2']).done).out).toContain('Done: 1 uploaded, 0 already there');
+    expect(await s3.keys()).toEqual([files[2]]);
+    expect((await cli(up).done).out).toContain('Done: 1 uploaded, 1 already there');
+    expect((await s3.keys()).sort()).toEqual([files[1], files[2]].sort());
   }, 60_000);
 
   it('an upload killed mid-part resumes from the state file and completes byte-identical', async () => {

@@ -5,13 +5,19 @@
  * writes must be the same bytes; and one destination failing must not touch
  * the other: its listener is killed mid-stream and started again while the
  * other's file must stay whole — every packet handed to it arrived, no
- * continuity counter broke, its session never re-made.
+ * continuity counter broke, its session never re-made. The recording made
+ * meanwhile keeps a timeline for each destination: the outage is a gap of the
+ * one that failed only.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { checkTs, DualListener, overlap, wholePackets } from '../../src/bench/dual-rig.js';
-import { DestinationConfig } from '../../src/config/schema.js';
+import { DestinationConfig, RecordingConfig } from '../../src/config/schema.js';
 import { defaultMux, testPatternSource } from '../../src/media/spec.js';
 import { nativeAvailable } from '../../src/native/index.js';
+import { findGaps, readIndex } from '../../src/record/index.js';
 import { StreamUnit } from '../../src/supervisor/stream-unit.js';
 import { missingTools, skipWithout } from '../peers.js';
 import { freeUdpPort, sleep, udpPortBound, waitUntil } from './srt-helpers.js';
@@ -25,11 +31,13 @@ const skip = skipWithout('the two-destination tests', [
 
 let unit: StreamUnit | undefined;
 const listeners: DualListener[] = [];
+const dirs: string[] = [];
 afterEach(async () => {
   await unit?.stop();
   unit = undefined;
   await Promise.all(listeners.map((l) => l.kill()));
   listeners.length = 0;
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 
 async function listener(): Promise<DualListener> {
@@ -40,13 +48,16 @@ async function listener(): Promise<DualListener> {
   return l;
 }
 
-async function startUnit(a: DualListener, b: DualListener): Promise<StreamUnit> {
-  const u = new StreamUnit({
-    source: testPatternSource({ width: 320, height: 180, bitrate: 600_000, keyframeSeconds: 1 }),
-    mux: defaultMux(),
-    destination: DestinationConfig.parse({ name: 'flow-a', url: `srt://127.0.0.1:${a.port}`, latencyMs: LATENCY_MS }),
-    secondDestination: DestinationConfig.parse({ name: 'flow-b', url: `srt://127.0.0.1:${b.port}`, latencyMs: LATENCY_MS }),
-  });
+async function startUnit(a: DualListener, b: DualListener, recordTo?: string): Promise<StreamUnit> {
+  const u = new StreamUnit(
+    {
+      source: testPatternSource({ width: 320, height: 180, bitrate: 600_000, keyframeSeconds: 1 }),
+      mux: defaultMux(),
+      destination: DestinationConfig.parse({ name: 'flow-a', url: `srt://127.0.0.1:${a.port}`, latencyMs: LATENCY_MS }),
+      secondDestination: DestinationConfig.parse({ name: 'flow-b', url: `srt://127.0.0.1:${b.port}`, latencyMs: LATENCY_MS }),
+    },
+    recordTo ? { recording: { dir: recordTo, settings: { ...RecordingConfig.parse({}), segmentSeconds: 5 } } } : {},
+  );
   await u.start();
   return u;
 }
@@ -103,9 +114,12 @@ describe.skipIf(skip)('two destinations: the same TS to two SRT listeners', () =
   it('one listener killed and started again mid-stream: the other gets every packet on one session; the first comes back on its own', async () => {
     const a = await listener();
     const b = await listener();
-    unit = await startUnit(a, b);
+    const recordings = mkdtempSync(path.join(tmpdir(), 'fieldcast-dual-rec-'));
+    dirs.push(recordings);
+    unit = await startUnit(a, b, recordings);
     await waitUntil('both live', () => unit!.stats().destinations.every((d) => d.connected), 20_000);
     await waitUntil('a second at both', () => a.received() > 80_000 && b.received() > 80_000, 20_000);
+    const downAt = Date.now();
     await b.kill();
     await waitUntil('flow-b seen down', () => unit!.stats().destinations[1]!.connected === false, 20_000);
     // The stream stays live on the other; the one down has its own state.
@@ -116,6 +130,7 @@ describe.skipIf(skip)('two destinations: the same TS to two SRT listeners', () =
     expect(a.received()).toBeGreaterThan(aBefore);
     b.start();
     await waitUntil('flow-b back', () => unit!.stats().destinations[1]!.connected, 20_000);
+    const backAt = Date.now();
     await waitUntil('a second at flow-b again', () => b.received() > 80_000, 20_000);
     const [sentA] = await allArrived(unit, [a]);
     const s = await finish(unit);
@@ -137,5 +152,23 @@ describe.skipIf(skip)('two destinations: the same TS to two SRT listeners', () =
     expect(after.differ).toBe(0);
     expect(after.same).toBeGreaterThan(b2.length - HANG_UP_BYTES);
     expect(checkTs(b2)).toMatchObject({ continuityErrors: 0, syncErrors: 0 });
+
+    // The recording's timelines: the outage is flow-b's gap, not flow-a's (which missed nothing in it).
+    const summary = findGaps(await readIndex(recordings));
+    const [ofA, ofB] = summary.destinations ?? [];
+    console.log(
+      JSON.stringify({
+        downAt: downAt / 1000,
+        backAt: backAt / 1000,
+        d: summary.destinations,
+        segs: summary.segments,
+        rec: summary.recordedS,
+      }),
+    );
+    const within = (g: { from: number; to: number }): boolean =>
+      g.to >= Math.floor(downAt / 1000) + 1 && g.from <= Math.floor(backAt / 1000) - 1;
+    expect(ofB?.gaps.filter(within).length).toBeGreaterThanOrEqual(1);
+    expect(ofB!.gaps.filter(within).reduce((n, g) => n + g.missedS, 0)).toBeGreaterThanOrEqual(1);
+    expect(ofA?.gaps.filter(within)).toEqual([]);
   }, 90_000);
 });

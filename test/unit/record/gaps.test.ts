@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { findGaps, formatSummary, missedSegments, parseIndex } from '../../../src/record/index.js';
+import { formatLines, indexLines } from '../../../src/record/index-file.js';
 
 const T0 = Date.UTC(2026, 11, 3, 12, 0, 0);
 const s0 = T0 / 1000;
@@ -44,5 +45,42 @@ describe('what the ingest missed', () => {
     const r = findGaps(parseIndex(lines.map((l) => JSON.stringify(l)).join('\n')));
     expect(r.gaps).toEqual([]);
     expect(formatSummary(r)).toContain('the ingest missed nothing');
+  });
+
+  it('with two destinations, finds what each missed and uploads what either did', () => {
+    const lines: object[] = [
+      { k: 'seg', file: '20261203-120000-000.ts', from: T0, to: T0 + 30_000, bytes: 1880 },
+      { k: 'seg', file: '20261203-120030-000.ts', from: T0 + 30_000, to: T0 + 60_000, bytes: 1880 },
+    ];
+    for (let t = 0; t < 60; t++) {
+      lines.push({ k: 'sec', t: s0 + t, d: t >= 5 && t < 10 ? 'missed' : 'acked' });
+      // The second destination was added 20 s in (no entries before: no loss) and missed 40-44.
+      if (t >= 20) lines.push({ k: 'sec', t: s0 + t, d: t >= 40 && t < 45 ? 'missed' : t === 45 ? 'partial' : 'acked', n: 1 });
+    }
+    const r = findGaps(parseIndex(lines.map((l) => JSON.stringify(l)).join('\n')));
+    expect(r.destinations?.map((d) => d.gaps.map((g) => [g.from - s0, g.to - s0, g.missedS, g.partialS]))).toEqual([
+      [[5, 9, 5, 0]],
+      [[40, 45, 5, 1]],
+    ]);
+    expect(r.gaps.map((g) => [g.from - s0, g.to - s0])).toEqual([
+      [5, 9],
+      [40, 45],
+    ]);
+    expect(r.ackedS).toBe(60 - 11);
+    expect(missedSegments(r).map((s) => s.file)).toEqual(['20261203-120000-000.ts', '20261203-120030-000.ts']);
+    expect(missedSegments(r, 1).map((s) => s.file)).toEqual(['20261203-120030-000.ts']);
+    const text = formatSummary(r);
+    expect(text).toContain('Destination 1 missed 5 s in 1 gap');
+    expect(text).toContain('Destination 2 missed 6 s in 1 gap');
+    expect(text).toContain('--destination N');
+    // The index rewritten after pruning keeps both timelines.
+    const again = parseIndex(formatLines(indexLines(parseIndex(lines.map((l) => JSON.stringify(l)).join('\n')))));
+    expect(findGaps(again)).toEqual(r);
+  });
+
+  it('refuses a timeline line for a third destination', () => {
+    const ix = parseIndex(`${JSON.stringify({ k: 'sec', t: s0, d: 'acked', n: 2 })}\n`);
+    expect(ix.skipped).toBe(1);
+    expect(ix.seconds.length).toBe(1);
   });
 });

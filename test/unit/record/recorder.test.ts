@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { RecordingConfig } from '../../../src/config/schema.js';
-import { MAX_QUEUED_BYTES, readIndex, StreamRecorder } from '../../../src/record/index.js';
+import { type DeliverySample, findGaps, MAX_QUEUED_BYTES, readIndex, StreamRecorder } from '../../../src/record/index.js';
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -26,7 +26,7 @@ describe('StreamRecorder under backpressure', () => {
     const rec = await StreamRecorder.open({
       dir,
       settings: { ...RecordingConfig.parse({}), segmentSeconds: 60 },
-      probe: () => ({ connection: 0, connected: false, sentBytes: 0 }),
+      probe: () => [{ connection: 0, connected: false, sentBytes: 0 }],
     });
     const c = chunk();
     // A burst faster than any disk: all of it handed over within one turn of the event loop.
@@ -51,5 +51,43 @@ describe('StreamRecorder under backpressure', () => {
     expect(ix.segments[1]!.bytes).toBe(51 * c.length);
     for (const s of ix.segments) expect(statSync(path.join(dir, s.file)).size).toBe(s.bytes);
     expect(rec.stats().drops).toBe(1);
+  });
+});
+
+describe('StreamRecorder with two destinations', () => {
+  it('keeps a timeline for each: what one acknowledged is not taken for the other', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'fieldcast-rec-'));
+    dirs.push(dir);
+    let sent = 0;
+    // The first destination takes everything and acknowledges it at once; the second is not connected.
+    const probe = (): DeliverySample[] => [
+      { connection: 1, connected: true, sentBytes: sent * 1316, srt: { sentUnique: sent, sndBuf: 0, dropped: 0 } },
+      { connection: 1, connected: false, sentBytes: 0 },
+    ];
+    const rec = await StreamRecorder.open({ dir, settings: { ...RecordingConfig.parse({}), segmentSeconds: 60 }, probe });
+    const c = chunk();
+    rec.write(c, start);
+    const until = Date.now() + 2600;
+    while (Date.now() < until) {
+      for (let i = 0; i < 10; i++) rec.write(c, plain);
+      sent += 10;
+      await new Promise((r) => setTimeout(r, 20));
+      rec.srtSample();
+    }
+    rec.endStream();
+    rec.srtSample();
+    await rec.close();
+    const ix = await readIndex(dir);
+    expect(ix.seconds.length).toBe(2);
+    const first = [...ix.seconds[0]!.values()];
+    const second = [...ix.seconds[1]!.values()];
+    expect(first.length).toBeGreaterThanOrEqual(2);
+    expect(first.filter((d) => d === 'acked').length).toBeGreaterThanOrEqual(2);
+    expect(second.length).toBe(first.length);
+    expect(second.every((d) => d === 'missed')).toBe(true);
+    const summary = findGaps(ix);
+    expect(summary.destinations?.map((d) => d.gaps.length > 0)).toEqual([first.some((d) => d !== 'acked'), true]);
+    // What any destination missed is what --missed uploads: here, every recorded second.
+    expect(summary.ackedS).toBe(0);
   });
 });

@@ -22,7 +22,7 @@ async function threeSegments(dir: string): Promise<SegmentStore> {
   for (let i = 0; i < 3; i++) {
     await store.start(T0 + i * 10_000);
     await store.write(packets(100));
-    await store.seconds([[T0 / 1000 + i * 10, 'acked']]);
+    await store.seconds([[T0 / 1000 + i * 10, 'acked', 0]]);
   }
   await store.close(T0 + 30_000);
   return store;
@@ -45,7 +45,7 @@ describe('SegmentStore retention', () => {
     expect(r).toEqual({ removed: 1, diskLow: false });
     const ix = await readIndex(dir);
     expect(ix.segments.map((s) => s.from)).toEqual([T0 + 10_000, T0 + 20_000]);
-    expect([...ix.seconds.keys()]).toEqual([T0 / 1000 + 10, T0 / 1000 + 20]);
+    expect([...ix.seconds[0]!.keys()]).toEqual([T0 / 1000 + 10, T0 / 1000 + 20]);
     expect(readdirSync(dir).filter((f) => f.endsWith('.ts')).length).toBe(2);
   });
 
