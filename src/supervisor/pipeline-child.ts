@@ -8,6 +8,9 @@
  * child's fd 4, and restarts it at once when it dies or stops answering,
  * backing off if it keeps dying, and says why.
  *
+ * A UDP passthrough, which has neither a driver nor an encoder, is read in
+ * the stream unit's process instead (pipeline-inline.ts, the same handle).
+ *
  * A hang is noticed by silence: an encoding pipeline that sends no TS for a
  * second (it makes some every few milliseconds; a new one has five for its
  * first) or any pipeline that sends no statistics for three (it sends them
@@ -77,6 +80,21 @@ export type PipelineChildEvents = {
   stopped: [string | null];
 };
 
+/** What the stream unit drives a pipeline through: a process of its own (PipelineChild) or one in its own process (pipeline-inline.ts). */
+export interface PipelineHandle extends Pick<TypedEmitter<PipelineChildEvents>, 'on'> {
+  readonly restartCount: number;
+  /** Pipelines started so far: after the first, each one's TS is a new source to splice on. */
+  readonly spawnCount: number;
+  readonly stats: PipelineStats | undefined;
+  readonly thumbnail: ReceivedThumbnail | undefined;
+  /** The pipeline's own process, where it has one. */
+  readonly pid: number | undefined;
+  start(): void;
+  send(msg: ParentMessageT): void;
+  replace(spec: PipelineSpec): void;
+  stop(): Promise<void>;
+}
+
 export interface PipelineChildOptions {
   /** Checked where its settings entered (config, operator, a tool's flags). */
   spec: PipelineSpec;
@@ -86,7 +104,7 @@ export interface PipelineChildOptions {
   forwardLogs?: boolean;
 }
 
-export class PipelineChild extends TypedEmitter<PipelineChildEvents> {
+export class PipelineChild extends TypedEmitter<PipelineChildEvents> implements PipelineHandle {
   private child: ChildProcess | undefined;
   private stopping = false;
   private finished = false;

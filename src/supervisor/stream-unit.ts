@@ -3,6 +3,7 @@
  * wired in one place (`send`, `demo`, the benchmarks and `run` all use it).
  *
  *   pipeline process (capture, encode, mux) ──TS pipe──> TsSplicer
+ *   (a UDP passthrough: read in this process, pipeline-inline.ts)
  *     ──> for each destination (one or two): StartGate ──> SrtOutput
  *           ──> the destination, or the local BondSender
  *                 ──> one socket per uplink ──> receiver
@@ -27,6 +28,12 @@
  * destination; the recorder never holds the stream back. When the destination
  * (re)connects, the stream starts at a random access point: the encoder is
  * asked for a keyframe; a passthrough's last keyframe is kept for it.
+ *
+ * A UDP passthrough input has no driver or encoder to fear: it is read here
+ * (pipeline-inline.ts), behind the same handle, which saves the process and
+ * the pipe hop; every other input has a pipeline process of its own. When an
+ * input changes between the two kinds, the new one takes over from the old
+ * on the same session, as a restarted process does.
  */
 
 import { type BondLinkOptions, BondSender, type BondSenderStats } from '../bond/index.js';
@@ -40,7 +47,8 @@ import { type SplicerStats, type StartGateStats, type StartMode, TsSplicer } fro
 import { type DeliverySample, type RecorderStats, type RecordingSettings, StreamRecorder } from '../record/index.js';
 import type { SrtStats } from '../srt/index.js';
 import { DestinationOutput, type DestinationSrtStats, type LeadSrtStats, leadSrtStats } from './destination-output.js';
-import { PipelineChild, type PipelineCrashedError } from './pipeline-child.js';
+import { PipelineChild, type PipelineCrashedError, type PipelineHandle } from './pipeline-child.js';
+import { InlinePipeline, runsInProcess } from './pipeline-inline.js';
 
 const log = createLogger('supervisor.stream');
 
@@ -140,7 +148,7 @@ export class StreamNotBondedError extends FieldcastError {
 export class StreamUnit extends TypedEmitter<StreamUnitEvents> {
   /** What runs now: the spec it started with, as changed live since. */
   private current: StreamSpec;
-  private child: PipelineChild | undefined;
+  private child: PipelineHandle | undefined;
   /** One per destination, in config order (index 0 is `destination`, 1 is `secondDestination`). */
   private outputs: DestinationOutput[] = [];
   /** A file input waits for its destinations; once one is up the others get this long to join. */
@@ -256,37 +264,76 @@ export class StreamUnit extends TypedEmitter<StreamUnitEvents> {
     this.connect(this.current.destination, 0);
     if (this.current.secondDestination) this.connect(this.current.secondDestination, 1);
 
-    const child = new PipelineChild({ spec: this.pipelineSpec() });
+    this.splicer.start();
+    this.openPipeline(false);
+    this.statsTimer = setInterval(() => this.emit('stats', this.stats()), STATS_INTERVAL_MS);
+  }
+
+  /**
+   * Starts the pipeline for the current spec: a UDP passthrough in this
+   * process (pipeline-inline.ts: there is no driver or encoder to guard
+   * against, and the process and pipe hop cost more than the rest of its
+   * path), anything else in a process of its own (pipeline-child.ts).
+   * `another` when it takes over from one of the other kind: its TS is a new
+   * source from the first byte.
+   */
+  private openPipeline(another: boolean): void {
+    const spec = this.pipelineSpec();
+    const child: PipelineHandle = runsInProcess(spec) ? new InlinePipeline({ spec }) : new PipelineChild({ spec });
     this.child = child;
-    child.on('ts', (d) => this.splicer.push(d));
+    const mine = (): boolean => this.child === child;
+    child.on('ts', (d) => {
+      if (mine()) this.splicer.push(d);
+    });
     child.on('spawned', () => {
+      if (!mine()) return;
       // A new process's stream: spliced on, at the rate the controller had reached.
-      if (child.spawnCount > 1) this.splicer.newSource();
+      if (child.spawnCount > 1 || another) this.splicer.newSource();
       if (this.current.source.kind === 'encode') child.send({ type: 'setBitrate', bps: this.videoBitrate });
       if (this.fileReady) child.send({ type: 'outputReady' });
     });
     child.on('stats', (s) => {
-      this.childStats = s;
+      if (mine()) this.childStats = s;
     });
     // What the process said went wrong before it died is the likelier cause: kept with the death, one deep.
     let saidBefore: string | undefined;
     child.on('event', (e) => {
+      if (!mine()) return;
       if (e.level === 'error') {
         saidBefore = `${e.code}: ${e.message}`;
         this.lastError = saidBefore;
       }
       this.emit('event', e);
     });
-    child.on('unit', (us) => this.emit('unit', us));
+    child.on('unit', (us) => {
+      if (mine()) this.emit('unit', us);
+    });
     child.on('restarting', (e, ms) => {
+      if (!mine()) return;
       this.lastError = saidBefore ? `${e.message} (before that: ${saidBefore})` : e.message;
       saidBefore = undefined;
       this.emit('restarting', e, ms);
     });
-    child.on('stopped', (code) => void this.finish(code));
-    this.splicer.start();
+    child.on('stopped', (code) => {
+      if (mine()) void this.finish(code);
+    });
     child.start();
-    this.statsTimer = setInterval(() => this.emit('stats', this.stats()), STATS_INTERVAL_MS);
+  }
+
+  /** The pipeline with the current spec in place of the running one: the same kind is replaced, the other kind taken over from. */
+  private replacePipeline(): void {
+    const old = this.child;
+    if (!old) return;
+    const spec = this.pipelineSpec();
+    if (runsInProcess(spec) === old instanceof InlinePipeline) {
+      old.replace(spec);
+      return;
+    }
+    // Not `mine()` any more: its end is not the stream's.
+    this.child = undefined;
+    void old.stop().then(() => {
+      if (!this.stopping) this.openPipeline(true);
+    });
   }
 
   /** A recorder that cannot open (a read-only or missing partition) is reported; the stream goes on without it. */
@@ -408,13 +455,13 @@ export class StreamUnit extends TypedEmitter<StreamUnitEvents> {
       this.abr = this.makeAbr(source.settings, this.current.destination.latencyMs, target);
       this.videoBitrate = target;
     }
-    this.child?.replace(this.pipelineSpec());
+    this.replacePipeline();
   }
 
   /** A new pipeline process with the same settings (the operator's restart); the SRT session and links stay up. */
   restartPipeline(): boolean {
     if (this.stopping || !this.child) return false;
-    this.child.replace(this.pipelineSpec());
+    this.replacePipeline();
     return true;
   }
 
