@@ -41,7 +41,14 @@ the same inputs changes nothing.
                          (default: the one the source already has)
   --secret-name NAME     the secret (default fieldcast/FLOWNAME/srt-password, or
                          the one the source already reads)
-  --source NAME          which source, when the flow has two
+  --source NAME          which source, when the flow has two; with --failover,
+                         one the flow does not have yet is added as its second
+  --failover MODE        merge or failover: turn the flow's source failover on
+                         in that mode (a flow takes a second source only so);
+                         MERGE needs the same bytes on both, as Fieldcast's two
+                         destinations send
+  --recovery-window MS   MERGE's recovery window (100-15000 ms): above the
+                         difference in delay between the two paths
   --config FILE          the box's config: latency, stream id, passphrase and the
                          bonding receiver's address of its destination
   --destination N        which of the config's destinations, 0 or 1 (default 0):
@@ -86,6 +93,8 @@ async function setup(argv: string[]): Promise<number> {
     'role-arn': { type: 'string' },
     'secret-name': { type: 'string' },
     source: { type: 'string' },
+    failover: { type: 'string' },
+    'recovery-window': { type: 'string' },
     config: { type: 'string' },
     destination: { type: 'string' },
     'latency-ms': { type: 'string' },
@@ -105,6 +114,8 @@ async function setup(argv: string[]): Promise<number> {
       roleArn: values['role-arn'],
       secretName: values['secret-name'],
       source: values.source,
+      failover: values.failover,
+      recoveryWindowMs: values['recovery-window'],
       destination: values.destination,
       start: values.start,
     },

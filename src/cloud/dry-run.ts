@@ -19,7 +19,7 @@ import { defaultSecretName } from './arn.js';
 import { isWorldOpen } from './cidr.js';
 import { describeSecretInput } from './secret.js';
 import type { SetupOptions } from './settings.js';
-import { updateSourceCommand } from './setup.js';
+import { addSourceCommand, updateFlowCommand, updateSourceCommand } from './setup.js';
 import { planSource } from './source-plan.js';
 
 /** The request the SDK built, as handed to the HTTP layer. */
@@ -150,10 +150,24 @@ export async function dryRunSetup(o: SetupOptions): Promise<DryRunPlan> {
       decryption,
     });
     if (o.ingestPort === undefined) delete changes.ingestPort;
+    if (o.failover) {
+      writes.unshift({
+        request: await built(mc, updateFlowCommand(o.flow.arn, o.failover), 'UpdateFlow'),
+        when: 'first, when source failover is not on in this mode already',
+      });
+    }
     writes.push({
       request: await built(mc, updateSourceCommand(o.flow.arn, SOURCE_ARN, changes), 'UpdateFlowSource'),
-      when: 'with only the fields that differ from the source as it is',
+      when: `with only the fields that differ from the source as it is${o.failover && o.sourceName ? `, when the flow has a source "${o.sourceName}"` : ''}`,
     });
+    if (o.failover && o.sourceName) {
+      if (o.passphrase && !o.secretName)
+        notes.push(`A source added as the flow's second gets a secret of its own: ${defaultSecretName(o.flow)}-${o.sourceName}.`);
+      writes.push({
+        request: await built(mc, addSourceCommand(o.flow.arn, o.sourceName, changes), 'AddFlowSources'),
+        when: `instead, when the flow has no source "${o.sourceName}" yet (added as its second)`,
+      });
+    }
     if (o.start)
       writes.push({
         request: await built(mc, new StartFlowCommand({ FlowArn: o.flow.arn }), 'StartFlow'),

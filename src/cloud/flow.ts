@@ -25,6 +25,8 @@ export interface FlowView {
   name: string;
   status: FlowStatus | string;
   sources: SourceView[];
+  /** Source failover (DescribeFlow sourceFailoverConfig): whether the flow takes two sources, and how it uses them. */
+  failover: { state: string | undefined; mode: string | undefined; recoveryWindow: number | undefined } | undefined;
   /** What MediaConnect says is wrong with the flow (DescribeFlow messages.errors). */
   errors: string[];
 }
@@ -55,6 +57,13 @@ export async function describeFlow(clients: AwsClients, flow: FlowArn, signal?: 
       name: f?.Name ?? flow.name,
       status: f?.Status ?? 'unknown',
       sources,
+      failover: f?.SourceFailoverConfig
+        ? {
+            state: f.SourceFailoverConfig.State,
+            mode: f.SourceFailoverConfig.FailoverMode,
+            recoveryWindow: f.SourceFailoverConfig.RecoveryWindow,
+          }
+        : undefined,
       errors: r.Messages?.Errors ?? [],
     };
   } catch (err) {

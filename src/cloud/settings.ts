@@ -40,8 +40,24 @@ export interface SetupOptions {
   roleArn: string | undefined;
   secretName: string | undefined;
   sourceName: string | undefined;
+  /**
+   * Source failover on the flow (its two sources: MERGE or FAILOVER), set if
+   * it is not so already; with it, a --source the flow does not have yet is
+   * added as its second source.
+   */
+  failover: FailoverWish | undefined;
   start: boolean;
 }
+
+/** MediaConnect's FailoverConfig as setup sets it. */
+export interface FailoverWish {
+  mode: 'MERGE' | 'FAILOVER';
+  /** ms the flow waits for the other source's copy of a packet (MERGE only); undefined: MediaConnect's own or the flow's. */
+  recoveryWindowMs: number | undefined;
+}
+
+/** A MERGE recovery window, ms: above the difference in delay between the two paths (the console offers 100-15000). */
+export const RecoveryWindow = z.number().int().min(100).max(15_000);
 
 export interface SetupFlags {
   flow: string;
@@ -54,6 +70,9 @@ export interface SetupFlags {
   roleArn?: string;
   secretName?: string;
   source?: string;
+  /** merge or failover. */
+  failover?: string;
+  recoveryWindowMs?: string;
   /** Which of the config's destinations (0 or 1) gives the latency, stream id, passphrase and address. */
   destination?: string;
   start?: boolean;
@@ -155,6 +174,25 @@ export async function setupOptions(f: SetupFlags, config: SetupConfig | undefine
     roleArn: f.roleArn !== undefined ? checkRoleArn(f.roleArn) : undefined,
     secretName: f.secretName !== undefined ? checkSecretName(f.secretName) : undefined,
     sourceName: f.source,
+    failover: failoverWish(f),
     start: f.start === true,
   };
+}
+
+function failoverWish(f: SetupFlags): FailoverWish | undefined {
+  if (f.failover === undefined) {
+    if (f.recoveryWindowMs !== undefined)
+      throw new CloudInputError('--recovery-window goes with --failover merge', { flag: '--recovery-window' });
+    return undefined;
+  }
+  const mode = f.failover.toUpperCase();
+  if (mode !== 'MERGE' && mode !== 'FAILOVER')
+    throw new CloudInputError(`--failover must be merge or failover (got "${f.failover}")`, { flag: '--failover' });
+  if (f.recoveryWindowMs !== undefined && mode !== 'MERGE')
+    throw new CloudInputError('--recovery-window is a MERGE setting: use it with --failover merge', { flag: '--recovery-window' });
+  const recoveryWindowMs =
+    f.recoveryWindowMs === undefined
+      ? undefined
+      : zodCheck(RecoveryWindow, numberFlag(f.recoveryWindowMs, '--recovery-window'), '--recovery-window');
+  return { mode, recoveryWindowMs };
 }

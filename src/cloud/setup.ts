@@ -4,8 +4,14 @@
  * from a Secrets Manager secret, and the flow is started if asked. Reads
  * first (DescribeFlow, DescribeSecret, GetSecretValue), compares, and sends
  * a change only for what differs, so a second run changes nothing.
+ *
+ * With --failover (MERGE or FAILOVER) it also turns the flow's source
+ * failover on in that mode (UpdateFlow) and, when --source names a source
+ * the flow does not have yet, adds it as the flow's second source
+ * (AddFlowSources): the box's second destination. MediaConnect takes a
+ * second source only once failover is on, so that comes first.
  */
-import { UpdateFlowSourceCommand } from '@aws-sdk/client-mediaconnect';
+import { AddFlowSourcesCommand, UpdateFlowCommand, UpdateFlowSourceCommand } from '@aws-sdk/client-mediaconnect';
 import { pause } from '../lib/sleep.js';
 import { defaultSecretName } from './arn.js';
 import { isWorldOpen } from './cidr.js';
@@ -13,7 +19,7 @@ import type { AwsClients } from './clients.js';
 import { CloudFlowShapeError, CloudInputError, CloudRequestError, fromAwsError } from './errors.js';
 import { describeFlow, type FlowView, type SourceView, startFlow } from './flow.js';
 import { applySecret, planSecret, readSecret } from './secret.js';
-import type { SetupOptions } from './settings.js';
+import type { FailoverWish, SetupOptions } from './settings.js';
 import {
   type DesiredSource,
   describeChanges,
@@ -37,18 +43,28 @@ export interface SetupRunOptions {
   settlePollMs?: number;
 }
 
-/** The source setup sets: the one named, or the flow's only one. */
-export function pickSource(flow: FlowView, name: string | undefined): SourceView {
+/** A flow takes at most this many sources (two, with source failover on). */
+const MAX_FLOW_SOURCES = 2;
+
+/**
+ * The source setup sets: the one named, or the flow's only one; undefined
+ * when `adding` and the flow has no source of that name yet (setup adds it).
+ */
+export function pickSource(flow: FlowView, name: string | undefined, adding = false): SourceView | undefined {
   if (name !== undefined) {
     const s = flow.sources.find((x) => x.name === name);
-    if (!s)
+    if (s) return s;
+    const has = flow.sources.map((x) => x.name).join(', ') || 'none';
+    if (!adding)
       throw new CloudFlowShapeError(
-        `the flow ${flow.name} has no source named "${name}" (it has: ${flow.sources.map((x) => x.name).join(', ') || 'none'})`,
-        {
-          source: name,
-        },
+        `the flow ${flow.name} has no source named "${name}" (it has: ${has}); to add it as the flow's second source, give --failover merge (or failover)`,
+        { source: name },
       );
-    return s;
+    if (flow.sources.length >= MAX_FLOW_SOURCES)
+      throw new CloudFlowShapeError(`the flow ${flow.name} already has ${flow.sources.length} sources (${has}): a flow takes two at most`, {
+        source: name,
+      });
+    return undefined;
   }
   if (flow.sources.length === 1 && flow.sources[0]) return flow.sources[0];
   if (flow.sources.length === 0)
@@ -81,21 +97,36 @@ export async function setupFlow(clients: AwsClients, o: SetupOptions, r: SetupRu
   const lines: string[] = [];
   let changes = 0;
   const flow = await describeFlow(clients, o.flow);
-  const source = pickSource(flow, o.sourceName);
+  const source = pickSource(flow, o.sourceName, o.failover !== undefined);
+  const sourceName = source?.name ?? o.sourceName ?? '';
   lines.push(
-    `Flow ${flow.name} (${o.flow.region}) is ${flow.status}; its source "${source.name}" is ${source.protocol ?? 'of no known protocol'}.`,
+    source
+      ? `Flow ${flow.name} (${o.flow.region}) is ${flow.status}; its source "${source.name}" is ${source.protocol ?? 'of no known protocol'}.`
+      : `Flow ${flow.name} (${o.flow.region}) is ${flow.status}; it has no source "${sourceName}" yet (it has ${flow.sources.map((x) => `"${x.name}"`).join(', ')}).`,
   );
+  // A source being added may read its password with the role the flow's other source uses.
+  const roleSource = source ?? flow.sources[0];
+
+  if (o.failover) {
+    const f = planFailover(flow, o.failover);
+    if (f) {
+      await updateFlow(clients, o, f);
+      changes++;
+      lines.push(`Turned source failover on in ${describeFailover(o.failover)}.`);
+    } else lines.push(`Source failover is already on in ${describeFailover(o.failover)}: unchanged.`);
+  }
 
   let decryption: DesiredSource['decryption'];
   if (o.passphrase) {
-    const roleArn = o.roleArn ?? (source.decryption?.keyType === SRT_PASSWORD ? source.decryption.roleArn : undefined);
+    const roleArn = o.roleArn ?? (roleSource?.decryption?.keyType === SRT_PASSWORD ? roleSource.decryption.roleArn : undefined);
     if (!roleArn)
       throw new CloudInputError(
         'give --role-arn: the IAM role MediaConnect assumes to read the SRT password from Secrets Manager (README: "IAM permissions")',
         {},
       );
-    const createName = o.secretName ?? defaultSecretName(o.flow);
-    const lookFor = o.secretName ?? (source.decryption?.keyType === SRT_PASSWORD ? source.decryption.secretArn : undefined) ?? createName;
+    // A second source has a secret of its own: the two destinations may have different passphrases.
+    const createName = o.secretName ?? (source ? defaultSecretName(o.flow) : `${defaultSecretName(o.flow)}-${sourceName}`);
+    const lookFor = o.secretName ?? (source?.decryption?.keyType === SRT_PASSWORD ? source.decryption.secretArn : undefined) ?? createName;
     const state = await readSecret(clients, lookFor, o.passphrase);
     const step = planSecret(state, createName);
     const secretArn = await applySecret(clients, step, o.passphrase, flow.name);
@@ -112,7 +143,7 @@ export async function setupFlow(clients: AwsClients, o: SetupOptions, r: SetupRu
         {},
       );
     decryption = { roleArn, secretArn };
-  } else if (source.decryption?.keyType === SRT_PASSWORD) {
+  } else if (source?.decryption?.keyType === SRT_PASSWORD) {
     lines.push('No passphrase given: the source keeps the SRT password it has.');
   }
 
@@ -124,13 +155,18 @@ export async function setupFlow(clients: AwsClients, o: SetupOptions, r: SetupRu
     decryption,
   };
   const c = planSource(source, want);
-  if (hasChanges(c)) {
+  let ingestIp = source?.ingestIp;
+  if (!source) {
+    ingestIp = await addSource(clients, o, sourceName, c);
+    changes++;
+    lines.push(`Added the source "${sourceName}": ${describeChanges(c, undefined).join('; ')}.`);
+  } else if (hasChanges(c)) {
     await updateSource(clients, o, source, c);
     changes++;
     lines.push(`Set the source "${source.name}": ${describeChanges(c, source).join('; ')}.`);
   } else {
     lines.push(
-      `The source "${source.name}" already is an SRT listener on port ${want.ingestPort} for ${want.whitelistCidr}, minimum latency ${want.minLatency} ms: unchanged.`,
+      `The source "${sourceName}" already is an SRT listener on port ${want.ingestPort} for ${want.whitelistCidr}, minimum latency ${want.minLatency} ms: unchanged.`,
     );
   }
   if (c.whitelistCidr !== undefined) lines.push(`The allow-list ${o.whitelistCidr} comes from ${o.cidrFrom}.`);
@@ -151,12 +187,75 @@ export async function setupFlow(clients: AwsClients, o: SetupOptions, r: SetupRu
   } else if (flow.status !== 'ACTIVE' && flow.status !== 'STARTING') {
     lines.push(`The flow is ${flow.status}: run again with --start to start it.`);
   }
-  if (source.ingestIp)
+  if (ingestIp)
     lines.push(
-      `Senders call srt://${source.ingestIp}:${want.ingestPort} (SRT latency ${want.minLatency} ms or more${decryption ? ', the same passphrase' : ''}${o.streamId ? `, stream id ${o.streamId}` : ''}).`,
+      `Senders call srt://${ingestIp}:${want.ingestPort} (SRT latency ${want.minLatency} ms or more${decryption ? ', the same passphrase' : ''}${o.streamId ? `, stream id ${o.streamId}` : ''}).`,
     );
   lines.push(changes === 0 ? 'Nothing changed.' : `${changes} change${changes === 1 ? '' : 's'} sent.`);
   return { lines, changes };
+}
+
+/** What UpdateFlow must set so the flow's source failover is as wished; undefined when it already is. */
+export function planFailover(flow: FlowView, w: FailoverWish): FailoverWish | undefined {
+  const f = flow.failover;
+  const same = f?.state === 'ENABLED' && f.mode === w.mode && (w.recoveryWindowMs === undefined || f.recoveryWindow === w.recoveryWindowMs);
+  return same ? undefined : w;
+}
+
+function describeFailover(w: FailoverWish): string {
+  return w.mode === 'MERGE'
+    ? `MERGE mode (a packet lost on one source is taken from the other${w.recoveryWindowMs !== undefined ? `, recovery window ${w.recoveryWindowMs} ms` : ''})`
+    : 'FAILOVER mode (the flow switches to the other source when one stops)';
+}
+
+/** The UpdateFlow request that turns source failover on as wished (also what --dry-run prints). */
+export function updateFlowCommand(flowArn: string, w: FailoverWish): UpdateFlowCommand {
+  return new UpdateFlowCommand({
+    FlowArn: flowArn,
+    SourceFailoverConfig: {
+      State: 'ENABLED',
+      FailoverMode: w.mode,
+      ...(w.recoveryWindowMs !== undefined ? { RecoveryWindow: w.recoveryWindowMs } : {}),
+    },
+  });
+}
+
+/** The AddFlowSources request for a new SRT listener source named `name` (also what --dry-run prints). */
+export function addSourceCommand(flowArn: string, name: string, c: SourceChanges): AddFlowSourcesCommand {
+  return new AddFlowSourcesCommand({
+    FlowArn: flowArn,
+    Sources: [
+      {
+        Name: name,
+        Protocol: SRT_LISTENER,
+        ...(c.ingestPort !== undefined ? { IngestPort: c.ingestPort } : {}),
+        ...(c.whitelistCidr !== undefined ? { WhitelistCidr: c.whitelistCidr } : {}),
+        ...(c.minLatency !== undefined ? { MinLatency: c.minLatency } : {}),
+        ...(c.streamId !== undefined ? { StreamId: c.streamId } : {}),
+        ...(c.decryption
+          ? { Decryption: { KeyType: c.decryption.keyType, RoleArn: c.decryption.roleArn, SecretArn: c.decryption.secretArn } }
+          : {}),
+      },
+    ],
+  });
+}
+
+async function updateFlow(clients: AwsClients, o: SetupOptions, w: FailoverWish): Promise<void> {
+  try {
+    await clients.mediaconnect.send(updateFlowCommand(o.flow.arn, w));
+  } catch (err) {
+    throw fromAwsError(err, 'turning source failover on (UpdateFlow)', `flow ${o.flow.arn}`);
+  }
+}
+
+/** Adds the source; resolves to the address senders call, where MediaConnect gives it. */
+async function addSource(clients: AwsClients, o: SetupOptions, name: string, c: SourceChanges): Promise<string | undefined> {
+  try {
+    const r = await clients.mediaconnect.send(addSourceCommand(o.flow.arn, name, c));
+    return r.Sources?.find((x) => x.Name === name)?.IngestIp;
+  } catch (err) {
+    throw fromAwsError(err, 'adding the source (AddFlowSources)', `source ${name} of flow ${o.flow.arn}`);
+  }
 }
 
 /** The UpdateFlowSource request for `c` (also what --dry-run prints). */

@@ -11,7 +11,9 @@
  * answered 400 and kept in `violations`, which the tests expect empty.
  *
  * References: MediaConnect API reference (DescribeFlow, UpdateFlowSource,
- * StartFlow; Source, Transport, UpdateEncryption); Secrets Manager API
+ * StartFlow, UpdateFlow, AddFlowSources; Source, SetSourceRequest,
+ * Transport, UpdateEncryption, FailoverConfig, UpdateFailoverConfig: a flow
+ * takes a second source only with source failover ENABLED, two at most); Secrets Manager API
  * reference (DescribeSecret, GetSecretValue, CreateSecret, PutSecretValue);
  * CloudWatch API reference (GetMetricData, MetricDataQuery, MetricStat;
  * Query protocol); AWS Signature Version 4 (IAM user guide).
@@ -59,6 +61,7 @@ export interface WireFlow {
   outputs: unknown[];
   source: WireSource;
   sources?: WireSource[];
+  sourceFailoverConfig?: { state?: string; failoverMode?: string; recoveryWindow?: number; sourcePriority?: { primarySource?: string } };
 }
 
 interface StoredSecret {
@@ -112,6 +115,19 @@ const UPDATE_SOURCE_FIELDS: Record<string, 'string' | 'integer' | 'object' | 'ar
   streamId: 'string',
   vpcInterfaceName: 'string',
   whitelistCidr: 'string',
+};
+const UPDATE_FLOW_FIELDS: Record<string, 'string' | 'object'> = {
+  maintenance: 'object',
+  ndiConfig: 'object',
+  flowSize: 'string',
+  sourceFailoverConfig: 'object',
+  sourceMonitoringConfig: 'object',
+};
+const FAILOVER_FIELDS: Record<string, 'string' | 'integer' | 'object'> = {
+  failoverMode: 'string',
+  recoveryWindow: 'integer',
+  sourcePriority: 'object',
+  state: 'string',
 };
 const ENCRYPTION_FIELDS: Record<string, 'string'> = {
   algorithm: 'string',
@@ -415,6 +431,29 @@ export class AwsTestEndpoint {
       );
   }
 
+  /** The checks UpdateFlowSource and AddFlowSources share: protocol, SRT listener port, decryption, allow-list. */
+  private checkSource(where: string, b: Record<string, unknown>, protocol: string): void {
+    if (b['protocol'] !== undefined && !PROTOCOLS.includes(String(b['protocol'])))
+      throw new Reject(400, 'BadRequestException', `protocol "${b['protocol']}" is not a documented value`);
+    const port = b['ingestPort'] as number | undefined;
+    if (port !== undefined && protocol === 'srt-listener' && (port < 1024 || port > 65535 || port === 2077 || port === 2088))
+      throw new Reject(400, 'BadRequestException', `ingestPort ${port} is not open to SRT listeners`);
+    const d = b['decryption'] as Record<string, unknown> | undefined;
+    if (d !== undefined) {
+      checkFields(`${where}.decryption`, d, ENCRYPTION_FIELDS);
+      if (d['keyType'] !== undefined && !['speke', 'static-key', 'srt-password'].includes(String(d['keyType'])))
+        throw new Reject(400, 'BadRequestException', `keyType "${d['keyType']}" is not a documented value`);
+      if (d['keyType'] === 'srt-password') {
+        if (typeof d['roleArn'] !== 'string' || typeof d['secretArn'] !== 'string')
+          throw new Reject(400, 'BadRequestException', 'srt-password decryption needs roleArn and secretArn');
+        if (![...this.secrets.values()].some((x) => x.arn === d['secretArn']))
+          throw new Reject(400, 'BadRequestException', `secretArn ${d['secretArn']} is not a secret of this account`);
+      }
+    }
+    if (b['whitelistCidr'] !== undefined && !/^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}$/.test(String(b['whitelistCidr'])))
+      throw new Reject(400, 'BadRequestException', `whitelistCidr "${b['whitelistCidr']}" is not a CIDR block`);
+  }
+
   // --- MediaConnect (REST-JSON) -------------------------------------------------------------
 
   private mediaConnect(seen: SeenRequest, req: http.IncomingMessage, body: Buffer): [number, string, string] {
@@ -466,26 +505,10 @@ export class AwsTestEndpoint {
       checkFields('UpdateFlowSource', b, UPDATE_SOURCE_FIELDS);
       const s = (f.sources ?? [f.source]).find((x) => x.sourceArn === parts[5]);
       if (!s) throw new Reject(404, 'NotFoundException', `Source not found: ${parts[5]}`, false);
-      if (b['protocol'] !== undefined && !PROTOCOLS.includes(String(b['protocol'])))
-        throw new Reject(400, 'BadRequestException', `protocol "${b['protocol']}" is not a documented value`);
       const protocol = String(b['protocol'] ?? s.transport?.protocol);
+      this.checkSource('UpdateFlowSource', b, protocol);
       const port = b['ingestPort'] as number | undefined;
-      if (port !== undefined && protocol === 'srt-listener' && (port < 1024 || port > 65535 || port === 2077 || port === 2088))
-        throw new Reject(400, 'BadRequestException', `ingestPort ${port} is not open to SRT listeners`);
       const d = b['decryption'] as Record<string, unknown> | undefined;
-      if (d !== undefined) {
-        checkFields('UpdateFlowSource.decryption', d, ENCRYPTION_FIELDS);
-        if (d['keyType'] !== undefined && !['speke', 'static-key', 'srt-password'].includes(String(d['keyType'])))
-          throw new Reject(400, 'BadRequestException', `keyType "${d['keyType']}" is not a documented value`);
-        if (d['keyType'] === 'srt-password') {
-          if (typeof d['roleArn'] !== 'string' || typeof d['secretArn'] !== 'string')
-            throw new Reject(400, 'BadRequestException', 'srt-password decryption needs roleArn and secretArn');
-          if (![...this.secrets.values()].some((x) => x.arn === d['secretArn']))
-            throw new Reject(400, 'BadRequestException', `secretArn ${d['secretArn']} is not a secret of this account`);
-        }
-      }
-      if (b['whitelistCidr'] !== undefined && !/^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}$/.test(String(b['whitelistCidr'])))
-        throw new Reject(400, 'BadRequestException', `whitelistCidr "${b['whitelistCidr']}" is not a CIDR block`);
       s.transport = {
         ...(s.transport ?? { protocol }),
         protocol,
@@ -496,6 +519,63 @@ export class AwsTestEndpoint {
       if (b['whitelistCidr'] !== undefined) s.whitelistCidr = b['whitelistCidr'] as string;
       if (d !== undefined) s.decryption = d as WireSource['decryption'];
       return json(202, { flowArn: f.flowArn, source: s });
+    }
+    // PUT /v1/flows/{flowArn}
+    if (req.method === 'PUT' && parts.length === 4 && parts[2] === 'flows') {
+      seen.operation = 'UpdateFlow';
+      fault('UpdateFlow');
+      const f = flowOf(parts[3]);
+      const b = JSON.parse(body.toString() || '{}') as Record<string, unknown>;
+      checkFields('UpdateFlow', b, UPDATE_FLOW_FIELDS);
+      const fc = b['sourceFailoverConfig'] as Record<string, unknown> | undefined;
+      if (fc !== undefined) {
+        checkFields('UpdateFlow.sourceFailoverConfig', fc, FAILOVER_FIELDS);
+        if (fc['failoverMode'] !== undefined && !['MERGE', 'FAILOVER'].includes(String(fc['failoverMode'])))
+          throw new Reject(400, 'BadRequestException', `failoverMode "${fc['failoverMode']}" is not MERGE or FAILOVER`);
+        if (fc['state'] !== undefined && !['ENABLED', 'DISABLED'].includes(String(fc['state'])))
+          throw new Reject(400, 'BadRequestException', `state "${fc['state']}" is not ENABLED or DISABLED`);
+        if (fc['state'] === 'DISABLED' && (f.sources ?? [f.source]).length > 1)
+          throw new Reject(400, 'BadRequestException', 'a flow with two sources cannot have source failover disabled', false);
+        f.sourceFailoverConfig = { ...(f.sourceFailoverConfig ?? {}), ...(fc as WireFlow['sourceFailoverConfig']) };
+      }
+      return json(202, { flow: f });
+    }
+    // POST /v1/flows/{flowArn}/source
+    if (req.method === 'POST' && parts.length === 5 && parts[2] === 'flows' && parts[4] === 'source') {
+      seen.operation = 'AddFlowSources';
+      fault('AddFlowSources');
+      const f = flowOf(parts[3]);
+      const b = JSON.parse(body.toString() || '{}') as Record<string, unknown>;
+      checkFields('AddFlowSources', b, { sources: 'array' }, ['sources']);
+      const sources = f.sources ?? [f.source];
+      const adding = b['sources'] as Record<string, unknown>[];
+      for (const a of adding) {
+        checkFields('AddFlowSources.sources[]', a, { ...UPDATE_SOURCE_FIELDS, name: 'string' }, ['name', 'protocol']);
+        this.checkSource('AddFlowSources', a, String(a['protocol']));
+      }
+      if (sources.length + adding.length > 2)
+        throw new Reject(400, 'BadRequestException', `a flow takes two sources at most; it has ${sources.length}`, false);
+      if (sources.length + adding.length > 1 && f.sourceFailoverConfig?.state !== 'ENABLED')
+        throw new Reject(400, 'BadRequestException', 'a second source needs source failover ENABLED on the flow (UpdateFlow)', false);
+      const added: WireSource[] = adding.map((a, i) => {
+        if (sources.some((x) => x.name === a['name']))
+          throw new Reject(400, 'BadRequestException', `the flow already has a source named ${String(a['name'])}`, false);
+        return {
+          sourceArn: `arn:aws:mediaconnect:${TEST_REGION}:${TEST_ACCOUNT}:source:${randomBytes(4).toString('hex')}-${i}:${String(a['name'])}`,
+          name: String(a['name']),
+          ingestIp: f.source.ingestIp,
+          ...(a['ingestPort'] !== undefined ? { ingestPort: a['ingestPort'] as number } : {}),
+          ...(a['whitelistCidr'] !== undefined ? { whitelistCidr: a['whitelistCidr'] as string } : {}),
+          transport: {
+            protocol: String(a['protocol']),
+            ...(a['minLatency'] !== undefined ? { minLatency: a['minLatency'] as number } : {}),
+            ...(a['streamId'] !== undefined ? { streamId: a['streamId'] as string } : {}),
+          },
+          ...(a['decryption'] !== undefined ? { decryption: a['decryption'] as WireSource['decryption'] } : {}),
+        };
+      });
+      f.sources = [...sources, ...added];
+      return json(201, { flowArn: f.flowArn, sources: added });
     }
     throw new Reject(404, 'NotFoundException', `no MediaConnect operation is ${req.method} ${path}`);
   }

@@ -54,7 +54,7 @@ async function run(flags: SetupFlags, creds = TEST_CREDENTIALS) {
   }
 }
 
-const CHANGES = new Set(['CreateSecret', 'PutSecretValue', 'UpdateFlowSource', 'StartFlow']);
+const CHANGES = new Set(['CreateSecret', 'PutSecretValue', 'UpdateFlowSource', 'StartFlow', 'UpdateFlow', 'AddFlowSources']);
 const changeRequests = () => aws.operations().filter((o) => CHANGES.has(o));
 
 describe('fieldcast cloud setup against a local endpoint checking the documented request shapes', () => {
@@ -228,6 +228,94 @@ describe('fieldcast cloud setup against a local endpoint checking the documented
   });
 });
 
+describe("fieldcast cloud setup: a flow's second source (the box's second destination)", () => {
+  const second = (flow: string, extra: Partial<SetupFlags> = {}): SetupFlags => ({
+    flow,
+    source: 'backup',
+    failover: 'merge',
+    recoveryWindowMs: '400',
+    port: '5001',
+    cidr: '203.0.113.7/32',
+    latencyMs: '2000',
+    passphraseText: 'the second destination passphrase',
+    ...extra,
+  });
+
+  it('turns MERGE failover on, then adds the source as an SRT listener with its own secret; a second run changes nothing', async () => {
+    const flow = aws.addFlow('Merged', {
+      ingestPort: 5000,
+      whitelistCidr: '203.0.113.7/32',
+      transport: { protocol: 'srt-listener', minLatency: 2000 },
+      decryption: { keyType: 'srt-password', roleArn: ROLE, secretArn: 'arn:aws:secretsmanager:us-west-2:111122223333:secret:x' },
+    });
+    const first = await run(second(flow.flowArn));
+    expect(aws.violations).toEqual([]);
+    expect(changeRequests()).toEqual(['UpdateFlow', 'CreateSecret', 'AddFlowSources']);
+    expect(flow.sourceFailoverConfig).toMatchObject({ state: 'ENABLED', failoverMode: 'MERGE', recoveryWindow: 400 });
+    expect(flow.sources?.map((x) => x.name)).toEqual([flow.source.name, 'backup']);
+    const added = flow.sources![1]!;
+    const secret = aws.secrets.get('fieldcast/Merged/srt-password-backup');
+    expect(secret?.value).toBe('the second destination passphrase');
+    expect(added).toMatchObject({ ingestPort: 5001, whitelistCidr: '203.0.113.7/32' });
+    expect(added.transport).toMatchObject({ protocol: 'srt-listener', minLatency: 2000 });
+    // The role the first source reads its password with reads the second's too.
+    expect(added.decryption).toEqual({ keyType: 'srt-password', roleArn: ROLE, secretArn: secret?.arn });
+    const text = first.lines.join('\n');
+    expect(text).toContain('it has no source "backup" yet');
+    expect(text).toContain('Turned source failover on in MERGE mode');
+    expect(text).toContain('recovery window 400 ms');
+    expect(text).toContain('Added the source "backup"');
+    expect(text).toContain('srt://198.51.100.20:5001');
+    expect(text).not.toContain('the second destination passphrase');
+
+    aws.requests.length = 0;
+    const again = await run(second(flow.flowArn));
+    expect(aws.violations).toEqual([]);
+    expect(changeRequests()).toEqual([]);
+    expect(again.changes).toBe(0);
+    expect(again.lines.join('\n')).toContain('Source failover is already on in MERGE mode');
+    expect(flow.sources?.length).toBe(2);
+  });
+
+  it('refuses a third source, a missing source without --failover, and a recovery window without MERGE, with what to do', async () => {
+    const flow = aws.addFlow('Full', { transport: { protocol: 'srt-listener', minLatency: 2000 }, ingestPort: 5000 });
+    await run(second(flow.flowArn, { passphraseText: undefined }));
+    expect(flow.sources?.length).toBe(2);
+    aws.requests.length = 0;
+    await expect(run(second(flow.flowArn, { source: 'third', passphraseText: undefined }))).rejects.toThrow(
+      /already has 2 sources .*a flow takes two at most/,
+    );
+    await expect(run({ flow: flow.flowArn, source: 'other', cidr: '203.0.113.7/32' })).rejects.toThrow(
+      /no source named "other".*give --failover merge/,
+    );
+    expect(changeRequests()).toEqual([]);
+    await expect(setupOptions(second(flow.flowArn, { failover: 'failover' }), undefined)).rejects.toThrow(
+      /--recovery-window is a MERGE setting/,
+    );
+    await expect(setupOptions(second(flow.flowArn, { failover: 'both' }), undefined)).rejects.toThrow(
+      /--failover must be merge or failover/,
+    );
+    await expect(setupOptions(second(flow.flowArn, { recoveryWindowMs: '50' }), undefined)).rejects.toThrow(/--recovery-window/);
+    await expect(setupOptions({ flow: flow.flowArn, cidr: '203.0.113.7/32', recoveryWindowMs: '400' }, undefined)).rejects.toThrow(
+      /--recovery-window goes with --failover merge/,
+    );
+  });
+
+  it("the endpoint holds MediaConnect's rule: no second source while failover is off", async () => {
+    const flow = aws.addFlow('Strict');
+    const c = clients();
+    try {
+      const { addSourceCommand } = await import('../../src/cloud/setup.js');
+      await expect(
+        c.mediaconnect.send(addSourceCommand(flow.flowArn, 'b', { ingestPort: 5001, whitelistCidr: '203.0.113.7/32', minLatency: 2000 })),
+      ).rejects.toThrow(/source failover ENABLED/);
+    } finally {
+      c.close();
+    }
+    expect(flow.sources?.length).toBe(1);
+  });
+});
+
 describe('fieldcast cloud status against the local endpoint', () => {
   it("reads the flow and CloudWatch's source metrics and says them in plain words", async () => {
     const flow = aws.addFlow(
@@ -328,6 +416,30 @@ describe.skipIf(skipCli)('fieldcast cloud as an operator runs it', () => {
     expect(r.stdout).toContain('"SecretString":"(set)"');
     expect(r.stdout).toContain(`StartFlow: POST ${aws.url}/v1/flows/start/${flow.flowArn}`);
     expect(r.stdout + r.stderr).not.toContain(PASSPHRASE);
+    expect(aws.requests).toEqual([]);
+
+    const add = await cli(
+      [
+        'setup',
+        '--flow',
+        flow.flowArn,
+        '--port',
+        '5001',
+        '--cidr',
+        '203.0.113.7/32',
+        '--source',
+        'backup',
+        '--failover',
+        'merge',
+        '--dry-run',
+      ],
+      bareEnv(),
+    );
+    expect(add.status).toBe(0);
+    expect(add.stdout).toContain(`UpdateFlow: PUT ${aws.url}/v1/flows/${flow.flowArn}`);
+    expect(add.stdout).toContain('"sourceFailoverConfig":{"failoverMode":"MERGE","state":"ENABLED"}');
+    expect(add.stdout).toContain(`AddFlowSources: POST ${aws.url}/v1/flows/${flow.flowArn}/source`);
+    expect(add.stdout).toContain('"name":"backup"');
     expect(aws.requests).toEqual([]);
   });
 

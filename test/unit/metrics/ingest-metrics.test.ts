@@ -24,7 +24,7 @@ function snapshot(s: Partial<IngestWatchSnapshot>): { snapshot(): IngestWatchSna
 }
 
 const view = {
-  flow: { arn: ARN, name: 'Show', status: 'ACTIVE', sources: [], errors: [] },
+  flow: { arn: ARN, name: 'Show', status: 'ACTIVE', sources: [], failover: undefined, errors: [] },
   source: undefined,
   metrics: {
     windowMinutes: 5,
