@@ -29,7 +29,7 @@ import type { Pipeline } from '../media/pipeline.js';
 import type { PipelineChildEvents, PipelineChildOptions, PipelineHandle, ReceivedThumbnail } from './pipeline-child.js';
 
 const log = createLogger('supervisor.pipeline');
-/** A window's TS at 20 Mbit/s and 5 ms is 12.5 kB; the stage grows for more. */
+/** A window's TS at 20 Mbit/s and 5 ms is 12.5 kB; the stage grows for more (a late turn). */
 const STAGE_BYTES = 32 * 1024;
 
 /** Whether a pipeline spec is read in this process (InlinePipeline) rather than in a process of its own. */
@@ -44,8 +44,8 @@ export class InlinePipeline extends TypedEmitter<PipelineChildEvents> implements
   private finished = false;
   private spawns = 0;
   private lastStats: PipelineStats | undefined;
-  /** This loop turn's TS, handed on whole at its end (a new buffer each time: the splicer may keep it). */
-  private stage: Buffer | undefined;
+  /** This loop turn's TS, handed on whole at its end as a copy of its own size (the splicer may keep it). */
+  private stage = Buffer.allocUnsafe(STAGE_BYTES);
   private staged = 0;
   private flushQueued = false;
   private ready = false;
@@ -162,14 +162,12 @@ export class InlinePipeline extends TypedEmitter<PipelineChildEvents> implements
 
   /** Copies the chunk into this loop turn's TS, which leaves as one at the turn's end. */
   private push(chunk: Buffer): boolean {
-    let stage = this.stage ?? Buffer.allocUnsafe(STAGE_BYTES);
-    if (this.staged + chunk.length > stage.length) {
-      const bigger = Buffer.allocUnsafe(Math.max(stage.length * 2, this.staged + chunk.length));
-      stage.copy(bigger, 0, 0, this.staged);
-      stage = bigger;
+    if (this.staged + chunk.length > this.stage.length) {
+      const bigger = Buffer.allocUnsafe(Math.max(this.stage.length * 2, this.staged + chunk.length));
+      this.stage.copy(bigger, 0, 0, this.staged);
+      this.stage = bigger;
     }
-    this.stage = stage;
-    chunk.copy(stage, this.staged);
+    chunk.copy(this.stage, this.staged);
     this.staged += chunk.length;
     if (!this.flushQueued) {
       this.flushQueued = true;
@@ -180,10 +178,10 @@ export class InlinePipeline extends TypedEmitter<PipelineChildEvents> implements
 
   private flush(): void {
     this.flushQueued = false;
-    const out = this.stage?.subarray(0, this.staged);
-    this.stage = undefined;
+    if (this.staged === 0) return;
+    const out = Buffer.from(this.stage.subarray(0, this.staged));
     this.staged = 0;
-    if (out && out.length > 0 && !this.finished) this.emit('ts', out);
+    if (!this.finished) this.emit('ts', out);
   }
 
   private finish(code: string | null): void {
