@@ -8,11 +8,19 @@
  * group that registered but never sent data is reaped after 5 s. This file is
  * the socket, the timer and the events around them.
  *
+ * One forward: each group's SRT packets are relayed to that listener as they
+ * came, and the SRT session runs from the unit to it. Two forwards
+ * (receiver-forwards.ts): each group's session ends here, decrypted with the
+ * unit's passphrase, and its TS is sent on to both listeners, each over its
+ * own SRT session (receiver-fanout.ts).
+ *
  * Every packet handler is wrapped: malformed or hostile input is counted and
  * dropped, never a crash. This module does not load the native addon — a
- * cloud VM runs it alone.
+ * cloud VM runs it alone; only the fan-out (two forwards) imports it, when
+ * the receiver starts.
  *
  *   const r = new BondReceiver({ listen: '[::]:5000', forward: 'srt://127.0.0.1:9000' });
+ *   const f = new BondReceiver({ forward: ['srt://10.0.1.20:5000', 'srt://10.0.2.20:5000'], passphrase });
  *   await r.start(); r.stats(); r.close();
  */
 import dgram from 'node:dgram';
@@ -22,8 +30,10 @@ import { performance } from 'node:perf_hooks';
 import { TypedEmitter } from '../lib/events.js';
 import { formatHostPort, parseHostPort, unmapIPv4 } from '../lib/hostport.js';
 import { createLogger } from '../lib/logger.js';
+import type { Secret } from '../srt/secret.js';
 import { decodeSrtla, isMalformed, isSrtData, isSrtla, srtControlType } from './protocol.js';
 import { ReceiverOptionsError, ReceiverStartError } from './receiver-errors.js';
+import { type ForwardPlan, forwardTarget, planForwards } from './receiver-forwards.js';
 import { type GroupDeps, ReceiverGroup } from './receiver-group.js';
 import { DEFAULT_REGISTRATION_LIMITS, type RegistrationLimits } from './receiver-limits.js';
 import { ReceiverRegistration, type RegistrationResult, type Source } from './receiver-registration.js';
@@ -35,8 +45,16 @@ const log = createLogger('receive');
 export interface BondReceiverOptions extends Partial<RegistrationLimits> {
   /** host:port to listen on; `[::]:5000` (the default) takes IPv4 and IPv6. */
   listen?: string;
-  /** The SRT listener: `srt://host:port` (query ignored) or `host:port`. */
-  forward: string;
+  /**
+   * The SRT listener: `srt://host:port` (query ignored) or `host:port`; or
+   * two `srt://` URLs (with their own latency, passphrase, pbkeylen, stream
+   * id), each group's stream then sent on to both.
+   */
+  forward: string | readonly string[];
+  /** Two forwards: the units' passphrase, to decrypt their sessions (and the forwards' own, unless their URL has one). */
+  passphrase?: Secret;
+  /** Two forwards: their SRT latency where their URL gives none (ms). */
+  forwardLatencyMs?: number;
   /** Reorder hold in ms (0 = off). */
   reorderMs?: number;
   maxGroups?: number;
@@ -59,7 +77,8 @@ export const RECEIVER_DEFAULTS = {
   housekeepingMs: 1_000,
 } as const;
 
-type ResolvedOptions = Required<Omit<BondReceiverOptions, keyof RegistrationLimits>> & RegistrationLimits;
+type ResolvedOptions = Required<Omit<BondReceiverOptions, keyof RegistrationLimits | 'passphrase' | 'forwardLatencyMs'>> &
+  RegistrationLimits;
 
 /** Why a group went: silence, never sending data, its sender starting over from the same port, or the receiver closing. */
 export type GroupClosedReason = 'timeout' | 'never-sent-data' | 'replaced' | 'closed';
@@ -90,6 +109,9 @@ export function parseForwardTarget(text: string): { host: string; port: number }
 
 export class BondReceiver extends TypedEmitter<ReceiverEvents> {
   readonly options: ResolvedOptions;
+  /** Relay to one listener, or fan out to two (receiver-forwards.ts). */
+  readonly plan: ForwardPlan;
+  readonly #passphrase: Secret | undefined;
   private sock: dgram.Socket | undefined;
   private forwardHost = '';
   private forwardPort = 0;
@@ -105,8 +127,11 @@ export class BondReceiver extends TypedEmitter<ReceiverEvents> {
 
   constructor(opts: BondReceiverOptions) {
     super();
-    const o = { ...RECEIVER_DEFAULTS, ...DEFAULT_REGISTRATION_LIMITS, ...stripUndefined(opts) } as ResolvedOptions;
-    parseForwardTarget(o.forward);
+    const { passphrase, forwardLatencyMs, ...rest } = opts;
+    const o = { ...RECEIVER_DEFAULTS, ...DEFAULT_REGISTRATION_LIMITS, ...stripUndefined(rest) } as ResolvedOptions;
+    this.plan = planForwards(o.forward, { passphrase, forwardLatencyMs });
+    this.#passphrase = passphrase;
+    if (this.plan.mode === 'relay') parseForwardTarget(this.plan.target);
     try {
       parseHostPort(o.listen, 'listen address', true);
     } catch (e) {
@@ -149,19 +174,20 @@ export class BondReceiver extends TypedEmitter<ReceiverEvents> {
   async start(): Promise<void> {
     if (this.sock) return;
     const listen = parseHostPort(this.options.listen, 'listen address', true);
-    const target = parseForwardTarget(this.options.forward);
-    try {
-      this.forwardHost = isIP(target.host) ? target.host : (await lookup(target.host)).address;
-    } catch (err) {
-      throw new ReceiverStartError(
-        `cannot resolve the SRT listener's host ${target.host}: ${(err as Error).message}`,
-        { host: target.host },
-        err,
-      );
+    if (this.plan.mode === 'relay') await this.resolveRelay(this.plan.target);
+    else {
+      try {
+        // Only here is the SRT addon needed: the relay-only receiver never loads it.
+        const { fanoutFactory } = await import('./receiver-fanout.js');
+        this.groupDeps.terminate = fanoutFactory(this.plan.forwards, this.#passphrase);
+      } catch (err) {
+        throw new ReceiverStartError(
+          `two --forward need the SRT addon (the receiver ends each unit's session to send it on to both): ${(err as Error).message}`,
+          {},
+          err,
+        );
+      }
     }
-    this.forwardPort = target.port;
-    this.groupDeps.forwardHost = this.forwardHost;
-    this.groupDeps.forwardPort = this.forwardPort;
     const v6 = isIP(listen.host) === 6;
     const sock = dgram.createSocket({ type: v6 ? 'udp6' : 'udp4', ipv6Only: false, recvBufferSize: 4 << 20, sendBufferSize: 4 << 20 });
     try {
@@ -195,11 +221,29 @@ export class BondReceiver extends TypedEmitter<ReceiverEvents> {
     this.startedAt = performance.now();
     this.lastHousekeeping = this.startedAt;
     this.housekeeping = setInterval(() => this.safeHousekeep(), this.options.housekeepingMs);
-    log.info('listening', {
-      listen: this.listenAddr,
-      forward: formatHostPort(this.forwardHost, this.forwardPort),
-      reorderMs: this.options.reorderMs,
-    });
+    log.info('listening', { listen: this.listenAddr, forward: this.forwardText(), reorderMs: this.options.reorderMs });
+  }
+
+  /** Where the streams go, as stats and logs say it: host:port, or both forwards' (never a URL's query). */
+  private forwardText(): string {
+    if (this.plan.mode === 'relay') return formatHostPort(this.forwardHost, this.forwardPort);
+    return this.plan.forwards.map(forwardTarget).join(', ');
+  }
+
+  private async resolveRelay(text: string): Promise<void> {
+    const target = parseForwardTarget(text);
+    try {
+      this.forwardHost = isIP(target.host) ? target.host : (await lookup(target.host)).address;
+    } catch (err) {
+      throw new ReceiverStartError(
+        `cannot resolve the SRT listener's host ${target.host}: ${(err as Error).message}`,
+        { host: target.host },
+        err,
+      );
+    }
+    this.forwardPort = target.port;
+    this.groupDeps.forwardHost = this.forwardHost;
+    this.groupDeps.forwardPort = this.forwardPort;
   }
 
   stats(): ReceiverStats {
@@ -208,7 +252,8 @@ export class BondReceiver extends TypedEmitter<ReceiverEvents> {
     return snapshot({
       now,
       listen: this.listenAddr,
-      forward: formatHostPort(this.forwardHost, this.forwardPort),
+      forward: this.forwardText(),
+      mode: this.plan.mode,
       uptimeS: this.startedAt ? (now - this.startedAt) / 1000 : 0,
       counters: { ...this.counters, ...this.registration.counters },
       table: this.table,

@@ -11,7 +11,7 @@
  *
  * Two destinations (a flow's two sources, or two flows) get the same chunks
  * in the same turns, each through its own DestinationOutput
- * (destination-output.ts): one that is down or slow drops its own packets and
+ * (src/destination): one that is down or slow drops its own packets and
  * reconnects by itself; the other is not touched. The bit rate follows the
  * leading destination: the first in config order that is connected, so a
  * second destination that struggles never lowers the picture for the first
@@ -31,6 +31,7 @@
 
 import { type BondLinkOptions, BondSender, type BondSenderStats } from '../bond/index.js';
 import type { DestinationConfigT, EncoderSettingsT, MuxConfigT } from '../config/schema.js';
+import { DestinationOutput, type DestinationSrtStats, type LeadSrtStats, leadSrtStats } from '../destination/index.js';
 import { FieldcastError } from '../lib/errors.js';
 import { TypedEmitter } from '../lib/events.js';
 import { createLogger } from '../lib/logger.js';
@@ -39,7 +40,6 @@ import { isFileInput, type PipelineEvent, type PipelineSpec, type PipelineStats 
 import { type SplicerStats, type StartGateStats, type StartMode, TsSplicer } from '../mux/index.js';
 import { type DeliverySample, type RecorderStats, type RecordingSettings, StreamRecorder } from '../record/index.js';
 import type { SrtStats } from '../srt/index.js';
-import { DestinationOutput, type DestinationSrtStats, type LeadSrtStats, leadSrtStats } from './destination-output.js';
 import { PipelineChild, type PipelineCrashedError } from './pipeline-child.js';
 
 const log = createLogger('supervisor.stream');
@@ -128,7 +128,7 @@ export type StreamUnitEvents = {
   finished: [code: string | null];
 };
 
-export { destinationUrl } from './destination-output.js';
+export { destinationUrl } from '../destination/index.js';
 
 /** A link change on a stream that is not bonded. */
 export class StreamNotBondedError extends FieldcastError {
