@@ -32,8 +32,8 @@ export function receiverMetrics(receiver: ReceiverStatsSource, registry: Registr
     });
 
   const perSession = (make: FamilyVec, name: string, help: string, f: (s: TerminatedSessionSnapshot) => number) =>
-    make(registry, P + name, help, ['group'], (emit) => {
-      for (const g of stats().perGroup) if (g.fanout) emit({ group: g.group }, f(g.fanout.session));
+    make(registry, P + name, help, ['group', 'from'], (emit) => {
+      for (const g of stats().perGroup) if (g.fanout) emit({ group: g.group, from: g.from }, f(g.fanout.session));
     });
   const perForward = (make: FamilyVec, name: string, help: string, f: (s: ForwardStatsSnapshot) => number) =>
     make(registry, P + name, help, ['group', 'forward', 'target'], (emit) => {
