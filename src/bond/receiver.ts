@@ -77,6 +77,13 @@ export const RECEIVER_DEFAULTS = {
   housekeepingMs: 1_000,
 } as const;
 
+/**
+ * Groups at most in fan-out mode unless told otherwise: it serves one unit
+ * (README "Two listeners"), whose restarts leave a group behind for the group
+ * timeout, and each group that sends holds a libsrt listener of its own.
+ */
+export const FANOUT_MAX_GROUPS = 8;
+
 type ResolvedOptions = Required<Omit<BondReceiverOptions, keyof RegistrationLimits | 'passphrase' | 'forwardLatencyMs'>> &
   RegistrationLimits;
 
@@ -128,8 +135,10 @@ export class BondReceiver extends TypedEmitter<ReceiverEvents> {
   constructor(opts: BondReceiverOptions) {
     super();
     const { passphrase, forwardLatencyMs, ...rest } = opts;
-    const o = { ...RECEIVER_DEFAULTS, ...DEFAULT_REGISTRATION_LIMITS, ...stripUndefined(rest) } as ResolvedOptions;
-    this.plan = planForwards(o.forward, { passphrase, forwardLatencyMs });
+    const plan = planForwards(rest.forward, { passphrase, forwardLatencyMs });
+    const modeDefaults = plan.mode === 'fanout' ? { maxGroups: FANOUT_MAX_GROUPS } : {};
+    const o = { ...RECEIVER_DEFAULTS, ...DEFAULT_REGISTRATION_LIMITS, ...modeDefaults, ...stripUndefined(rest) } as ResolvedOptions;
+    this.plan = plan;
     this.#passphrase = passphrase;
     if (this.plan.mode === 'relay') parseForwardTarget(this.plan.target);
     try {

@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { BondReceiver, RECEIVER_DEFAULTS } from '../bond/receiver.js';
+import { BondReceiver, FANOUT_MAX_GROUPS, RECEIVER_DEFAULTS } from '../bond/receiver.js';
 import { FORWARD_LATENCY_DEFAULT_MS } from '../bond/receiver-forwards.js';
 import { serveReceiverMetrics } from '../bond/receiver-http.js';
 import { INGEST_POLL_DEFAULT_S, INGEST_POLL_MIN_S } from '../cloud/names.js';
@@ -47,7 +47,7 @@ an AWS Elemental MediaConnect flow's SRT listener source.
   --reorder-ms N         hold out-of-order packets at least N ms to put them back in
                          sequence, more (up to 200 ms) when the links reorder more
                          (default ${RECEIVER_DEFAULTS.reorderMs}; 0 = off)
-  --max-groups N         streams at most (default ${RECEIVER_DEFAULTS.maxGroups})
+  --max-groups N         streams at most (default ${RECEIVER_DEFAULTS.maxGroups}; ${FANOUT_MAX_GROUPS} with two --forward)
   --max-links N          links per stream at most (default ${RECEIVER_DEFAULTS.maxLinksPerGroup})
   --stats-json FILE      write statistics as JSON to FILE every second
   --metrics-port P       serve /metrics (Prometheus) and /stats.json on port P
@@ -176,6 +176,9 @@ export const command: Command = {
           mbps: Number(mbps.toFixed(2)),
           malformed: s.counters.malformed,
           throttled: s.counters.throttled,
+          ...(s.mode === 'fanout'
+            ? { forwardsUp: s.perGroup.reduce((n, g) => n + (g.fanout?.forwards.filter((f) => f.connected).length ?? 0), 0) }
+            : {}),
         });
       }, statusInterval * 1000);
       closers.push(() => clearInterval(t));

@@ -139,7 +139,7 @@ describe.skipIf(skip)('fieldcast receive --forward A --forward B', () => {
       new RegExp(`^fieldcast_receive_forward_reconnects_total\\{group="1",forward="2",target="127.0.0.1:${b.port}"\\} 1$`, 'm'),
     );
     expect(metrics).toMatch(/^fieldcast_receive_forward_up\{group="1",forward="1",.*\} 1$/m);
-    expect(metrics).toMatch(/^fieldcast_receive_group_unit_session_up\{group="1"\} 1$/m);
+    expect(metrics).toMatch(/^fieldcast_receive_group_unit_session_up\{group="1",from="127.0.0.1:\d+"\} 1$/m);
 
     expect(await send.exited).toBe(0);
     await Promise.all([a.stop(), b.stop()]);

@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { SRT_CONTROL } from '../../../src/bond/protocol.js';
-import { BondReceiver } from '../../../src/bond/receiver.js';
+import { BondReceiver, FANOUT_MAX_GROUPS } from '../../../src/bond/receiver.js';
 import { ReceiverOptionsError } from '../../../src/bond/receiver-errors.js';
 import { FORWARD_LATENCY_DEFAULT_MS, planForwards } from '../../../src/bond/receiver-forwards.js';
 import { callerEncryption, unitSessionProblem } from '../../../src/bond/srt-handshake.js';
@@ -45,6 +45,12 @@ describe('planForwards', () => {
     expect(planForwards(['srt://a.example:1', 'srt://b.example:2'], { forwardLatencyMs: 400 })).toMatchObject({
       forwards: [{ latencyMs: 400 }, { latencyMs: 400 }],
     });
+  });
+
+  it('a fan-out receiver serves few groups unless told (one unit, and each group holds an SRT listener)', () => {
+    expect(new BondReceiver({ forward: ['srt://a.example:1', 'srt://b.example:2'] }).options.maxGroups).toBe(FANOUT_MAX_GROUPS);
+    expect(new BondReceiver({ forward: ['srt://a.example:1', 'srt://b.example:2'], maxGroups: 20 }).options.maxGroups).toBe(20);
+    expect(new BondReceiver({ forward: 'srt://a.example:1' }).options.maxGroups).toBe(200);
   });
 
   it('refuses a third forward, saying why two', () => {
