@@ -14,7 +14,7 @@
  * Pure: no addon, no I/O; everything is checked here, before anything starts.
  */
 import { DestinationConfig, type DestinationConfigT, MAX_DESTINATIONS, srtPassphrase } from '../config/schema.js';
-import { formatHostPort } from '../lib/hostport.js';
+import { formatHostPort, parseHostPort } from '../lib/hostport.js';
 import type { Secret } from '../srt/secret.js';
 import { parseSrtUrl } from '../srt/url.js';
 import { ReceiverOptionsError } from './receiver-errors.js';
@@ -108,4 +108,15 @@ function forwardDestination(text: string, i: number, passphrase: Secret | undefi
 export function forwardTarget(d: DestinationConfigT): string {
   const e = parseSrtUrl(d.url);
   return formatHostPort(e.host, e.port);
+}
+
+/** `srt://host:port?…` or `host:port` -> host and port. */
+export function parseForwardTarget(text: string): { host: string; port: number } {
+  const m = /^(?:srt:\/\/)?(\[[0-9a-fA-F:.]+\]|[^\s/:?#[\]]+):(\d{1,5})(?:[/?].*)?$/.exec(text.trim());
+  if (!m) throw new ReceiverOptionsError(`forward target "${text}" is not srt://HOST:PORT (e.g. srt://127.0.0.1:9000)`, { value: text });
+  try {
+    return parseHostPort(`${m[1]}:${m[2]}`, 'forward target');
+  } catch (e) {
+    throw new ReceiverOptionsError((e as Error).message, { value: text });
+  }
 }

@@ -6,7 +6,8 @@
  * over the group's own socket (receiver-group.ts). Liveness: a link is dead
  * after 10 s of silence, a group with no live link after 10 s is dropped, a
  * group that registered but never sent data is reaped after 5 s. This file is
- * the socket, the timer and the events around them.
+ * the socket, the timer and the events around them (its options:
+ * receiver-options.ts).
  *
  * One forward: each group's SRT packets are relayed to that listener as they
  * came, and the SRT session runs from the unit to it. Two forwards
@@ -32,60 +33,19 @@ import { formatHostPort, parseHostPort, unmapIPv4 } from '../lib/hostport.js';
 import { createLogger } from '../lib/logger.js';
 import type { Secret } from '../srt/secret.js';
 import { decodeSrtla, isMalformed, isSrtData, isSrtla, srtControlType } from './protocol.js';
-import { ReceiverOptionsError, ReceiverStartError } from './receiver-errors.js';
-import { type ForwardPlan, forwardTarget, planForwards } from './receiver-forwards.js';
+import { ReceiverStartError } from './receiver-errors.js';
+import { type ForwardPlan, forwardTarget, parseForwardTarget } from './receiver-forwards.js';
 import { type GroupDeps, ReceiverGroup } from './receiver-group.js';
-import { DEFAULT_REGISTRATION_LIMITS, type RegistrationLimits } from './receiver-limits.js';
+import { type BondReceiverOptions, type ResolvedOptions, resolveReceiverOptions } from './receiver-options.js';
 import { ReceiverRegistration, type RegistrationResult, type Source } from './receiver-registration.js';
 import { MAX_BLOCKED_LISTED, type PacketCounters, type ReceiverStats, snapshot } from './receiver-stats.js';
 import { GroupTable } from './receiver-table.js';
 
 const log = createLogger('receive');
 
-export interface BondReceiverOptions extends Partial<RegistrationLimits> {
-  /** host:port to listen on; `[::]:5000` (the default) takes IPv4 and IPv6. */
-  listen?: string;
-  /**
-   * The SRT listener: `srt://host:port` (query ignored) or `host:port`; or
-   * two `srt://` URLs (with their own latency, passphrase, pbkeylen, stream
-   * id), each group's stream then sent on to both.
-   */
-  forward: string | readonly string[];
-  /** Two forwards: the units' passphrase, to decrypt their sessions (and the forwards' own, unless their URL has one). */
-  passphrase?: Secret;
-  /** Two forwards: their SRT latency where their URL gives none (ms). */
-  forwardLatencyMs?: number;
-  /** Reorder hold in ms (0 = off). */
-  reorderMs?: number;
-  maxGroups?: number;
-  maxLinksPerGroup?: number;
-  linkTimeoutMs?: number;
-  groupTimeoutMs?: number;
-  pendingGroupTimeoutMs?: number;
-  housekeepingMs?: number;
-}
-
-export const RECEIVER_DEFAULTS = {
-  listen: '[::]:5000',
-  reorderMs: 50,
-  // SRTLA.md: common receiver limits 200 groups, 8-16 links per group; timeouts 10 s.
-  maxGroups: 200,
-  maxLinksPerGroup: 16,
-  linkTimeoutMs: 10_000,
-  groupTimeoutMs: 10_000,
-  pendingGroupTimeoutMs: 5_000,
-  housekeepingMs: 1_000,
-} as const;
-
-/**
- * Groups at most in fan-out mode unless told otherwise: it serves one unit
- * (README "Two listeners"), whose restarts leave a group behind for the group
- * timeout, and each group that sends holds a libsrt listener of its own.
- */
-export const FANOUT_MAX_GROUPS = 8;
-
-type ResolvedOptions = Required<Omit<BondReceiverOptions, keyof RegistrationLimits | 'passphrase' | 'forwardLatencyMs'>> &
-  RegistrationLimits;
+// Where they used to be defined: their users import them from here.
+export { parseForwardTarget } from './receiver-forwards.js';
+export { type BondReceiverOptions, FANOUT_MAX_GROUPS, RECEIVER_DEFAULTS } from './receiver-options.js';
 
 /** Why a group went: silence, never sending data, its sender starting over from the same port, or the receiver closing. */
 export type GroupClosedReason = 'timeout' | 'never-sent-data' | 'replaced' | 'closed';
@@ -96,23 +56,6 @@ export type ReceiverEvents = {
   link: [{ tag: number; address: string; links: number }];
   linkClosed: [{ tag: number; address: string; reason: 'timeout' }];
 };
-
-function checkRange(name: string, v: number, min: number, max: number): number {
-  if (!Number.isFinite(v) || v < min || v > max)
-    throw new ReceiverOptionsError(`${name} must be from ${min} to ${max} (got ${v})`, { [name]: v });
-  return v;
-}
-
-/** `srt://host:port?…` or `host:port` -> host and port. */
-export function parseForwardTarget(text: string): { host: string; port: number } {
-  const m = /^(?:srt:\/\/)?(\[[0-9a-fA-F:.]+\]|[^\s/:?#[\]]+):(\d{1,5})(?:[/?].*)?$/.exec(text.trim());
-  if (!m) throw new ReceiverOptionsError(`forward target "${text}" is not srt://HOST:PORT (e.g. srt://127.0.0.1:9000)`, { value: text });
-  try {
-    return parseHostPort(`${m[1]}:${m[2]}`, 'forward target');
-  } catch (e) {
-    throw new ReceiverOptionsError((e as Error).message, { value: text });
-  }
-}
 
 export class BondReceiver extends TypedEmitter<ReceiverEvents> {
   readonly options: ResolvedOptions;
@@ -134,32 +77,10 @@ export class BondReceiver extends TypedEmitter<ReceiverEvents> {
 
   constructor(opts: BondReceiverOptions) {
     super();
-    const { passphrase, forwardLatencyMs, ...rest } = opts;
-    const plan = planForwards(rest.forward, { passphrase, forwardLatencyMs });
-    const modeDefaults = plan.mode === 'fanout' ? { maxGroups: FANOUT_MAX_GROUPS } : {};
-    const o = { ...RECEIVER_DEFAULTS, ...DEFAULT_REGISTRATION_LIMITS, ...modeDefaults, ...stripUndefined(rest) } as ResolvedOptions;
-    this.plan = plan;
-    this.#passphrase = passphrase;
-    if (this.plan.mode === 'relay') parseForwardTarget(this.plan.target);
-    try {
-      parseHostPort(o.listen, 'listen address', true);
-    } catch (e) {
-      throw new ReceiverOptionsError((e as Error).message, { listen: o.listen });
-    }
-    checkRange('reorderMs', o.reorderMs, 0, 2000);
-    checkRange('maxGroups', o.maxGroups, 1, 100_000);
-    checkRange('maxLinksPerGroup', o.maxLinksPerGroup, 1, 64);
-    checkRange('linkTimeoutMs', o.linkTimeoutMs, 10, 600_000);
-    checkRange('groupTimeoutMs', o.groupTimeoutMs, 10, 600_000);
-    checkRange('pendingGroupTimeoutMs', o.pendingGroupTimeoutMs, 10, 600_000);
-    checkRange('housekeepingMs', o.housekeepingMs, 5, 60_000);
-    checkRange('registrationsPerSecond', o.registrationsPerSecond, 0.01, 1e6);
-    checkRange('registrationBurst', o.registrationBurst, 1, 1e6);
-    checkRange('maxPendingGroupsPerAddress', o.maxPendingGroupsPerAddress, 1, 100_000);
-    checkRange('failureLimit', o.failureLimit, 1, 1e6);
-    checkRange('failureWindowMs', o.failureWindowMs, 10, 3_600_000);
-    checkRange('blockMs', o.blockMs, 0, 86_400_000);
+    const { options: o, plan } = resolveReceiverOptions(opts);
     this.options = o;
+    this.plan = plan;
+    this.#passphrase = opts.passphrase;
     this.groupDeps = {
       sendToLink: (msg, link) => this.sock?.send(msg, link.port, link.address),
       linksOf: (g) => this.table.linksOf(g),
@@ -420,8 +341,4 @@ export class BondReceiver extends TypedEmitter<ReceiverEvents> {
 
 function source(key: string, rinfo: dgram.RemoteInfo): Source {
   return { key, address: rinfo.address, port: rinfo.port, ip: unmapIPv4(rinfo.address) };
-}
-
-function stripUndefined<T extends object>(o: T): Partial<T> {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
