@@ -1,7 +1,7 @@
 /**
  * The far side of a bonded path for the in-process benchmarks: emulated
  * links (LinkSim) → BondReceiver → an SRT listener already bound on
- * `listenerPort`. The stream unit brings its own bonding sender: `bond` is
+ * `listenerPort` (or, given two srt:// URLs, the receiver's fan-out to both). The stream unit brings its own bonding sender: `bond` is
  * what its spec needs to use these links. close() takes the path down.
  */
 import type { BondLinkOptions } from '../bond/index.js';
@@ -16,8 +16,13 @@ export interface BondedPath {
   close(): void;
 }
 
-export async function startBondedPath(listenerPort: number, links: readonly LinkSpecInput[], seed: number): Promise<BondedPath> {
-  const receiver = new BondReceiver({ listen: '127.0.0.1:0', forward: `127.0.0.1:${listenerPort}` });
+export async function startBondedPath(
+  listener: number | readonly string[],
+  links: readonly LinkSpecInput[],
+  seed: number,
+): Promise<BondedPath> {
+  const forward = typeof listener === 'number' ? `127.0.0.1:${listener}` : listener;
+  const receiver = new BondReceiver({ listen: '127.0.0.1:0', forward });
   await receiver.start();
   const sim = new LinkSim({ seed, target: `127.0.0.1:${receiver.port}`, links: [...links] });
   await sim.start();

@@ -16,22 +16,26 @@ import { TS_PACKET_SIZE } from '../mux/constants.js';
 export class DualListener {
   readonly port: number;
   readonly #latencyMs: number;
+  readonly #passphrase: string | undefined;
   #child: ChildProcess | undefined;
   /** One entry per run of the listener: the bytes it received. */
   readonly runs: Buffer[][] = [];
 
-  constructor(port: number, latencyMs: number) {
+  /** `passphrase`: the listener decrypts with it (and refuses callers without it). */
+  constructor(port: number, latencyMs: number, passphrase?: string) {
     this.port = port;
     this.#latencyMs = latencyMs;
+    this.#passphrase = passphrase;
   }
 
   /** Starts the listener (again); its bytes go into a new run. */
   start(): void {
     const chunks: Buffer[] = [];
     this.runs.push(chunks);
+    const pass = this.#passphrase ? `&passphrase=${encodeURIComponent(this.#passphrase)}` : '';
     const child = spawn(
       'srt-live-transmit',
-      ['-q', '-c', '1316', `srt://:${this.port}?mode=listener&latency=${this.#latencyMs}`, 'file://con'],
+      ['-q', '-c', '1316', `srt://:${this.port}?mode=listener&latency=${this.#latencyMs}${pass}`, 'file://con'],
       { stdio: ['ignore', 'pipe', 'ignore'] },
     );
     child.stdout?.on('data', (d: Buffer) => chunks.push(d));

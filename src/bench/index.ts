@@ -56,7 +56,8 @@ export const SCENARIOS: Record<string, { description: string; load: () => Promis
     load: () => import('./record.js'),
   },
   dual: {
-    description: 'two destinations, one listener killed for 10 s: lost TS packets on the other, byte identity outside the outage',
+    description:
+      'two listeners, one killed for 10 s, from the box directly and through the bonded receiver fan-out: lost TS packets on the other, byte identity outside the outage',
     load: () => import('./dual.js'),
   },
   'receiver-scale': {

@@ -1,7 +1,11 @@
 /**
  * One bonded stream at the receiver: the UDP socket that carries it to the
  * SRT listener, the reorder stage, and the return path over its links (which
- * links those are, receiver-table.ts keeps). SRTLA.md "Receiving": SRT ACKs
+ * links those are, receiver-table.ts keeps). With two forwards the SRT
+ * listener is the group's own terminated session on loopback
+ * (receiver-fanout.ts, given as `deps.terminate`), which sends the stream
+ * on to both; with one, it is the far listener itself, the packets relayed
+ * as they came. SRTLA.md "Receiving": SRT ACKs
  * go out on every live link (each link's sender frees in-flight data by
  * them); NAKs, handshakes and shutdowns too — the common receiver sends those
  * on the last link only, and a dead link swallows them. Everything else goes
@@ -20,6 +24,7 @@ import {
   srtControlType,
   srtDataSeq,
 } from './protocol.js';
+import type { FanoutStatsSnapshot } from './receiver-fanout-stats.js';
 import { ReorderBuffer, type ReorderStats } from './reorder.js';
 import { seqDiff } from './sequence.js';
 
@@ -67,8 +72,20 @@ export interface GroupDeps {
   linksOf(group: ReceiverGroup): ReadonlyMap<string, ReceiverLink>;
   forwardHost: string;
   forwardPort: number;
+  /** Fan-out: the group's own SRT listener on loopback, made when its first packet is forwarded. */
+  terminate?: (group: ReceiverGroup) => TerminatedSession;
   reorderMs: number;
   linkTimeoutMs: number;
+}
+
+/** A group's SRT session ended at the receiver and sent on to the forwards (receiver-fanout.ts implements it). */
+export interface TerminatedSession {
+  /** The loopback port its SRT listener bound; rejects when it could not listen. */
+  readonly port: Promise<number>;
+  /** An SRT control packet from the unit, before it is forwarded (its handshake says whether it encrypts). */
+  fromUnit(msg: Buffer): void;
+  stats(): FanoutStatsSnapshot;
+  close(): void;
 }
 
 export interface GroupCounters {
@@ -117,6 +134,9 @@ export class ReceiverGroup implements GroupSpec {
   private rateBytesMark = 0;
   private lastActive: ReceiverLink | undefined;
   private sock: dgram.Socket | undefined;
+  private session: TerminatedSession | undefined;
+  /** Where the forward socket sends: the far listener's port, or the terminated session's. */
+  private targetPort = 0;
   /** Packets waiting for the forward socket's connect() (a connected socket sends faster and hears only the listener). */
   private pending: Buffer[] | undefined = [];
   private readonly reorder: ReorderBuffer;
@@ -142,6 +162,11 @@ export class ReceiverGroup implements GroupSpec {
     return this.reorder.stats();
   }
 
+  /** The terminated session and its forwards (fan-out), once the group has sent something. */
+  fanoutStats(): FanoutStatsSnapshot | undefined {
+    return this.session?.stats();
+  }
+
   /** A packet from one of this group's links that is not SRTLA: SRT data or control. */
   fromSender(msg: Buffer, link: ReceiverLink, now: number): void {
     const c = this.counters;
@@ -157,6 +182,10 @@ export class ReceiverGroup implements GroupSpec {
         return;
       }
       this.hadData = true;
+      if (this.deps.terminate) {
+        this.socket();
+        this.session?.fromUnit(msg);
+      }
       this.forward(msg);
       return;
     }
@@ -198,6 +227,7 @@ export class ReceiverGroup implements GroupSpec {
     } catch {
       // already closed
     }
+    this.session?.close();
   }
 
   private forward(pkt: Buffer): void {
@@ -212,17 +242,31 @@ export class ReceiverGroup implements GroupSpec {
   /** One socket per group: the listener tells SRT sessions apart by source address. */
   private socket(): dgram.Socket {
     if (this.sock) return this.sock;
-    const type = this.deps.forwardHost.includes(':') ? 'udp6' : 'udp4';
+    const terminate = this.deps.terminate;
+    const type = !terminate && this.deps.forwardHost.includes(':') ? 'udp6' : 'udp4';
     const sock = dgram.createSocket(type);
     // ICMP "port unreachable" while the listener is down surfaces here; SRT retries by itself.
     sock.on('error', (err) => log.debug('forward socket error', { group: this.tag, err }));
-    sock.connect(this.deps.forwardPort, this.deps.forwardHost, () => {
-      const queued = this.pending ?? [];
-      this.pending = undefined;
-      if (!this.closed) for (const p of queued) sock.send(p);
-    });
+    const connect = (host: string, port: number) => {
+      this.targetPort = port;
+      sock.connect(port, host, () => {
+        const queued = this.pending ?? [];
+        this.pending = undefined;
+        if (!this.closed) for (const p of queued) sock.send(p);
+      });
+    };
+    if (terminate) {
+      const session = terminate(this);
+      this.session = session;
+      session.port.then(
+        (port) => {
+          if (!this.closed) connect('127.0.0.1', port);
+        },
+        (err: unknown) => log.error('cannot end the stream here for its forwards', { group: this.tag, err }),
+      );
+    } else connect(this.deps.forwardHost, this.deps.forwardPort);
     sock.on('message', (msg, rinfo) => {
-      if (rinfo.port !== this.deps.forwardPort) return;
+      if (rinfo.port !== this.targetPort) return;
       try {
         this.fromListener(msg, performance.now());
       } catch (err) {

@@ -3,6 +3,7 @@
  * `--stats-json` writes and /metrics reads: metrics/receiver-metrics.ts).
  */
 import { formatHostPort } from '../lib/hostport.js';
+import type { FanoutStatsSnapshot } from './receiver-fanout-stats.js';
 import type { GroupTable } from './receiver-table.js';
 import type { ReorderStats } from './reorder.js';
 
@@ -69,6 +70,8 @@ export interface GroupStatsSnapshot {
   malformed: number;
   reorder: ReorderStats;
   links: LinkStatsSnapshot[];
+  /** Two forwards: the unit's session ended here and each forward's own (once the group has sent something). */
+  fanout?: FanoutStatsSnapshot;
 }
 
 /** The limits in force, from the flags or the defaults: an operator reads here that a setting took. */
@@ -89,7 +92,10 @@ export interface BlockedAddressSnapshot {
 
 export interface ReceiverStats {
   listen: string;
+  /** The listener (relay), or both forwards, as host:port. */
   forward: string;
+  /** 'relay': packets relayed to one listener; 'fanout': each session ended here and sent on to two. */
+  mode: 'relay' | 'fanout';
   uptimeS: number;
   reorderMs: number;
   limits: ReceiverLimitsSnapshot;
@@ -109,6 +115,7 @@ export function snapshot(a: {
   now: number;
   listen: string;
   forward: string;
+  mode: 'relay' | 'fanout';
   uptimeS: number;
   counters: ReceiverCounters;
   table: Pick<GroupTable, 'groups' | 'linksOf'>;
@@ -152,11 +159,13 @@ export function snapshot(a: {
       malformed: c.malformed,
       reorder: g.reorderStats(),
       links,
+      ...fanoutOf(g),
     };
   });
   return {
     listen: a.listen,
     forward: a.forward,
+    mode: a.mode,
     uptimeS: Math.round(a.uptimeS * 10) / 10,
     reorderMs: a.reorderMs,
     limits: { ...a.limits },
@@ -167,4 +176,9 @@ export function snapshot(a: {
     counters: { ...a.counters },
     perGroup,
   };
+}
+
+function fanoutOf(g: { fanoutStats(): FanoutStatsSnapshot | undefined }): { fanout?: FanoutStatsSnapshot } {
+  const f = g.fanoutStats();
+  return f ? { fanout: f } : {};
 }

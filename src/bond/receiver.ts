@@ -6,13 +6,22 @@
  * over the group's own socket (receiver-group.ts). Liveness: a link is dead
  * after 10 s of silence, a group with no live link after 10 s is dropped, a
  * group that registered but never sent data is reaped after 5 s. This file is
- * the socket, the timer and the events around them.
+ * the socket, the timer and the events around them (its options:
+ * receiver-options.ts).
+ *
+ * One forward: each group's SRT packets are relayed to that listener as they
+ * came, and the SRT session runs from the unit to it. Two forwards
+ * (receiver-forwards.ts): each group's session ends here, decrypted with the
+ * unit's passphrase, and its TS is sent on to both listeners, each over its
+ * own SRT session (receiver-fanout.ts).
  *
  * Every packet handler is wrapped: malformed or hostile input is counted and
  * dropped, never a crash. This module does not load the native addon — a
- * cloud VM runs it alone.
+ * cloud VM runs it alone; only the fan-out (two forwards) imports it, when
+ * the receiver starts.
  *
  *   const r = new BondReceiver({ listen: '[::]:5000', forward: 'srt://127.0.0.1:9000' });
+ *   const f = new BondReceiver({ forward: ['srt://10.0.1.20:5000', 'srt://10.0.2.20:5000'], passphrase });
  *   await r.start(); r.stats(); r.close();
  */
 import dgram from 'node:dgram';
@@ -22,44 +31,21 @@ import { performance } from 'node:perf_hooks';
 import { TypedEmitter } from '../lib/events.js';
 import { formatHostPort, parseHostPort, unmapIPv4 } from '../lib/hostport.js';
 import { createLogger } from '../lib/logger.js';
+import type { Secret } from '../srt/secret.js';
 import { decodeSrtla, isMalformed, isSrtData, isSrtla, srtControlType } from './protocol.js';
-import { ReceiverOptionsError, ReceiverStartError } from './receiver-errors.js';
+import { ReceiverStartError } from './receiver-errors.js';
+import { type ForwardPlan, forwardTarget, parseForwardTarget } from './receiver-forwards.js';
 import { type GroupDeps, ReceiverGroup } from './receiver-group.js';
-import { DEFAULT_REGISTRATION_LIMITS, type RegistrationLimits } from './receiver-limits.js';
+import { type BondReceiverOptions, type ResolvedOptions, resolveReceiverOptions } from './receiver-options.js';
 import { ReceiverRegistration, type RegistrationResult, type Source } from './receiver-registration.js';
 import { MAX_BLOCKED_LISTED, type PacketCounters, type ReceiverStats, snapshot } from './receiver-stats.js';
 import { GroupTable } from './receiver-table.js';
 
 const log = createLogger('receive');
 
-export interface BondReceiverOptions extends Partial<RegistrationLimits> {
-  /** host:port to listen on; `[::]:5000` (the default) takes IPv4 and IPv6. */
-  listen?: string;
-  /** The SRT listener: `srt://host:port` (query ignored) or `host:port`. */
-  forward: string;
-  /** Reorder hold in ms (0 = off). */
-  reorderMs?: number;
-  maxGroups?: number;
-  maxLinksPerGroup?: number;
-  linkTimeoutMs?: number;
-  groupTimeoutMs?: number;
-  pendingGroupTimeoutMs?: number;
-  housekeepingMs?: number;
-}
-
-export const RECEIVER_DEFAULTS = {
-  listen: '[::]:5000',
-  reorderMs: 50,
-  // SRTLA.md: common receiver limits 200 groups, 8-16 links per group; timeouts 10 s.
-  maxGroups: 200,
-  maxLinksPerGroup: 16,
-  linkTimeoutMs: 10_000,
-  groupTimeoutMs: 10_000,
-  pendingGroupTimeoutMs: 5_000,
-  housekeepingMs: 1_000,
-} as const;
-
-type ResolvedOptions = Required<Omit<BondReceiverOptions, keyof RegistrationLimits>> & RegistrationLimits;
+// Where they used to be defined: their users import them from here.
+export { parseForwardTarget } from './receiver-forwards.js';
+export { type BondReceiverOptions, FANOUT_MAX_GROUPS, RECEIVER_DEFAULTS } from './receiver-options.js';
 
 /** Why a group went: silence, never sending data, its sender starting over from the same port, or the receiver closing. */
 export type GroupClosedReason = 'timeout' | 'never-sent-data' | 'replaced' | 'closed';
@@ -71,25 +57,11 @@ export type ReceiverEvents = {
   linkClosed: [{ tag: number; address: string; reason: 'timeout' }];
 };
 
-function checkRange(name: string, v: number, min: number, max: number): number {
-  if (!Number.isFinite(v) || v < min || v > max)
-    throw new ReceiverOptionsError(`${name} must be from ${min} to ${max} (got ${v})`, { [name]: v });
-  return v;
-}
-
-/** `srt://host:port?…` or `host:port` -> host and port. */
-export function parseForwardTarget(text: string): { host: string; port: number } {
-  const m = /^(?:srt:\/\/)?(\[[0-9a-fA-F:.]+\]|[^\s/:?#[\]]+):(\d{1,5})(?:[/?].*)?$/.exec(text.trim());
-  if (!m) throw new ReceiverOptionsError(`forward target "${text}" is not srt://HOST:PORT (e.g. srt://127.0.0.1:9000)`, { value: text });
-  try {
-    return parseHostPort(`${m[1]}:${m[2]}`, 'forward target');
-  } catch (e) {
-    throw new ReceiverOptionsError((e as Error).message, { value: text });
-  }
-}
-
 export class BondReceiver extends TypedEmitter<ReceiverEvents> {
   readonly options: ResolvedOptions;
+  /** Relay to one listener, or fan out to two (receiver-forwards.ts). */
+  readonly plan: ForwardPlan;
+  readonly #passphrase: Secret | undefined;
   private sock: dgram.Socket | undefined;
   private forwardHost = '';
   private forwardPort = 0;
@@ -105,27 +77,10 @@ export class BondReceiver extends TypedEmitter<ReceiverEvents> {
 
   constructor(opts: BondReceiverOptions) {
     super();
-    const o = { ...RECEIVER_DEFAULTS, ...DEFAULT_REGISTRATION_LIMITS, ...stripUndefined(opts) } as ResolvedOptions;
-    parseForwardTarget(o.forward);
-    try {
-      parseHostPort(o.listen, 'listen address', true);
-    } catch (e) {
-      throw new ReceiverOptionsError((e as Error).message, { listen: o.listen });
-    }
-    checkRange('reorderMs', o.reorderMs, 0, 2000);
-    checkRange('maxGroups', o.maxGroups, 1, 100_000);
-    checkRange('maxLinksPerGroup', o.maxLinksPerGroup, 1, 64);
-    checkRange('linkTimeoutMs', o.linkTimeoutMs, 10, 600_000);
-    checkRange('groupTimeoutMs', o.groupTimeoutMs, 10, 600_000);
-    checkRange('pendingGroupTimeoutMs', o.pendingGroupTimeoutMs, 10, 600_000);
-    checkRange('housekeepingMs', o.housekeepingMs, 5, 60_000);
-    checkRange('registrationsPerSecond', o.registrationsPerSecond, 0.01, 1e6);
-    checkRange('registrationBurst', o.registrationBurst, 1, 1e6);
-    checkRange('maxPendingGroupsPerAddress', o.maxPendingGroupsPerAddress, 1, 100_000);
-    checkRange('failureLimit', o.failureLimit, 1, 1e6);
-    checkRange('failureWindowMs', o.failureWindowMs, 10, 3_600_000);
-    checkRange('blockMs', o.blockMs, 0, 86_400_000);
+    const { options: o, plan } = resolveReceiverOptions(opts);
     this.options = o;
+    this.plan = plan;
+    this.#passphrase = opts.passphrase;
     this.groupDeps = {
       sendToLink: (msg, link) => this.sock?.send(msg, link.port, link.address),
       linksOf: (g) => this.table.linksOf(g),
@@ -149,19 +104,20 @@ export class BondReceiver extends TypedEmitter<ReceiverEvents> {
   async start(): Promise<void> {
     if (this.sock) return;
     const listen = parseHostPort(this.options.listen, 'listen address', true);
-    const target = parseForwardTarget(this.options.forward);
-    try {
-      this.forwardHost = isIP(target.host) ? target.host : (await lookup(target.host)).address;
-    } catch (err) {
-      throw new ReceiverStartError(
-        `cannot resolve the SRT listener's host ${target.host}: ${(err as Error).message}`,
-        { host: target.host },
-        err,
-      );
+    if (this.plan.mode === 'relay') await this.resolveRelay(this.plan.target);
+    else {
+      try {
+        // Only here is the SRT addon needed: the relay-only receiver never loads it.
+        const { fanoutFactory } = await import('./receiver-fanout.js');
+        this.groupDeps.terminate = fanoutFactory(this.plan.forwards, this.#passphrase);
+      } catch (err) {
+        throw new ReceiverStartError(
+          `two --forward need the SRT addon (the receiver ends each unit's session to send it on to both): ${(err as Error).message}`,
+          {},
+          err,
+        );
+      }
     }
-    this.forwardPort = target.port;
-    this.groupDeps.forwardHost = this.forwardHost;
-    this.groupDeps.forwardPort = this.forwardPort;
     const v6 = isIP(listen.host) === 6;
     const sock = dgram.createSocket({ type: v6 ? 'udp6' : 'udp4', ipv6Only: false, recvBufferSize: 4 << 20, sendBufferSize: 4 << 20 });
     try {
@@ -195,11 +151,29 @@ export class BondReceiver extends TypedEmitter<ReceiverEvents> {
     this.startedAt = performance.now();
     this.lastHousekeeping = this.startedAt;
     this.housekeeping = setInterval(() => this.safeHousekeep(), this.options.housekeepingMs);
-    log.info('listening', {
-      listen: this.listenAddr,
-      forward: formatHostPort(this.forwardHost, this.forwardPort),
-      reorderMs: this.options.reorderMs,
-    });
+    log.info('listening', { listen: this.listenAddr, forward: this.forwardText(), reorderMs: this.options.reorderMs });
+  }
+
+  /** Where the streams go, as stats and logs say it: host:port, or both forwards' (never a URL's query). */
+  private forwardText(): string {
+    if (this.plan.mode === 'relay') return formatHostPort(this.forwardHost, this.forwardPort);
+    return this.plan.forwards.map(forwardTarget).join(', ');
+  }
+
+  private async resolveRelay(text: string): Promise<void> {
+    const target = parseForwardTarget(text);
+    try {
+      this.forwardHost = isIP(target.host) ? target.host : (await lookup(target.host)).address;
+    } catch (err) {
+      throw new ReceiverStartError(
+        `cannot resolve the SRT listener's host ${target.host}: ${(err as Error).message}`,
+        { host: target.host },
+        err,
+      );
+    }
+    this.forwardPort = target.port;
+    this.groupDeps.forwardHost = this.forwardHost;
+    this.groupDeps.forwardPort = this.forwardPort;
   }
 
   stats(): ReceiverStats {
@@ -208,7 +182,8 @@ export class BondReceiver extends TypedEmitter<ReceiverEvents> {
     return snapshot({
       now,
       listen: this.listenAddr,
-      forward: formatHostPort(this.forwardHost, this.forwardPort),
+      forward: this.forwardText(),
+      mode: this.plan.mode,
       uptimeS: this.startedAt ? (now - this.startedAt) / 1000 : 0,
       counters: { ...this.counters, ...this.registration.counters },
       table: this.table,
@@ -366,8 +341,4 @@ export class BondReceiver extends TypedEmitter<ReceiverEvents> {
 
 function source(key: string, rinfo: dgram.RemoteInfo): Source {
   return { key, address: rinfo.address, port: rinfo.port, ip: unmapIPv4(rinfo.address) };
-}
-
-function stripUndefined<T extends object>(o: T): Partial<T> {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }

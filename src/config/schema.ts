@@ -93,15 +93,16 @@ export const MAX_DESTINATIONS = 2;
 /**
  * Why a bonded stream has one destination (the config's problem code): with
  * bond.enabled the destination's URL names the bonding receiver, and one
- * bonding group carries one SRT session. Two bonded destinations would need
- * either two bonding groups over the same uplinks (twice the registrations,
- * keepalives and scheduler state, and two streams competing for the same
- * cellular capacity with two controllers that do not know of each other) or
- * the receiver sending its one stream on to two listeners. The second is the
- * cleaner: the uplinks carry the stream once, and the fan-out happens in the
- * cloud where bandwidth is cheap — which is what MediaConnect itself does
- * (one flow, outputs to many places). Fieldcast does not build either yet:
- * the config refuses two bonded destinations instead of using only one.
+ * bonding group carries one SRT session. Two listeners are reached by the
+ * receiver instead: `fieldcast receive --forward A --forward B` ends the
+ * unit's session and sends the stream on to both (src/bond/receiver-fanout.ts).
+ * That is better than two bonding groups over the same uplinks (twice the
+ * registrations, keepalives and scheduler state, and two streams competing
+ * for the same cellular capacity with two controllers that do not know of
+ * each other): the uplinks carry the stream once, and the fan-out happens in
+ * the cloud where bandwidth is cheap — which is what MediaConnect itself does
+ * (one flow, outputs to many places). So the box's config still refuses a
+ * second bonded destination, and its message says where the second one goes.
  */
 export const BOND_ONE_DESTINATION = 'BOND_ONE_DESTINATION';
 
@@ -442,7 +443,7 @@ export const ConfigSchema = z
         input: dests[1]?.url,
         params: { code: BOND_ONE_DESTINATION },
         message:
-          'one destination when bond.enabled: a bonded stream goes to one bonding receiver, which forwards to one listener; remove destinations.1, or turn bonding off to send to two listeners directly',
+          'one destination when bond.enabled: a bonded stream goes to one bonding receiver; to reach two listeners, remove destinations.1 and run the receiver with both: fieldcast receive --forward srt://FIRST:PORT --forward srt://SECOND:PORT --passphrase-file FILE (the uplinks then carry the stream once); or turn bonding off to send to two listeners directly',
       });
     const plans = new Set<string>();
     ctx.value.uplinks.dataPlans.forEach((p, i) => {

@@ -1,9 +1,14 @@
 /**
  * `fieldcast receive`'s metrics: receiver-wide counters, then per group and
  * per link, all from one `stats()` per scrape. The names are the ones the
- * receiver has always exported, so dashboards keep working.
+ * receiver has always exported, so dashboards keep working. With two
+ * forwards, per group also the unit's session ended at the receiver
+ * (`group_unit_session_*`) and each forward's own (`forward_*`, labelled
+ * with the forward's number and host:port). SRT's own counts of a session
+ * start again with each connection: they are gauges ("this session").
  */
 import { Registry } from 'prom-client';
+import type { ForwardStatsSnapshot, TerminatedSessionSnapshot } from '../bond/receiver-fanout-stats.js';
 import type { GroupStatsSnapshot, LinkStatsSnapshot, ReceiverCounters, ReceiverStats } from '../bond/receiver-stats.js';
 import { counter, counterVec, type FamilyVec, gauge, gaugeVec, perScrape } from './scrape.js';
 
@@ -24,6 +29,16 @@ export function receiverMetrics(receiver: ReceiverStatsSource, registry: Registr
   const perLink = (make: FamilyVec, name: string, help: string, f: (l: LinkStatsSnapshot) => number) =>
     make(registry, P + name, help, ['group', 'link'], (emit) => {
       for (const g of stats().perGroup) for (const l of g.links) emit({ group: g.group, link: l.address }, f(l));
+    });
+
+  const perSession = (make: FamilyVec, name: string, help: string, f: (s: TerminatedSessionSnapshot) => number) =>
+    make(registry, P + name, help, ['group', 'from'], (emit) => {
+      for (const g of stats().perGroup) if (g.fanout) emit({ group: g.group, from: g.from }, f(g.fanout.session));
+    });
+  const perForward = (make: FamilyVec, name: string, help: string, f: (s: ForwardStatsSnapshot) => number) =>
+    make(registry, P + name, help, ['group', 'forward', 'target'], (emit) => {
+      for (const g of stats().perGroup)
+        for (const d of g.fanout?.forwards ?? []) emit({ group: g.group, forward: d.index + 1, target: d.target }, f(d));
     });
 
   gauge(registry, `${P}uptime_seconds`, 'Seconds since the receiver started', () => stats().uptimeS);
@@ -66,5 +81,27 @@ export function receiverMetrics(receiver: ReceiverStatsSource, registry: Registr
   perLink(counterVec, 'link_packets_total', 'Packets received per link', (l) => l.packets);
   perLink(counterVec, 'link_bytes_total', 'Bytes received per link', (l) => l.bytes);
   perLink(gaugeVec, 'link_last_seen_seconds', 'Seconds since the link was last heard', (l) => l.lastSeenMsAgo / 1000);
+  perSession(gaugeVec, 'group_unit_session_up', "1 while the unit's SRT session, ended here for the forwards, is connected", (s) =>
+    s.connected ? 1 : 0,
+  );
+  perSession(counterVec, 'group_unit_session_bytes_total', 'TS bytes received from the unit (decrypted)', (s) => s.receivedBytes);
+  perSession(counterVec, 'group_unit_sessions_total', 'SRT sessions the unit opened in this group', (s) => s.sessions);
+  perSession(gaugeVec, 'group_unit_session_rtt_seconds', "SRT round-trip time of the unit's session", (s) => s.rttMs / 1000);
+  perSession(gaugeVec, 'group_unit_session_lost_packets', 'Packets SRT found missing this session', (s) => s.lossPackets);
+  perSession(gaugeVec, 'group_unit_session_dropped_packets', 'Packets SRT gave up on (too late) this session', (s) => s.dropPackets);
+  perForward(gaugeVec, 'forward_up', '1 while the forward is connected to its listener', (d) => (d.connected ? 1 : 0));
+  perForward(counterVec, 'forward_bytes_sent_total', 'TS bytes handed to the forward while connected', (d) => d.sentBytes);
+  perForward(
+    counterVec,
+    'forward_dropped_packets_total',
+    'TS chunks the forward did not send (down, or its queue full)',
+    (d) => d.droppedPackets,
+  );
+  perForward(counterVec, 'forward_reconnects_total', 'Connections of the forward after its first', (d) => d.reconnects);
+  perForward(gaugeVec, 'forward_rtt_seconds', 'SRT round-trip time to the listener', (d) => d.rttMs / 1000);
+  perForward(gaugeVec, 'forward_send_rate_bits_per_second', 'SRT send rate', (d) => d.sendRateBps);
+  perForward(gaugeVec, 'forward_lost_packets', 'Packets the listener reported lost this session', (d) => d.lossPackets);
+  perForward(gaugeVec, 'forward_retransmitted_packets', 'Packets sent again this session', (d) => d.retransPackets);
+  perForward(gaugeVec, 'forward_too_late_dropped_packets', 'Packets SRT dropped as too late this session', (d) => d.dropPackets);
   return registry;
 }

@@ -12,7 +12,7 @@
  *
  * Two destinations (a flow's two sources, or two flows) get the same chunks
  * in the same turns, each through its own DestinationOutput
- * (destination-output.ts): one that is down or slow drops its own packets and
+ * (src/destination): one that is down or slow drops its own packets and
  * reconnects by itself; the other is not touched. The bit rate follows the
  * leading destination: the first in config order that is connected, so a
  * second destination that struggles never lowers the picture for the first
@@ -38,6 +38,7 @@
 
 import { type BondLinkOptions, BondSender, type BondSenderStats } from '../bond/index.js';
 import type { DestinationConfigT, EncoderSettingsT, MuxConfigT } from '../config/schema.js';
+import { DestinationOutput, type DestinationSrtStats, type LeadSrtStats, leadSrtStats } from '../destination/index.js';
 import { FieldcastError } from '../lib/errors.js';
 import { TypedEmitter } from '../lib/events.js';
 import { createLogger } from '../lib/logger.js';
@@ -46,7 +47,6 @@ import { isFileInput, type PipelineEvent, type PipelineSpec, type PipelineStats 
 import { type SplicerStats, type StartGateStats, type StartMode, TsSplicer } from '../mux/index.js';
 import { type DeliverySample, type RecorderStats, type RecordingSettings, StreamRecorder } from '../record/index.js';
 import type { SrtStats } from '../srt/index.js';
-import { DestinationOutput, type DestinationSrtStats, type LeadSrtStats, leadSrtStats } from './destination-output.js';
 import { PipelineChild, type PipelineCrashedError, type PipelineHandle } from './pipeline-child.js';
 import { InlinePipeline, runsInProcess } from './pipeline-inline.js';
 
@@ -136,7 +136,7 @@ export type StreamUnitEvents = {
   finished: [code: string | null];
 };
 
-export { destinationUrl } from './destination-output.js';
+export { destinationUrl } from '../destination/index.js';
 
 /** A link change on a stream that is not bonded. */
 export class StreamNotBondedError extends FieldcastError {

@@ -108,7 +108,7 @@ describe.skipIf(skip)('fieldcast receive', () => {
 
     // A cloud VM runs it alone: the media addon is never mapped into the process.
     const maps = readFileSync(`/proc/${rx.child.pid}/maps`, 'utf8');
-    expect(maps).not.toMatch(/fieldcast\.node|libavcodec/);
+    expect(maps).not.toMatch(/fieldcast(_srt)?\.node|libsrt|libavcodec/);
     expect(await rx.stop()).toBe(0);
   });
 
@@ -134,7 +134,7 @@ describe.skipIf(skip)('fieldcast receive', () => {
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(/--listen HOST:PORT .*\(default \[::\]:5000: IPv4 and IPv6\)/);
     expect(r.stdout).toMatch(/--reorder-ms N [^\n]*\n[^\n]*\n[^\n]*\(default 50; 0 = off\)/);
-    expect(r.stdout).toMatch(/--max-groups N .*\(default 200\)/);
+    expect(r.stdout).toMatch(/--max-groups N .*\(default 200; 8 with two --forward\)/);
     expect(r.stdout).toMatch(/--max-links N .*\(default 16\)/);
     expect(r.stdout).toMatch(/--metrics-host H .*\(default 127\.0\.0\.1\)/);
     expect(r.stdout).toMatch(/--stats-json FILE .*every second/);

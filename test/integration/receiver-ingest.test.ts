@@ -86,7 +86,7 @@ describe.skipIf(skip)('fieldcast receive --flow: the ingest view in /metrics', (
     expect(aws.operations()).toEqual(['DescribeFlow', 'GetMetricData']);
     await forwards(rx.port, listener);
     // The AWS SDK is loaded, the media addon still is not.
-    expect(readFileSync(`/proc/${rx.child.pid}/maps`, 'utf8')).not.toMatch(/fieldcast\.node|libavcodec/);
+    expect(readFileSync(`/proc/${rx.child.pid}/maps`, 'utf8')).not.toMatch(/fieldcast(_srt)?\.node|libsrt|libavcodec/);
     expect(await rx.stop()).toBe(0);
   });
 

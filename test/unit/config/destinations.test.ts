@@ -52,6 +52,8 @@ describe('two destinations in the config', () => {
     expect(e.code).toBe('CONFIG_INVALID');
     expect(e.problems[0]).toMatchObject({ key: 'destinations.1', code: 'BOND_ONE_DESTINATION' });
     expect(e.message).toMatch(/\[BOND_ONE_DESTINATION\] one destination when bond.enabled/);
+    // It says where the second listener goes: the receiver sends the one stream on to both.
+    expect(e.message).toMatch(/fieldcast receive --forward srt:\/\/FIRST:PORT --forward srt:\/\/SECOND:PORT/);
     // One bonded destination is fine.
     expect(applySettings(one(), [parseAssignment('bond.enabled=true')]).bond.enabled).toBe(true);
   });

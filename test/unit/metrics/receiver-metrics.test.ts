@@ -36,15 +36,32 @@ const FAMILIES: Record<string, 'gauge' | 'counter'> = {
   fieldcast_receive_link_packets_total: 'counter',
   fieldcast_receive_link_bytes_total: 'counter',
   fieldcast_receive_link_last_seen_seconds: 'gauge',
+  // Two forwards (fan-out): the unit's session ended at the receiver, and each forward.
+  fieldcast_receive_group_unit_session_up: 'gauge',
+  fieldcast_receive_group_unit_session_bytes_total: 'counter',
+  fieldcast_receive_group_unit_sessions_total: 'counter',
+  fieldcast_receive_group_unit_session_rtt_seconds: 'gauge',
+  fieldcast_receive_group_unit_session_lost_packets: 'gauge',
+  fieldcast_receive_group_unit_session_dropped_packets: 'gauge',
+  fieldcast_receive_forward_up: 'gauge',
+  fieldcast_receive_forward_bytes_sent_total: 'counter',
+  fieldcast_receive_forward_dropped_packets_total: 'counter',
+  fieldcast_receive_forward_reconnects_total: 'counter',
+  fieldcast_receive_forward_rtt_seconds: 'gauge',
+  fieldcast_receive_forward_send_rate_bits_per_second: 'gauge',
+  fieldcast_receive_forward_lost_packets: 'gauge',
+  fieldcast_receive_forward_retransmitted_packets: 'gauge',
+  fieldcast_receive_forward_too_late_dropped_packets: 'gauge',
 };
 
 describe('receiverMetrics', () => {
   it('exports the same families, types and labels as before', async () => {
-    const m = parsePrometheus(await receiverMetrics({ stats: () => receiverStats(2, 3) }).metrics());
+    const m = parsePrometheus(await receiverMetrics({ stats: () => withFanout(receiverStats(2, 3)) }).metrics());
     expect(Object.fromEntries([...m.values()].map((f) => [f.name, f.type]))).toEqual(FAMILIES);
     for (const f of m.values()) {
       const keys = new Set(f.samples.map((s) => Object.keys(s.labels).join(',')));
       if (f.name.startsWith('fieldcast_receive_group_')) expect([...keys]).toEqual(['group,from']);
+      else if (f.name.startsWith('fieldcast_receive_forward_')) expect([...keys]).toEqual(['group,forward,target']);
       else if (f.name.startsWith('fieldcast_receive_link_')) expect([...keys]).toEqual(['group,link']);
       else expect([...keys]).toEqual(['']);
     }
@@ -56,6 +73,23 @@ describe('receiverMetrics', () => {
     expect(sampleOf(m, 'fieldcast_receive_link_last_seen_seconds', { group: '1', link: '10.1.0.0:5001' })).toBe(0.008);
     // IPv6 link addresses keep their brackets as label values.
     expect(sampleOf(m, 'fieldcast_receive_link_packets_total', { group: '2', link: '[2001:db8::1]:5002' })).toBe(668);
+  });
+
+  it("shows each forward's state, bytes, reconnects and SRT figures, and the unit's session, for a group that fans out", async () => {
+    const m = parsePrometheus(await receiverMetrics({ stats: () => withFanout(receiverStats(2, 1)) }).metrics());
+    // Only the group that fans out has them.
+    expect(m.get('fieldcast_receive_forward_up')?.samples).toHaveLength(2);
+    const b = { group: '2', forward: '2', target: '10.0.2.20:5000' };
+    expect(sampleOf(m, 'fieldcast_receive_forward_up', { ...b, forward: '1', target: '10.0.1.20:5000' })).toBe(1);
+    expect(sampleOf(m, 'fieldcast_receive_forward_up', b)).toBe(0);
+    expect(sampleOf(m, 'fieldcast_receive_forward_bytes_sent_total', b)).toBe(1_000_000);
+    expect(sampleOf(m, 'fieldcast_receive_forward_reconnects_total', b)).toBe(3);
+    expect(sampleOf(m, 'fieldcast_receive_forward_dropped_packets_total', b)).toBe(40);
+    expect(sampleOf(m, 'fieldcast_receive_forward_rtt_seconds', { ...b, forward: '1', target: '10.0.1.20:5000' })).toBe(0.004);
+    expect(sampleOf(m, 'fieldcast_receive_forward_lost_packets', { ...b, forward: '1', target: '10.0.1.20:5000' })).toBe(5);
+    expect(sampleOf(m, 'fieldcast_receive_group_unit_session_up', { group: '2', from: '10.0.0.1:4000' })).toBe(1);
+    expect(sampleOf(m, 'fieldcast_receive_group_unit_session_rtt_seconds', { group: '2', from: '10.0.0.1:4000' })).toBe(0.09);
+    expect(sampleOf(m, 'fieldcast_receive_group_unit_sessions_total', { group: '2', from: '10.0.0.1:4000' })).toBe(1);
   });
 
   it('reads the receiver once per scrape, and what changed or went shows at the next', async () => {
@@ -93,3 +127,41 @@ describe('receiverMetrics', () => {
     expect(receiverMetrics({ stats: () => receiverStats(1, 1) }, mine)).toBe(mine);
   });
 });
+
+/** The last group fans out: its unit's session is up, forward 1 live, forward 2 reconnecting. */
+function withFanout(s: ReturnType<typeof receiverStats>): ReturnType<typeof receiverStats> {
+  const g = s.perGroup.at(-1)!;
+  const forward = (i: number, target: string, up: boolean) => ({
+    name: `forward ${i + 1}`,
+    index: i,
+    target,
+    state: up ? ('live' as const) : ('reconnecting' as const),
+    connected: up,
+    rttMs: up ? 4 : 0,
+    sendRateBps: up ? 4_000_000 : 0,
+    sendBufferMs: 2,
+    lossPackets: up ? 5 : 0,
+    retransPackets: up ? 6 : 0,
+    dropPackets: 0,
+    bandwidthBps: 0,
+    sentBytes: up ? 2_000_000 : 1_000_000,
+    droppedPackets: up ? 0 : 40,
+    connects: up ? 1 : 4,
+    reconnects: up ? 0 : 3,
+    needsOperator: false,
+    gate: { open: up, heldBack: 0, sentFromBuffer: 0, buffered: 0 },
+  });
+  g.fanout = {
+    session: {
+      connected: true,
+      sessions: 1,
+      receivedBytes: 2_000_000,
+      rttMs: 90,
+      lossPackets: 12,
+      dropPackets: 0,
+      unitEncryption: 'encrypted',
+    },
+    forwards: [forward(0, '10.0.1.20:5000', true), forward(1, '10.0.2.20:5000', false)],
+  };
+  return s;
+}

@@ -38,6 +38,7 @@ export function receiverStats(groups: number, linksPerGroup: number, tick = 0): 
   return {
     listen: '[::]:5000',
     forward: '127.0.0.1:9000',
+    mode: 'relay',
     uptimeS: 3600.5,
     reorderMs: 50,
     limits: { maxGroups: 200, maxLinksPerGroup: 16, pendingGroupTimeoutS: 10, blockS: 60 },

@@ -3,8 +3,10 @@
  * own statistics and state.
  *
  * A stream goes to at most two destinations (a MediaConnect flow takes two
- * sources: FAILOVER or MERGE; or two flows in two regions). The stream unit
- * hands each destination the same TS chunks in the same event-loop turns, so
+ * sources: FAILOVER or MERGE; or two flows in two regions). The box's stream
+ * unit (src/supervisor/stream-unit.ts) and the bonding receiver's fan-out
+ * (src/bond/receiver-fanout.ts, `fieldcast receive` with two forwards) hand
+ * each destination the same TS chunks in the same event-loop turns, so
  * both send the same bytes cut the same way into SRT payloads of 7 × 188
  * bytes (SrtConnection.send): what MERGE needs, binary-identical sources.
  *
