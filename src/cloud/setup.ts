@@ -224,19 +224,7 @@ export function updateFlowCommand(flowArn: string, w: FailoverWish): UpdateFlowC
 export function addSourceCommand(flowArn: string, name: string, c: SourceChanges): AddFlowSourcesCommand {
   return new AddFlowSourcesCommand({
     FlowArn: flowArn,
-    Sources: [
-      {
-        Name: name,
-        Protocol: SRT_LISTENER,
-        ...(c.ingestPort !== undefined ? { IngestPort: c.ingestPort } : {}),
-        ...(c.whitelistCidr !== undefined ? { WhitelistCidr: c.whitelistCidr } : {}),
-        ...(c.minLatency !== undefined ? { MinLatency: c.minLatency } : {}),
-        ...(c.streamId !== undefined ? { StreamId: c.streamId } : {}),
-        ...(c.decryption
-          ? { Decryption: { KeyType: c.decryption.keyType, RoleArn: c.decryption.roleArn, SecretArn: c.decryption.secretArn } }
-          : {}),
-      },
-    ],
+    Sources: [{ Name: name, ...sourceFields({ ...c, protocol: SRT_LISTENER }) }],
   });
 }
 
@@ -263,6 +251,13 @@ export function updateSourceCommand(flowArn: string, sourceArn: string, c: Sourc
   return new UpdateFlowSourceCommand({
     FlowArn: flowArn,
     SourceArn: sourceArn,
+    ...sourceFields(c),
+  });
+}
+
+/** The changes as the fields UpdateFlowSource and AddFlowSources' SetSourceRequest share (only those given). */
+function sourceFields(c: SourceChanges) {
+  return {
     ...(c.protocol ? { Protocol: c.protocol } : {}),
     ...(c.ingestPort !== undefined ? { IngestPort: c.ingestPort } : {}),
     ...(c.whitelistCidr !== undefined ? { WhitelistCidr: c.whitelistCidr } : {}),
@@ -271,7 +266,7 @@ export function updateSourceCommand(flowArn: string, sourceArn: string, c: Sourc
     ...(c.decryption
       ? { Decryption: { KeyType: c.decryption.keyType, RoleArn: c.decryption.roleArn, SecretArn: c.decryption.secretArn } }
       : {}),
-  });
+  };
 }
 
 async function updateSource(clients: AwsClients, o: SetupOptions, source: SourceView, c: SourceChanges): Promise<void> {
