@@ -8,16 +8,8 @@ import { setPriority } from 'node:os';
 import path from 'node:path';
 import { MAX_DESTINATIONS } from '../config/schema.js';
 import { formatBitrate, parseBitrate } from '../lib/units.js';
-import {
-  findGaps,
-  formatSummary,
-  missedSegments,
-  RECORDINGS_DIR,
-  RecordInputError,
-  readIndex,
-  segmentsBetween,
-  uploadSegments,
-} from '../record/index.js';
+import { findGaps, formatSummary, missedSegments, RECORDINGS_DIR, RecordInputError, readIndex, segmentsBetween } from '../record/index.js';
+import { uploadSegments } from '../record/upload.js';
 import { stateDir } from '../supervisor/paths.js';
 import { type Command, numberOption, out, parseOptions, UsageError } from './command.js';
 

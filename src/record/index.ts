@@ -4,6 +4,11 @@
  * (recorder.ts, wired into the stream unit by the supervisor), what the
  * ingest missed in plain words (gaps.ts), and the upload of recordings to
  * S3 (upload.ts).
+ *
+ * The upload is not handed on here: it loads the AWS SDK's S3 client (a
+ * few hundred modules), which the box's supervisor, importing the recorder
+ * from here, must not pay for at every start. `fieldcast record upload`
+ * imports upload.ts itself.
  */
 export { type DeliverySample, DeliveryTimeline, PENDING_LIMIT_S } from './delivery.js';
 export { RecordInputError, RecordingUnavailableError, UploadFailedError } from './errors.js';
@@ -21,4 +26,3 @@ export {
 export { SegmentStore, segmentName } from './segment-store.js';
 export { Segmenter } from './segmenter.js';
 export { RECORDINGS_DIR, type RecordingSettings } from './settings.js';
-export { PART_BYTES, UPLOAD_STATE_FILE, type UploadProgress, type UploadReport, type UploadTarget, uploadSegments } from './upload.js';

@@ -11,7 +11,7 @@ const data = readFileSync(file);
 const rec = await StreamRecorder.open({
   dir,
   settings: { segmentSeconds: Number(segmentSeconds), maxBytes: 1 << 30, maxAgeMinutes: 600, minFreeBytes: 1 << 20 },
-  probe: () => ({ connection: 0, connected: false, sentBytes: 0 }),
+  probe: () => [{ connection: 0, connected: false, sentBytes: 0 }],
 });
 const splicer = new TsSplicer({ fill: false, onChunk: (c, info) => rec.write(c, info) });
 splicer.start();
