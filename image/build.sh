@@ -91,6 +91,9 @@ build_base() { # build_base DIR
   # Debian's modules are not compressed: ~400 MB of the root. kmod loads
   # .ko.xz (CRC32 checks, as the kernel's own decompressor would need); the
   # initrd is made again from the compressed ones.
+  # The machine id from the state partition, bound over /etc/machine-id
+  # before systemd starts (image/initramfs/fieldcast-machine-id).
+  local machine_id_hook="install -D -m 0755 '$here/initramfs/fieldcast-machine-id' \"\$1/etc/initramfs-tools/scripts/init-bottom/fieldcast-machine-id\""
   local modules_hook='for m in "$1"/usr/lib/modules/*; do
       find "$m" -name "*.ko" -print0 | xargs -0 -r -P2 -n64 xz -6 --check=crc32 &&
       chroot "$1" depmod "${m##*/}" && chroot "$1" update-initramfs -u -k "${m##*/}" || exit 1
@@ -104,13 +107,14 @@ build_base() { # build_base DIR
     --dpkgopt='path-exclude=/usr/share/doc/*' \
     --dpkgopt='path-include=/usr/share/doc/*/copyright' \
     --essential-hook="$initramfs_hook" \
+    --customize-hook="$machine_id_hook" \
     --customize-hook="$modules_hook" \
     --customize-hook='rm -rf "$1"/var/cache/apt/* "$1"/var/lib/apt/lists/* "$1"/var/log/*' \
     --include="$pkgs" \
     "$SUITE" "$dir" \
     "deb $MIRROR $SUITE main" "deb $MIRROR $SUITE-updates main" "deb $SECURITY $SUITE-security main"
 }
-key="$({ cat "$here/packages"; declare -f build_base; echo "$SUITE $MIRROR $SECURITY"; } | sha256sum | cut -c1-12)"
+key="$({ cat "$here/packages" "$here"/initramfs/*; declare -f build_base; echo "$SUITE $MIRROR $SECURITY"; } | sha256sum | cut -c1-12)"
 base="$out/base-$key"
 if [ -f "$base/.ready" ]; then
   echo "image: Debian root cached ($base)"
@@ -151,8 +155,9 @@ tar -xzf "$tgz" -C "$root/usr/bin" --strip-components=2 package/bin/node
 chmod 0755 "$root/usr/bin/node"
 
 cp -r --no-preserve=ownership "$here/rootfs/." "$root/"
-# A machine id made at each boot (the root is read-only); first-boot identity
-# on the state partition comes later.
+# No machine id in the image: systemd makes one at the first boot, which
+# fieldcast-machine-id.service keeps on the state partition and the initrd
+# binds over this empty file at every later boot (image/initramfs).
 : >"$root/etc/machine-id"
 # Names through systemd-resolved, which takes the DNS servers DHCP gives
 # (mmdebstrap leaves the build host's resolv.conf behind).
@@ -201,7 +206,16 @@ kver="$(ls "$root"/boot/vmlinuz-* | sed 's|.*/vmlinuz-||' | sort -V | tail -n1)"
 [ -e "$root/initrd.img" ] || ln -sfn "boot/initrd.img-$kver" "$root/initrd.img"
 
 systemctl --root="$root" enable fieldcast.service fieldcast-console-status.service fieldcast-boot-health.service \
+  fieldcast-machine-id.service fieldcast-system.service fieldcast-system.path nftables.service \
   systemd-networkd.service systemd-resolved.service serial-getty@ttyS0.service >/dev/null 2>&1
+# SSH is off until the config turns it on (fieldcast-system.service starts
+# it then); the host keys openssh-server's installation made are the
+# build's, shared by every box: gone, each box makes its own on its state
+# partition at sshd's first start (fieldcast-ssh-hostkeys).
+systemctl --root="$root" disable ssh.service ssh.socket >/dev/null 2>&1
+rm -f "$root"/etc/ssh/ssh_host_*
+# What tells `fieldcast system apply` that it runs on this image (src/system/appliance.ts).
+printf 'fieldcast-amd64\n' >"$root/etc/fieldcast-image"
 # No questions on the console at a first boot, no seed to save on a
 # read-only /var (the kernel's RNG is seeded by itself), and no package
 # updates by apt: the image is updated whole.

@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 
 # Build: compilers and the system media libraries the addon links against.
 # Run and test: the real peers (srt-live-transmit, ffmpeg/ffprobe, tstools,
-# socat as systemd's notify socket),
+# socat as systemd's notify socket; nft and ssh for the firewall and SSH tests),
 # the VM rig for kernel V4L2 tests, the appliance image's build (mmdebstrap,
 # mke2fs, sfdisk: npm run image; GRUB for UEFI, mtools and mkfs.vfat for the
 # ESP, OVMF to boot it in qemu, rauc and squashfs-tools for update bundles),
@@ -14,7 +14,7 @@ cd "$(dirname "$0")/.."
 PACKAGES=(
   build-essential pkg-config python3
   libavcodec-dev libavutil-dev libswscale-dev libasound2-dev libsrt-openssl-dev libv4l-dev
-  ffmpeg srt-tools tstools v4l-utils iproute2 socat openssl
+  ffmpeg srt-tools tstools v4l-utils iproute2 socat openssl nftables openssh-client
   qemu-system-x86 busybox-static cpio xz-utils kmod
   mmdebstrap e2fsprogs fdisk
   ovmf grub-efi-amd64-bin grub-common mtools dosfstools rauc squashfs-tools

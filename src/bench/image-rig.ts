@@ -172,7 +172,19 @@ export interface BootOptions {
   readOnlyDisks?: string[];
   /** A unix socket for the guest agent (virtio port org.qemu.guest_agent.0): GuestAgent in test/image. */
   agentSocket?: string;
+  /** More guest TCP ports forwarded from the host's loopback over the first (LAN) NIC: BootedImage.lanPorts. */
+  forwards?: number[];
+  /**
+   * A second NIC on its own qemu user network (10.0.3.0/24, MAC CELLULAR_NIC_MAC)
+   * with these guest ports of CELLULAR_GUEST_ADDRESS forwarded: the test
+   * names it as a modem's interface inside the box. BootedImage.cellularPorts.
+   */
+  cellularForwards?: number[];
 }
+
+/** The second NIC's MAC and the address a test gives it in the guest (BootOptions.cellularForwards). */
+export const CELLULAR_NIC_MAC = '52:54:00:ce:11:01';
+export const CELLULAR_GUEST_ADDRESS = '10.0.3.15';
 
 /** A booted image: its serial console so far, and a way to wait on it. */
 export class BootedImage {
@@ -180,6 +192,10 @@ export class BootedImage {
   readonly startedAt = Date.now();
   private readonly waiters: Array<() => void> = [];
   private exited = false;
+
+  /** Host ports on 127.0.0.1 by guest port: over the LAN NIC (8080 and BootOptions.forwards), and over the cellular one. */
+  readonly lanPorts = new Map<number, number>();
+  readonly cellularPorts = new Map<number, number>();
 
   private constructor(
     private readonly qemu: ChildProcess,
@@ -203,13 +219,22 @@ export class BootedImage {
    */
   static async boot(o: BootOptions): Promise<BootedImage> {
     const port = await freePort();
+    const lan = new Map<number, number>([[8080, port]]);
+    for (const g of o.forwards ?? []) lan.set(g, await freePort());
+    const cell = new Map<number, number>();
+    for (const g of o.cellularForwards ?? []) cell.set(g, await freePort());
+    const fwd = (m: Map<number, number>, to = ''): string =>
+      [...m].map(([guest, host]) => `,hostfwd=tcp:127.0.0.1:${host}-${to}:${guest}`).join('');
     const args = [
       ...['-accel', 'tcg', '-cpu', 'max', '-m', '1024', '-smp', '2', '-nographic'],
       ...(o.noReboot === false ? [] : ['-no-reboot']),
       ...['-bios', OVMF],
       ...['-drive', `file=${o.disk},if=virtio,format=raw${o.snapshot === false ? '' : ',snapshot=on'}`],
       ...(o.readOnlyDisks ?? []).flatMap((d) => ['-drive', `file=${d},if=virtio,format=raw,readonly=on`]),
-      ...['-nic', `user,model=virtio-net-pci,hostfwd=tcp:127.0.0.1:${port}-:8080`],
+      ...['-nic', `user,model=virtio-net-pci${fwd(lan)}`],
+      ...(o.cellularForwards
+        ? ['-nic', `user,model=virtio-net-pci,net=10.0.3.0/24,mac=${CELLULAR_NIC_MAC}${fwd(cell, CELLULAR_GUEST_ADDRESS)}`]
+        : []),
       ...(o.agentSocket
         ? [
             ...['-chardev', `socket,path=${o.agentSocket},server=on,wait=off,id=qga0`],
@@ -218,7 +243,10 @@ export class BootedImage {
         : []),
     ];
     const qemu = spawn('qemu-system-x86_64', args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    return new BootedImage(qemu, port);
+    const booted = new BootedImage(qemu, port);
+    for (const [g, h] of lan) booted.lanPorts.set(g, h);
+    for (const [g, h] of cell) booted.cellularPorts.set(g, h);
+    return booted;
   }
 
   /** Where the console is now: waitFor(re, deadline, mark) looks only at what comes after. */

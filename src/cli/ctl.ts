@@ -2,6 +2,7 @@
  * `fieldcast ctl`: scripts' and operators' handle on a running `fieldcast
  * run`, over its control socket (src/supervisor/control.ts).
  */
+
 import { ConfigInvalidError, type ConfigProblem, parseAssignment } from '../config/index.js';
 import { describeRecording } from '../record/recorder.js';
 import { ControlRequestError, type ControlRequestT, controlCall } from '../supervisor/control.js';
@@ -9,6 +10,7 @@ import type { LoggedEvent } from '../supervisor/event-log.js';
 import { controlSocketPath } from '../supervisor/paths.js';
 import type { StatusSnapshot } from '../supervisor/snapshot.js';
 import { formatStatusLine } from '../supervisor/status-line.js';
+import { SYSTEM_APPLY_WAIT_MS } from '../system/index.js';
 import type { PreflightResult } from '../uplinks/preflight.js';
 import { type Command, err, numberOption, out, parseOptions, UsageError } from './command.js';
 
@@ -108,7 +110,13 @@ export const command: Command = {
     let result: unknown;
     try {
       // A preflight takes its seconds, and the links' registration, before it answers.
-      const timeoutMs = request.op === 'preflight' ? ((request.seconds ?? 6) + 15) * 1000 : undefined;
+      // A change of system.* waits for root to apply it (src/system/follow.ts) before it answers.
+      const timeoutMs =
+        request.op === 'preflight'
+          ? ((request.seconds ?? 6) + 15) * 1000
+          : request.op === 'set' && request.assignments.some((a) => a.key.startsWith('system'))
+            ? SYSTEM_APPLY_WAIT_MS + 15_000
+            : undefined;
       result = await controlCall(socketPath, request, { who, ...(timeoutMs !== undefined ? { timeoutMs } : {}) });
     } catch (e) {
       if (e instanceof ControlRequestError && e.code === 'CONFIG_INVALID') {

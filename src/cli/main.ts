@@ -31,6 +31,7 @@ const COMMANDS: Record<string, { summary: string; load: Loader }> = {
     load: () => import('./record.js'),
   },
   update: { summary: 'install a signed update bundle into the other root slot (A/B, RAUC)', load: () => import('./update.js') },
+  system: { summary: 'apply the firewall and SSH settings of the config (appliance image, root)', load: () => import('./system.js') },
 };
 
 export function registeredCommands(): string[] {

@@ -376,6 +376,33 @@ export const UpdateConfig = z
   })
   .describe('Updates of the appliance image');
 
+/** An OpenSSH public key line: its type, the base64 key, an optional comment (no options, no line breaks). */
+const sshPublicKey = z
+  .string()
+  .max(16_384)
+  .regex(
+    /^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)|sk-ssh-ed25519@openssh\.com|sk-ecdsa-sha2-nistp256@openssh\.com) [A-Za-z0-9+/]+={0,3}( [^\r\n]*)?$/,
+    'an OpenSSH public key line, e.g. "ssh-ed25519 AAAAC3Nza... operator@laptop" (the content of a .pub file)',
+  );
+
+export const SystemConfig = z
+  .object({
+    ssh: z
+      .boolean()
+      .default(false)
+      .describe(
+        'Run the SSH server (appliance image only): root may log in with a key in system.sshKeys, never a password; port 22 opens on LAN interfaces only, never on a cellular uplink',
+      ),
+    sshKeys: z
+      .array(sshPublicKey)
+      .max(16)
+      .default([])
+      .describe(
+        'The public keys that may log in as root over SSH (each the content of a .pub file); kept on the state partition with the config',
+      ),
+  })
+  .describe("The appliance's own system services: SSH (the firewall follows the config by itself)");
+
 export const ConfigSchema = z
   .object({
     deviceName: z
@@ -409,6 +436,7 @@ export const ConfigSchema = z
     panel: PanelConfig.prefault({}),
     recording: RecordingConfig.prefault({}),
     update: UpdateConfig.prefault({}),
+    system: SystemConfig.prefault({}),
   })
   .strict()
   .check((ctx) => {

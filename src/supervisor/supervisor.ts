@@ -19,6 +19,7 @@
  *   health monitor ─┐
  *   stream stats ───┴─> snapshot (1 s) ─> status line, STATUS=, /metrics, event log
  */
+
 import { promises as fs } from 'node:fs';
 import type http from 'node:http';
 import path from 'node:path';
@@ -41,6 +42,7 @@ import { hostPortOf, streamSpecFromConfig } from '../media/spec.js';
 import { serveMetrics, supervisorMetrics } from '../metrics/index.js';
 import { RECORDINGS_DIR } from '../record/index.js';
 import type { StatusService } from '../status/server/service.js';
+import { awaitSystemApplied } from '../system/index.js';
 import { Rauc, SlotMarker } from '../update/index.js';
 import { runPreflight } from '../uplinks/preflight.js';
 import { BoardSide } from './board-side.js';
@@ -553,6 +555,9 @@ export class Supervisor {
     if (!isDeepEqualJson(before.metrics, saved.metrics)) await this.#restartMetrics();
     if (!isDeepEqualJson(before.status, saved.status)) await this.#restartStatusServer();
     if (!isDeepEqualJson(before.panel, saved.panel)) await this.#board.configure(saved.panel);
+    // SSH is applied by root (fieldcast-system.service, on the saved file): wait to say whether it took.
+    const systemNotApplied = isDeepEqualJson(before.system, saved.system) ? undefined : await awaitSystemApplied(saved.system);
+    if (systemNotApplied) this.#record({ kind: 'config', who, code: systemNotApplied.code, message: systemNotApplied.message });
     // A new destination on a box that was idle for the want of one: stream, as at power-on.
     if (before.destinations.length === 0 && saved.destinations.length > 0 && saved.autostart) this.#on = true;
     if (saved.destinations.length === 0) this.#on = false;
@@ -562,11 +567,15 @@ export class Supervisor {
     const applied = this.#appliedLog;
     this.#appliedLog = undefined;
     const failure = this.#executor.failure;
+    const notYetApplied = [
+      ...(failure && failure.step !== 'stream' ? [failure.message] : []),
+      ...(systemNotApplied ? [`${systemNotApplied.code}: ${systemNotApplied.message}`] : []),
+    ];
     return {
       saved: this.#o.configFile,
       changed: assignments.map((a) => a.key),
       applied,
-      ...(failure && failure.step !== 'stream' ? { notYetApplied: failure.message } : {}),
+      ...(notYetApplied.length > 0 ? { notYetApplied: notYetApplied.join('; ') } : {}),
     };
   }
 

@@ -26,7 +26,11 @@ const HOME = '/index.html';
 let phone: BrowserContext;
 let page: Page;
 
-type Config = { video: { minBitrate: number; maxBitrate: number }; destinations: { passphrase?: string }[] };
+type Config = {
+  video: { minBitrate: number; maxBitrate: number };
+  destinations: { passphrase?: string }[];
+  system: { ssh: boolean; sshKeys: string[] };
+};
 
 async function status(ctx: BrowserContext = phone): Promise<StatusSnapshot> {
   const r = await rig.request(ctx, 'GET', '/api/v1/status');
@@ -225,6 +229,25 @@ describe.skipIf(skip)('the status page in Chromium', () => {
     await form.getByRole('status').filter({ hasText: 'Saved' }).waitFor({ timeout: 30_000 });
     expect(await error.textContent()).toBe('');
     expect((await config()).video).toEqual({ ...before.video, minBitrate: 600_000 });
+  }, 90_000);
+
+  it('SSH turned on from Settings on a machine that is not the appliance image: saved, and the page says nothing else changed', async () => {
+    const form = page.getByTestId('setting-ssh');
+    const field = form.getByLabel('SSH server');
+    expect(await field.inputValue()).toBe('false');
+    await field.fill('maybe');
+    await form.getByRole('button', { name: 'Apply' }).click();
+    await form.getByTestId('error-system.ssh').filter({ hasText: /\w/ }).waitFor({ timeout: 20_000 });
+    expect((await config()).system).toEqual({ ssh: false, sshKeys: [] });
+
+    await field.fill('true');
+    await form.getByRole('button', { name: 'Apply' }).click();
+    await form
+      .getByRole('status')
+      .filter({ hasText: /SYSTEM_NOT_APPLIANCE/ })
+      .waitFor({ timeout: 30_000 });
+    expect(await form.getByRole('status').textContent()).toMatch(/not the Fieldcast appliance image/);
+    expect((await config()).system).toEqual({ ssh: true, sshKeys: [] });
   }, 90_000);
 
   it('an uplink is taken out and put back, and its priority set, from its card', async () => {

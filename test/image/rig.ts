@@ -12,6 +12,8 @@ export {
   BootedImage,
   type BuiltImage,
   buildImage,
+  CELLULAR_GUEST_ADDRESS,
+  CELLULAR_NIC_MAC,
   diskWithConfig,
   freePort,
   GuestAgent,

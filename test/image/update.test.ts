@@ -22,15 +22,14 @@
  * (update.markGoodAfterS); the broken slot's boot-health limit is set to 60 s
  * through GRUB's environment just before it boots.
  */
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { createSocket, type Socket } from 'node:dgram';
+import { execFile } from 'node:child_process';
 import { existsSync, linkSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { REPO } from '../../src/bench/image-rig.js';
-import { freeUdpPort } from '../../src/lib/udp-ports.js';
 import { skipWithout } from '../peers.js';
+import { FarEnd } from './far-end.js';
 import {
   BootedImage,
   type BuiltImage,
@@ -144,49 +143,6 @@ async function makeBundles(image: BuiltImage): Promise<{ good: string; broken: s
   }
   console.log(`update test bundles ready in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   return { good, broken, disk };
-}
-
-/** The far end: srt-live-transmit listening here, relaying to a UDP port here; started again whenever it ends (a box that went away). */
-class FarEnd {
-  readonly chunks: Array<{ at: number; data: Buffer }> = [];
-  private listener: ChildProcess | undefined;
-  private closed = false;
-  private constructor(
-    readonly srtPort: number,
-    private readonly udpPort: number,
-    private readonly sock: Socket,
-  ) {
-    sock.on('message', (m) => this.chunks.push({ at: Date.now(), data: m }));
-    this.listen();
-  }
-
-  static async start(): Promise<FarEnd> {
-    const [srtPort, udpPort] = [await freeUdpPort(), await freeUdpPort()];
-    const sock = createSocket('udp4');
-    await new Promise<void>((r) => sock.bind(udpPort, '127.0.0.1', () => r()));
-    return new FarEnd(srtPort, udpPort, sock);
-  }
-
-  private listen(): void {
-    if (this.closed) return;
-    this.listener = spawn(
-      'srt-live-transmit',
-      ['-q', '-c', '1316', `srt://:${this.srtPort}?mode=listener&latency=1000`, `udp://127.0.0.1:${this.udpPort}`],
-      { stdio: 'ignore' },
-    );
-    this.listener.once('exit', () => setTimeout(() => this.listen(), 200));
-  }
-
-  /** The bytes received since `since` (ms of Date.now()). */
-  since(since: number): Buffer {
-    return Buffer.concat(this.chunks.filter((c) => c.at >= since).map((c) => c.data));
-  }
-
-  close(): void {
-    this.closed = true;
-    this.listener?.kill('SIGKILL');
-    this.sock.close();
-  }
 }
 
 describe.skipIf(skip)('A/B updates of the appliance image', () => {

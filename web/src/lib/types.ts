@@ -44,6 +44,7 @@ export interface PageConfig {
   video?: { minBitrate?: number; maxBitrate?: number; bitrate?: number; adaptive?: boolean };
   destinations?: { name?: string; url?: string; latencyMs?: number; passphrase?: string }[];
   bond?: { enabled?: boolean };
+  system?: { ssh?: boolean };
 }
 
 /** A field of a settings form (SettingForm.svelte): one config key. */
