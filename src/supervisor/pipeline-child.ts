@@ -12,9 +12,12 @@
  * the stream unit's process instead (pipeline-inline.ts, the same handle).
  *
  * A hang is noticed by silence: an encoding pipeline that sends no TS for a
- * second (it makes some every few milliseconds; a new one has five for its
- * first) or any pipeline that sends no statistics for three (it sends them
- * every second).
+ * second (it makes some every few milliseconds) or any pipeline that sends
+ * no statistics for three (it sends them every second). A new process has
+ * ten for its first statistics and TS: Node starting, the device and the
+ * encoder opening take well under a second on the box, but several on a
+ * slow first start (a cold SD card, an emulated CPU), and a start killed as
+ * hung only starts again more slowly.
  */
 import { type ChildProcess, fork } from 'node:child_process';
 import type { Readable } from 'node:stream';
@@ -43,8 +46,8 @@ const RESTART_MAX_MS = 10_000;
 const HANG_STATS_MS = 3_000;
 /** An encoding pipeline that sends no TS for this long is hung (it muxes every few ms). */
 const HANG_TS_MS = 1_000;
-/** A new encoding pipeline that has sent no TS at all this long after it started is hung (opening a capture device and encoder takes well under a second). */
-const HANG_FIRST_TS_MS = 5_000;
+/** A new pipeline that has sent no statistics (an encoding one: no TS) at all this long after it started is hung. */
+const HANG_FIRST_MS = 10_000;
 const HANG_CHECK_MS = 100;
 /**
  * A process that ran this long before it died was not in a crash loop (one
@@ -119,6 +122,8 @@ export class PipelineChild extends TypedEmitter<PipelineChildEvents> implements 
   /** Kept across restarts: it carries its own time, and a new process sends the next within a second or two. */
   private lastThumbnail: ReceivedThumbnail | undefined;
   private hung = false;
+  /** The current process has sent statistics (until then it has HANG_FIRST_MS). */
+  private statsSeen = false;
   private spawns = 0;
   /** A process asked to stop so that one with a new spec takes its place. */
   private replacing: ChildProcess | undefined;
@@ -205,6 +210,7 @@ export class PipelineChild extends TypedEmitter<PipelineChildEvents> implements 
 
   private spawn(): void {
     this.spawns++;
+    this.statsSeen = false;
     this.startedAt = Date.now();
     this.lastHeard = Date.now();
     this.lastTs = Date.now();
@@ -238,9 +244,9 @@ export class PipelineChild extends TypedEmitter<PipelineChildEvents> implements 
       if (this.child !== child || this.replacing === child) return;
       const now = Date.now();
       const statsSilent = now - this.lastHeard;
-      // A new process has longer for its first TS (its encoder is starting, on a busy machine perhaps).
+      // A new process has longer for its first statistics and TS (Node, its device and its encoder are starting).
       const tsSilent = encoding ? now - this.lastTs : 0;
-      if (statsSilent > HANG_STATS_MS || tsSilent > (tsSeen ? HANG_TS_MS : HANG_FIRST_TS_MS)) {
+      if (statsSilent > (this.statsSeen ? HANG_STATS_MS : HANG_FIRST_MS) || tsSilent > (tsSeen ? HANG_TS_MS : HANG_FIRST_MS)) {
         log.error('pipeline stopped answering; killing it', { statsSilentMs: statsSilent, tsSilentMs: tsSilent });
         this.hung = true;
         child.kill('SIGKILL');
@@ -256,6 +262,7 @@ export class PipelineChild extends TypedEmitter<PipelineChildEvents> implements 
         this.emit('state', m.state, m.reason);
         break;
       case 'stats':
+        this.statsSeen = true;
         this.lastStats = m.stats;
         this.emit('stats', m.stats);
         break;
