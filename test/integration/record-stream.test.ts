@@ -114,6 +114,7 @@ describe.skipIf(skip)('recording through an outage of the destination', () => {
     await sleep(1000);
     const rep = analyser.report();
     const stats = unit.stats();
+    const stopAt = Date.now();
     await unit.stop();
     unit = undefined;
 
@@ -134,6 +135,8 @@ describe.skipIf(skip)('recording through an outage of the destination', () => {
     const len = outage[0]!.to - outage[0]!.from + 1;
     expect(len).toBeGreaterThanOrEqual(OUTAGE_MS / 1000 - 1);
     expect(len).toBeLessThanOrEqual((backAt - downAt) / 1000 + 3);
-    expect(summary.gaps.filter((g) => g.from * 1000 > backAt + 2000)).toEqual([]);
+    // Nothing missed after the outage, up to the stop: the last second or two before it may be unconfirmed when the
+    // session hangs up, and an unconfirmed second counts as missed (delivery.ts) — by design, not a loss.
+    expect(summary.gaps.filter((g) => g.from * 1000 > backAt + 2000 && (g.to + 1) * 1000 < stopAt - 2000)).toEqual([]);
   }, 120_000);
 });
