@@ -46,3 +46,8 @@ export function checkSecretName(text: string): string {
 export function defaultSecretName(flow: FlowArn): string {
   return `fieldcast/${flow.name}/srt-password`;
 }
+
+/** The secret of a source setup adds as the flow's second: its own (the two destinations may have different passphrases). */
+export function addedSourceSecretName(flow: FlowArn, source: string): string {
+  return `${defaultSecretName(flow)}-${source}`;
+}

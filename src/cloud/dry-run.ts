@@ -15,7 +15,7 @@ import {
   PutSecretValueCommand,
   SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
-import { defaultSecretName } from './arn.js';
+import { addedSourceSecretName, defaultSecretName } from './arn.js';
 import { isWorldOpen } from './cidr.js';
 import { describeSecretInput } from './secret.js';
 import type { SetupOptions } from './settings.js';
@@ -162,7 +162,7 @@ export async function dryRunSetup(o: SetupOptions): Promise<DryRunPlan> {
     });
     if (o.failover && o.sourceName) {
       if (o.passphrase && !o.secretName)
-        notes.push(`A source added as the flow's second gets a secret of its own: ${defaultSecretName(o.flow)}-${o.sourceName}.`);
+        notes.push(`A source added as the flow's second gets a secret of its own: ${addedSourceSecretName(o.flow, o.sourceName)}.`);
       writes.push({
         request: await built(mc, addSourceCommand(o.flow.arn, o.sourceName, changes), 'AddFlowSources'),
         when: `instead, when the flow has no source "${o.sourceName}" yet (added as its second)`,

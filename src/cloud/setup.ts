@@ -13,7 +13,7 @@
  */
 import { AddFlowSourcesCommand, UpdateFlowCommand, UpdateFlowSourceCommand } from '@aws-sdk/client-mediaconnect';
 import { pause } from '../lib/sleep.js';
-import { defaultSecretName } from './arn.js';
+import { addedSourceSecretName, defaultSecretName } from './arn.js';
 import { isWorldOpen } from './cidr.js';
 import type { AwsClients } from './clients.js';
 import { CloudFlowShapeError, CloudInputError, CloudRequestError, fromAwsError } from './errors.js';
@@ -124,8 +124,7 @@ export async function setupFlow(clients: AwsClients, o: SetupOptions, r: SetupRu
         'give --role-arn: the IAM role MediaConnect assumes to read the SRT password from Secrets Manager (README: "IAM permissions")',
         {},
       );
-    // A second source has a secret of its own: the two destinations may have different passphrases.
-    const createName = o.secretName ?? (source ? defaultSecretName(o.flow) : `${defaultSecretName(o.flow)}-${sourceName}`);
+    const createName = o.secretName ?? (source ? defaultSecretName(o.flow) : addedSourceSecretName(o.flow, sourceName));
     const lookFor = o.secretName ?? (source?.decryption?.keyType === SRT_PASSWORD ? source.decryption.secretArn : undefined) ?? createName;
     const state = await readSecret(clients, lookFor, o.passphrase);
     const step = planSecret(state, createName);

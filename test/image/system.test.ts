@@ -54,9 +54,9 @@ import {
 const run = promisify(execFile);
 const BUILD_TIMEOUT_MS = 20 * 60_000;
 /**
- * A boot under TCG to a box that answers: 60-150 s on two quiet cores; on a
- * loaded machine fieldcast.service's first start can outlast its 30 s
- * TimeoutStartSec and be restarted, which takes minutes.
+ * A boot under TCG to a box that answers: 60-150 s on two quiet cores, a
+ * few minutes on a loaded machine (fieldcast.service gives its first start
+ * 90 s, systemd/fieldcast.service).
  */
 const BOOT_MS = 480_000;
 /** How long a port that must not answer is given to answer. */
